@@ -1,0 +1,95 @@
+"""Integrate a batch of subjects at once with scipy's DOP853 (Dormand-Prince 8(5,3)).
+
+The whole batch is one vectorised ODE system: the right-hand side is evaluated for all subjects in
+one numpy call, so there is no Python work per subject. Subjects share the event times of the
+schedule (each subject may receive its own amount, zero included); integration restarts at each
+event time, where the bolus is added to its state.
+
+Outputs at an event time are reported **before** the event (pre-dose), as a lab tests animals
+before the day's injection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+
+@dataclass(frozen=True)
+class Bolus:
+    """Instantaneous addition of ``amount`` (per subject, state units) to state ``state`` at
+    ``time`` (days)."""
+
+    time: float
+    state: int
+    amount: np.ndarray | float
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """States at the output times, shape (n_times, n_states, n_subjects)."""
+
+    times: np.ndarray
+    states: np.ndarray
+    n_rhs_evaluations: int
+
+
+class IntegrationError(RuntimeError):
+    """The solver failed; the message carries scipy's reason and the time window."""
+
+
+def simulate(
+    rhs: Callable[[float, np.ndarray], np.ndarray],
+    y0: np.ndarray,
+    times: Sequence[float],
+    doses: Sequence[Bolus] = (),
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+) -> SimulationResult:
+    """Solve ``dy/dt = rhs(t, y)`` for ``y`` of shape (n_states, n_subjects).
+
+    ``times`` must be sorted and start at or after 0; the initial state ``y0`` holds at t = 0.
+    Doses at the same time are all applied; doses after the last output time are ignored.
+    """
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or np.any(np.diff(times) < 0) or times[0] < 0:
+        raise ValueError("output times must be a sorted 1-D sequence starting at or after 0")
+    shape = y0.shape
+    event_times = sorted({float(d.time) for d in doses if d.time <= times[-1]})
+    breakpoints = [0.0, *[t for t in event_times if t > 0.0], float(times[-1])]
+
+    def flat_rhs(t: float, y_flat: np.ndarray) -> np.ndarray:
+        return rhs(t, y_flat.reshape(shape)).ravel()
+
+    y = y0.astype(float).copy()
+    out = np.empty((times.size, *shape))
+    n_evaluations = 0
+    for k, (start, stop) in enumerate(zip(breakpoints[:-1], breakpoints[1:], strict=True)):
+        for dose in doses:
+            if dose.time == start:
+                y[dose.state] += dose.amount
+        last = k == len(breakpoints) - 2
+        inside = (times >= start) & ((times <= stop) if last else (times < stop))
+        if stop > start:
+            wanted = times[inside]
+            t_eval = wanted if wanted.size and wanted[-1] == stop else np.append(wanted, stop)
+            sol = solve_ivp(
+                flat_rhs,
+                (start, stop),
+                y.ravel(),
+                method="DOP853",
+                t_eval=t_eval,
+                rtol=rtol,
+                atol=atol,
+            )
+            if not sol.success:
+                raise IntegrationError(f"solver failed on [{start}, {stop}] days: {sol.message}")
+            n_evaluations += sol.nfev
+            out[inside] = sol.y[:, : wanted.size].T.reshape(-1, *shape)
+            y = sol.y[:, -1].reshape(shape)
+        else:
+            out[inside] = y
+    return SimulationResult(times=times, states=out, n_rhs_evaluations=n_evaluations)

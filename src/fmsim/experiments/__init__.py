@@ -1,0 +1,1 @@
+"""In-silico experiments built on the model and the engine."""

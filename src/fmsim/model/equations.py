@@ -1,0 +1,186 @@
+"""The passive-transfer model: IgG kinetics with FcRn recycling, DRG binding, sensitisation.
+
+All equations of fmsim's mouse model are here. Units: time in days, amounts in mg,
+concentrations in mg/mL, volumes in mL, FcRn and endosomal IgG in uM.
+
+Two IgG kinds share one FcRn pool (Ober 2001: mouse FcRn binds IgG of all species tested):
+host mouse IgG (at steady state without dosing) and transferred human IgG. A fraction phi of the
+human IgG (set per donor) is pathogenic anti-SGC IgG; it has the same kinetics as the rest.
+
+    d depot/dt   = -ka * depot                                         (i.p. depot, mg)
+    d Hp/dt      =  F ka depot - CLup Cp_h (1 - f_h) - J_h - k_ada(t) Hp   (human, plasma)
+    d Hi/dt      =  J_h                                                 (human, interstitium)
+    d Mp/dt      =  P_host - CLup Cp_m (1 - f_m) - J_m                  (host, plasma)
+    d Mi/dt      =  J_m                                                 (host, interstitium)
+    J_k          =  (1 - sigma_V) L Cp_k - (1 - sigma_IS) L Ci_k        (lymph-driven exchange)
+    f_k          =  R / (KD_k + R),  R from fmsim.model.fcrn with E_k = rho * Cp_k
+    d Cdrg/dt    =  k_drg (phi Cp_h - Cdrg)                             (DRG, mg/mL)
+    theta        =  Cdrg / (Cdrg + KD_sgc)                              (SGC occupancy)
+    d S/dt       =  k_out (1 + Emax theta^n / (theta50^n + theta^n)) - k_out S
+    d N/dt       =  k_regen (1 - N) - k_loss theta N                    (IENFD, relative)
+
+Host production P_host balances host elimination at the steady state given by the host IgG
+level, so the undosed mouse stays at its steady state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fmsim.model.fcrn import free_fcrn
+
+STATES = (
+    "human_ip_depot",
+    "human_plasma",
+    "human_interstitial",
+    "host_plasma",
+    "host_interstitial",
+    "drg_pathogenic",
+    "sensitisation",
+    "ienfd_relative",
+)
+STATE_UNITS = ("mg", "mg", "mg", "mg", "mg", "mg/mL", "1", "1")
+INDEX = {name: i for i, name in enumerate(STATES)}
+N_STATES = len(STATES)
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """Per-subject derived constants, arrays of shape (n,). Built once per batch."""
+
+    plasma_volume: np.ndarray  # mL
+    interstitial_volume: np.ndarray  # mL
+    to_interstitium: np.ndarray  # mL/day, (1 - sigma_V) * lymph flow
+    from_interstitium: np.ndarray  # mL/day, (1 - sigma_IS) * lymph flow
+    pinocytic_clearance: np.ndarray  # mL/day
+    fcrn_total: np.ndarray  # uM
+    endosomal_ratio: np.ndarray  # uM per mg/mL
+    fcrn_kd: np.ndarray  # uM, shape (2, n): host, human
+    host_production: np.ndarray  # mg/day
+    host_plasma_steady: np.ndarray  # mg/mL
+    ip_absorption_rate: np.ndarray  # 1/day
+    ip_bioavailability: np.ndarray
+    ada_onset_day: np.ndarray  # day
+    ada_clearance_rate: np.ndarray  # 1/day
+    pathogenic_fraction: np.ndarray  # phi, fraction of human IgG that is anti-SGC
+    drg_equilibration_rate: np.ndarray  # 1/day
+    sgc_kd: np.ndarray  # mg/mL
+    sensitisation_turnover: np.ndarray  # 1/day
+    sensitisation_emax: np.ndarray
+    sensitisation_occupancy50: np.ndarray
+    sensitisation_hill: np.ndarray
+    ienfd_loss_rate: np.ndarray  # 1/day
+    ienfd_regeneration_rate: np.ndarray  # 1/day
+
+    @property
+    def n(self) -> int:
+        return self.plasma_volume.shape[0]
+
+
+def recycled_fractions(
+    host_conc: np.ndarray, human_conc: np.ndarray, subjects: Subjects
+) -> np.ndarray:
+    """FcRn-recycled fraction of (host, human) IgG, shape (2, n), for plasma levels in mg/mL."""
+    endosomal = subjects.endosomal_ratio * np.stack([host_conc, human_conc])
+    free = free_fcrn(subjects.fcrn_total, endosomal, subjects.fcrn_kd)
+    return free / (subjects.fcrn_kd + free)
+
+
+def build_subjects(values: dict[str, np.ndarray], pathogenic_fraction: np.ndarray) -> Subjects:
+    """Derive per-subject constants from sampled parameter values (see the parameter file)."""
+    weight_kg = values["body_weight"] / 1000.0
+    lymph = values["lymph_flow_per_kg"] * weight_kg
+    n = weight_kg.shape[0]
+    draft = Subjects(
+        plasma_volume=values["plasma_volume_per_kg"] * weight_kg,
+        interstitial_volume=values["interstitial_volume_per_kg"] * weight_kg,
+        to_interstitium=(1.0 - values["vascular_reflection"]) * lymph,
+        from_interstitium=(1.0 - values["lymph_reflection"]) * lymph,
+        pinocytic_clearance=values["pinocytic_clearance_per_kg"] * weight_kg,
+        fcrn_total=values["fcrn_total"],
+        endosomal_ratio=values["endosomal_ratio"],
+        fcrn_kd=np.stack([values["fcrn_kd_host"], values["fcrn_kd_human"]]),
+        host_production=np.zeros(n),
+        host_plasma_steady=values["host_igg_plasma"],
+        ip_absorption_rate=values["ip_absorption_rate"],
+        ip_bioavailability=values["ip_bioavailability"],
+        ada_onset_day=values["ada_onset_day"],
+        ada_clearance_rate=values["ada_clearance_rate"],
+        pathogenic_fraction=np.broadcast_to(pathogenic_fraction, (n,)).astype(float),
+        drg_equilibration_rate=values["drg_equilibration_rate"],
+        sgc_kd=values["sgc_kd"],
+        sensitisation_turnover=values["sensitisation_turnover"],
+        sensitisation_emax=values["sensitisation_emax"],
+        sensitisation_occupancy50=values["sensitisation_occupancy50"],
+        sensitisation_hill=values["sensitisation_hill"],
+        ienfd_loss_rate=values["ienfd_loss_rate"],
+        ienfd_regeneration_rate=values["ienfd_regeneration_rate"],
+    )
+    host = draft.host_plasma_steady
+    recycled = recycled_fractions(host, np.zeros(n), draft)[0]
+    production = draft.pinocytic_clearance * host * (1.0 - recycled)
+    return Subjects(**{**draft.__dict__, "host_production": production})
+
+
+def initial_state(subjects: Subjects) -> np.ndarray:
+    """Undosed steady state, shape (N_STATES, n)."""
+    y = np.zeros((N_STATES, subjects.n))
+    host_amount = subjects.host_plasma_steady * subjects.plasma_volume
+    y[INDEX["host_plasma"]] = host_amount
+    # interstitial steady state: (1-sigma_V) L Cp = (1-sigma_IS) L Ci
+    ratio = subjects.to_interstitium / subjects.from_interstitium
+    y[INDEX["host_interstitial"]] = (
+        ratio * subjects.host_plasma_steady * (subjects.interstitial_volume)
+    )
+    y[INDEX["sensitisation"]] = 1.0
+    y[INDEX["ienfd_relative"]] = 1.0
+    return y
+
+
+def sgc_occupancy(drg_pathogenic: np.ndarray, subjects: Subjects) -> np.ndarray:
+    """Fraction of SGC antigen bound by pathogenic IgG (Emax occupancy, 0-1)."""
+    c = np.maximum(drg_pathogenic, 0.0)
+    return c / (c + subjects.sgc_kd)
+
+
+def ada_switch(t: float, onset_day: np.ndarray) -> np.ndarray:
+    """Smooth 0->1 onset of mouse anti-human-IgG clearance around ``onset_day`` (1-day width)."""
+    return 1.0 / (1.0 + np.exp(-(t - onset_day) / 0.25))
+
+
+def rhs(t: float, y: np.ndarray, s: Subjects) -> np.ndarray:
+    """Time derivative of the state, shape (N_STATES, n), at time ``t`` (days)."""
+    depot, hp, hi, mp, mi, drg, sens, ienfd = y
+    cp_h = hp / s.plasma_volume
+    cp_m = mp / s.plasma_volume
+    ci_h = hi / s.interstitial_volume
+    ci_m = mi / s.interstitial_volume
+
+    recycled = recycled_fractions(cp_m, cp_h, s)
+    elim_m = s.pinocytic_clearance * cp_m * (1.0 - recycled[0])
+    elim_h = s.pinocytic_clearance * cp_h * (1.0 - recycled[1])
+    exchange_h = s.to_interstitium * cp_h - s.from_interstitium * ci_h
+    exchange_m = s.to_interstitium * cp_m - s.from_interstitium * ci_m
+    absorption = s.ip_absorption_rate * depot
+    ada = s.ada_clearance_rate * ada_switch(t, s.ada_onset_day) * hp
+
+    theta = sgc_occupancy(drg, s)
+    theta_n = theta**s.sensitisation_hill
+    drive = (
+        s.sensitisation_emax
+        * theta_n
+        / (s.sensitisation_occupancy50**s.sensitisation_hill + theta_n)
+    )
+
+    dy = np.empty_like(y)
+    dy[0] = -absorption
+    dy[1] = s.ip_bioavailability * absorption - elim_h - exchange_h - ada
+    dy[2] = exchange_h
+    dy[3] = s.host_production - elim_m - exchange_m
+    dy[4] = exchange_m
+    dy[5] = s.drg_equilibration_rate * (s.pathogenic_fraction * cp_h - drg)
+    dy[6] = s.sensitisation_turnover * (1.0 + drive - sens)
+    dy[7] = s.ienfd_regeneration_rate * (1.0 - ienfd) - s.ienfd_loss_rate * theta * ienfd
+    return dy
