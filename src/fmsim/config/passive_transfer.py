@@ -70,12 +70,12 @@ class Group(_Strict):
 def _default_groups() -> list[Group]:
     fms = [
         Donor(id=f"FMS{i + 1}", anti_sgc_fraction=f)
-        for i, f in enumerate([0.0015, 0.0035, 0.004, 0.005, 0.005, 0.006, 0.007, 0.008])
+        for i, f in enumerate([0.003, 0.0035, 0.004, 0.005, 0.005, 0.006, 0.007, 0.008])
     ]
     hc = [Donor(id=f"HC{i + 1}", anti_sgc_fraction=0.0) for i in range(6)]
     return [
-        Group(name="FMS-IgG", material="igg", donors=fms, mice_per_donor=3),
-        Group(name="HC-IgG", material="igg", donors=hc, mice_per_donor=3),
+        Group(name="FMS-IgG", material="igg", donors=fms, mice_per_donor=4),
+        Group(name="HC-IgG", material="igg", donors=hc, mice_per_donor=4),
         Group(name="Saline", material="saline", mice=8),
         Group(name="IgG-depleted FMS serum", material="depleted_serum", donors=fms[:4], mice=8),
     ]
@@ -95,6 +95,7 @@ class PassiveTransferConfig(_Strict):
     readouts: list[str] = Field(default_factory=lambda: list(READOUTS))
     groups: list[Group] = Field(default_factory=_default_groups)
     control_group: str = "HC-IgG"
+    disease_group: str = "FMS-IgG"
     parameters: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("dose")
@@ -129,6 +130,8 @@ class PassiveTransferConfig(_Strict):
             raise ValueError(f"group names must be unique, got {names}")
         if self.control_group not in names:
             raise ValueError(f"control_group {self.control_group!r} is not one of {names}")
+        if self.disease_group not in names:
+            raise ValueError(f"disease_group {self.disease_group!r} is not one of {names}")
         if not self.test_days or self.test_days[0] != 0.0:
             raise ValueError("test_days must start with the baseline test on day 0")
         if self.test_days[-1] < max(self.injection_days, default=0.0):

@@ -1,0 +1,1 @@
+"""Behavioural assays (simulation and analysis of what a lab records)."""

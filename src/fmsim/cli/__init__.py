@@ -1,0 +1,1 @@
+"""Command-line interface: ``fmsim reproduce``, ``fmsim simulate``, ``fmsim params``."""

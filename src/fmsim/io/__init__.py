@@ -1,0 +1,1 @@
+"""Reading and writing results: tidy tables as Parquet and CSV."""

@@ -1,0 +1,119 @@
+"""Figures in the style of the paper: group mean +/- SEM over days, model time courses."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from fmsim.model.parameters import ReadoutSpec  # noqa: E402
+
+GROUP_COLOURS = ("#c0392b", "#2c3e50", "#7f8c8d", "#2980b9", "#27ae60", "#8e44ad")
+
+
+def _colours(groups) -> dict[str, str]:
+    return {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
+
+
+def behaviour_time_courses(
+    measurements: pd.DataFrame,
+    specs: dict[str, ReadoutSpec],
+    injection_days: list[float],
+    significant: dict[str, list[float]] | None = None,
+) -> plt.Figure:
+    """One panel per behavioural test: group mean +/- SEM; injections shaded; * = significant
+    difference of the disease group from control (Holm-adjusted) on that day."""
+    tests = [
+        t
+        for t in measurements["test"].unique()
+        if measurements.loc[measurements["test"] == t, "day"].nunique() > 1
+    ]
+    groups = list(measurements["group"].unique())
+    colours = _colours(groups)
+    ncols = 3
+    nrows = -(-len(tests) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, test in zip(axes.flat, tests, strict=False):
+        data = measurements[measurements["test"] == test]
+        summary = data.groupby(["group", "day"])["value"].agg(["mean", "sem"]).reset_index()
+        for group in groups:
+            g = summary[summary["group"] == group]
+            ax.errorbar(
+                g["day"],
+                g["mean"],
+                yerr=g["sem"],
+                marker="o",
+                ms=3,
+                capsize=2,
+                lw=1.2,
+                color=colours[group],
+                label=group,
+            )
+        for day in injection_days:
+            ax.axvspan(day - 0.1, day + 0.1, color="#f1c40f", alpha=0.3, lw=0)
+        if significant and significant.get(test):
+            top = ax.get_ylim()[1]
+            for day in significant[test]:
+                ax.text(day, top, "*", ha="center", va="top", fontsize=12)
+        spec = specs[test]
+        ax.set_title(spec.label, fontsize=9)
+        ax.set_xlabel("day after first injection")
+        ax.set_ylabel(spec.unit)
+    for ax in list(axes.flat)[len(tests) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def model_time_courses(trajectories: pd.DataFrame, injection_days: list[float]) -> plt.Figure:
+    """Human IgG and host IgG in plasma, SGC occupancy, sensitisation and IENFD (model states),
+    group mean with the 10th-90th percentile band."""
+    panels = [
+        ("human_igg_plasma", "human IgG in mouse plasma (mg/mL)", True),
+        ("host_igg_plasma", "mouse (host) IgG in plasma (mg/mL)", False),
+        ("sgc_occupancy", "SGC antigen occupancy (fraction)", False),
+        ("sensitisation", "nociceptor sensitisation S (baseline 1)", False),
+        ("ienfd_relative", "IENFD (fraction of baseline)", False),
+    ]
+    groups = list(trajectories["group"].unique())
+    colours = _colours(groups)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 3.2))
+    for ax, (column, label, log) in zip(axes, panels, strict=True):
+        stats = trajectories.groupby(["group", "day"])[column]
+        mean = stats.mean().unstack("group")
+        low, high = stats.quantile(0.1).unstack("group"), stats.quantile(0.9).unstack("group")
+        for group in groups:
+            ax.plot(mean.index, mean[group], color=colours[group], lw=1.4, label=group)
+            ax.fill_between(
+                mean.index, low[group], high[group], color=colours[group], alpha=0.15, lw=0
+            )
+        for day in injection_days:
+            ax.axvline(day, color="#f1c40f", lw=0.8, alpha=0.7)
+        if log:
+            ax.set_yscale("symlog", linthresh=0.01)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("day after first injection")
+    axes[0].legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def donor_heatmap(donors: pd.DataFrame) -> plt.Figure:
+    """% change from baseline per FMS donor and test; a dot marks p < 0.05 versus control."""
+    table = donors.pivot(index="donor", columns="test", values="change_percent")
+    marks = donors.pivot(index="donor", columns="test", values="effect")
+    fig, ax = plt.subplots(figsize=(1.3 * table.shape[1] + 2, 0.45 * table.shape[0] + 1.5))
+    limit = max(float(table.abs().max().max()), 1.0)
+    image = ax.imshow(table.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(table.shape[1]), table.columns, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(table.shape[0]), table.index, fontsize=8)
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            if bool(marks.iloc[i, j]):
+                ax.plot(j, i, "ko", ms=4)
+    fig.colorbar(image, ax=ax, label="% change from baseline (days 1-10)")
+    fig.tight_layout()
+    return fig
