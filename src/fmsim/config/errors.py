@@ -18,6 +18,6 @@ def format_validation_error(origin: str, error: ValidationError) -> ConfigError:
         if item["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see examples/ for valid fields)"
         value = item.get("input")
-        shown = "" if isinstance(value, dict | list) else f": got {value!r}"
+        shown = f": got {value!r}" if len(repr(value)) <= 80 and not isinstance(value, dict) else ""
         lines.append(f"{origin}: {field}{shown}: {message}")
     return ConfigError("\n".join(lines))

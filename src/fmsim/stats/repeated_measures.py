@@ -295,8 +295,9 @@ def hedges_g(
     small-sample bias correction ``J = 1 - 3 / (4 (n1 + n2) - 9)`` (computed by
     :func:`statsmodels.stats.meta_analysis.effectsize_smd`). The interval is
     ``g +/- z * sqrt(var)`` with the large-sample variance of Hedges & Olkin (1985),
-    *Statistical Methods for Meta-Analysis*, Academic Press, ch. 5, eq. 14:
-    ``var = (n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2))``.
+    *Statistical Methods for Meta-Analysis*, Academic Press, ch. 5:
+    ``var = (n1 + n2) / (n1 n2) + g^2 / (2 (n1 + n2))`` (the variance returned by
+    ``effectsize_smd`` uses ``n1 + n2 - 3.94`` in the second denominator and is not used).
 
     Returns ``(g, ci_low, ci_high)``; dimensionless.
     """
