@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from fmsim.config.errors import ConfigError, format_validation_error
 from fmsim.config.quantities import parse_dose
@@ -86,7 +94,7 @@ class PassiveTransferConfig(_Strict):
 
     name: str = "Passive transfer of FMS IgG (Goebel 2021 design)"
     seed: int = Field(default=2021, ge=0)
-    dose: str = "8 mg"
+    dose: str | float = "8 mg"
     injection_days: list[float] = Field(default_factory=lambda: [0.0, 1.0, 2.0, 3.0])
     test_days: list[float] = Field(
         default_factory=lambda: [0.0, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 14.0, 17.0, 21.0, 28.0, 35.0]
@@ -100,7 +108,7 @@ class PassiveTransferConfig(_Strict):
 
     @field_validator("dose")
     @classmethod
-    def _dose(cls, value: str) -> str:
+    def _dose(cls, value: str | float) -> str | float:
         parse_dose(value)
         return value
 
@@ -123,20 +131,33 @@ class PassiveTransferConfig(_Strict):
             raise ValueError(f"unknown readout(s) {unknown}; expected any of {list(READOUTS)}")
         return names
 
-    @model_validator(mode="after")
-    def _consistent(self) -> PassiveTransferConfig:
-        names = [g.name for g in self.groups]
+    @field_validator("test_days")
+    @classmethod
+    def _baseline_first(cls, days: list[float], info: ValidationInfo) -> list[float]:
+        if not days or days[0] != 0.0:
+            raise ValueError("test_days must start with the baseline test on day 0")
+        injections = info.data.get("injection_days") or [0.0]
+        if days[-1] < max(injections):
+            raise ValueError(
+                f"the last test day comes before the last injection ({max(injections):g})"
+            )
+        return days
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_names(cls, groups: list[Group]) -> list[Group]:
+        names = [g.name for g in groups]
         if len(set(names)) != len(names):
             raise ValueError(f"group names must be unique, got {names}")
-        if self.control_group not in names:
-            raise ValueError(f"control_group {self.control_group!r} is not one of {names}")
-        if self.disease_group not in names:
-            raise ValueError(f"disease_group {self.disease_group!r} is not one of {names}")
-        if not self.test_days or self.test_days[0] != 0.0:
-            raise ValueError("test_days must start with the baseline test on day 0")
-        if self.test_days[-1] < max(self.injection_days, default=0.0):
-            raise ValueError("the last test day comes before the last injection")
-        return self
+        return groups
+
+    @field_validator("control_group", "disease_group")
+    @classmethod
+    def _known_group(cls, name: str, info: ValidationInfo) -> str:
+        groups = info.data.get("groups")
+        if groups is not None and name not in [g.name for g in groups]:
+            raise ValueError(f"expected one of the group names {[g.name for g in groups]}")
+        return name
 
     def dose_quantity(self) -> tuple[float, str]:
         """The injection dose as (value, unit) with unit 'mg' (per mouse) or 'mg/kg'."""
@@ -156,7 +177,10 @@ def load_config(path: str | Path) -> PassiveTransferConfig:
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}".splitlines()[0]) from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

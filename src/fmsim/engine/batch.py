@@ -58,8 +58,8 @@ def simulate(
     if times.ndim != 1 or np.any(np.diff(times) < 0) or times[0] < 0:
         raise ValueError("output times must be a sorted 1-D sequence starting at or after 0")
     shape = y0.shape
-    event_times = sorted({float(d.time) for d in doses if d.time <= times[-1]})
-    breakpoints = [0.0, *[t for t in event_times if t > 0.0], float(times[-1])]
+    event_times = {float(d.time) for d in doses if d.time <= times[-1]}
+    breakpoints = sorted({0.0, float(times[-1]), *event_times})
 
     def flat_rhs(t: float, y_flat: np.ndarray) -> np.ndarray:
         return rhs(t, y_flat.reshape(shape)).ravel()
@@ -67,29 +67,28 @@ def simulate(
     y = y0.astype(float).copy()
     out = np.empty((times.size, *shape))
     n_evaluations = 0
-    for k, (start, stop) in enumerate(zip(breakpoints[:-1], breakpoints[1:], strict=True)):
+    segments = zip(breakpoints, [*breakpoints[1:], breakpoints[-1]], strict=True)
+    for start, stop in segments:
+        out[times == start] = y  # pre-dose output at an event time
         for dose in doses:
             if dose.time == start:
                 y[dose.state] += dose.amount
-        last = k == len(breakpoints) - 2
-        inside = (times >= start) & ((times <= stop) if last else (times < stop))
-        if stop > start:
-            wanted = times[inside]
-            t_eval = wanted if wanted.size and wanted[-1] == stop else np.append(wanted, stop)
-            sol = solve_ivp(
-                flat_rhs,
-                (start, stop),
-                y.ravel(),
-                method="DOP853",
-                t_eval=t_eval,
-                rtol=rtol,
-                atol=atol,
-            )
-            if not sol.success:
-                raise IntegrationError(f"solver failed on [{start}, {stop}] days: {sol.message}")
-            n_evaluations += sol.nfev
-            out[inside] = sol.y[:, : wanted.size].T.reshape(-1, *shape)
-            y = sol.y[:, -1].reshape(shape)
-        else:
-            out[inside] = y
+        if stop == start:
+            continue
+        inside = (times > start) & (times < stop)
+        wanted = times[inside]
+        sol = solve_ivp(
+            flat_rhs,
+            (start, stop),
+            y.ravel(),
+            method="DOP853",
+            t_eval=np.append(wanted, stop),
+            rtol=rtol,
+            atol=atol,
+        )
+        if not sol.success:
+            raise IntegrationError(f"solver failed on [{start}, {stop}] days: {sol.message}")
+        n_evaluations += sol.nfev
+        out[inside] = sol.y[:, : wanted.size].T.reshape(-1, *shape)
+        y = sol.y[:, -1].reshape(shape)
     return SimulationResult(times=times, states=out, n_rhs_evaluations=n_evaluations)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from fmsim.engine import Bolus, simulate
+from fmsim.engine import simulate
 from fmsim.model.equations import INDEX, build_subjects, initial_state, recycled_fractions, rhs
 from fmsim.model.parameters import ParameterSet
 
@@ -40,14 +40,9 @@ def host_tracer_clearance(params: ParameterSet, human_dose_mg_per_kg: float = 0.
     values = {k: np.array([v]) for k, v in params.typical().items()}
     subjects = build_subjects(values, pathogenic_fraction=np.zeros(1))
     times = np.linspace(0.0, IVIG_WINDOW, 141)
-    dose = human_dose_mg_per_kg * values["body_weight"] / 1000.0
-    result = simulate(
-        lambda t, y: rhs(t, y, subjects),
-        initial_state(subjects),
-        times,
-        [Bolus(0.0, INDEX["human_plasma"], dose)],
-        rtol=1e-8,
-    )
+    start = initial_state(subjects)  # i.v. bolus of human IgG at t = 0
+    start[INDEX["human_plasma"]] += human_dose_mg_per_kg * values["body_weight"] / 1000.0
+    result = simulate(lambda t, y: rhs(t, y, subjects), start, times, rtol=1e-8)
     volume = subjects.plasma_volume
     host = result.states[:, INDEX["host_plasma"], 0] / volume
     human = result.states[:, INDEX["human_plasma"], 0] / volume
@@ -90,4 +85,4 @@ if __name__ == "__main__":  # pragma: no cover - prints the values for the param
     from fmsim.model.parameters import load_parameter_set
 
     result = calibrate_fcrn(load_parameter_set())
-    print(f"fcrn_total: {result.fcrn_total:.6g} uM; endosomal_ratio: {result.endosomal_ratio:.6g}")
+    print(f"fcrn_total: {result.fcrn_total:.8g} uM; endosomal_ratio: {result.endosomal_ratio:.8g}")
