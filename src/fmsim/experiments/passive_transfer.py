@@ -25,13 +25,6 @@ TRAJECTORY_STEP = 0.25  # days between stored model time points
 
 
 @dataclass(frozen=True)
-class Cohort:
-    """One row per mouse: id, group, donor, material, pathogenic fraction, IgG dose (mg)."""
-
-    mice: pd.DataFrame
-
-
-@dataclass(frozen=True)
 class PassiveTransferResult:
     config: PassiveTransferConfig
     parameters: ParameterSet
@@ -40,8 +33,10 @@ class PassiveTransferResult:
     cohort: pd.DataFrame
 
 
-def build_cohort(config: PassiveTransferConfig) -> Cohort:
-    """Allocate mice to groups and donors (donors in turn when a group gives ``mice``)."""
+def build_cohort(config: PassiveTransferConfig) -> pd.DataFrame:
+    """One row per mouse: id, group, donor, material, anti-SGC fraction, whether it gets IgG.
+
+    Mice are allocated to donors in blocks (``mice_per_donor``) or in turn (``mice``)."""
     rows = []
     for group in config.groups:
         for k in range(group.n_mice()):
@@ -61,7 +56,7 @@ def build_cohort(config: PassiveTransferConfig) -> Cohort:
                     "receives_igg": gets_igg,
                 }
             )
-    return Cohort(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
 
 
 def run_passive_transfer(
@@ -76,7 +71,7 @@ def run_passive_transfer(
         )
     parameters = parameters.with_values(**config.parameters)
     rng = np.random.default_rng(config.seed)
-    cohort = build_cohort(config).mice
+    cohort = build_cohort(config)
     n = len(cohort)
     values = parameters.sample(n, rng)
     subjects = build_subjects(values, cohort["anti_sgc_fraction"].to_numpy())
