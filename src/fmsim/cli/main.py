@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.power import power
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 
 app = typer.Typer(
@@ -105,6 +106,9 @@ def params(
             f"{r['parameter']:<{width}}  {r['value']:>9}  {r['unit']:<14} {r['cv']:>4}  "
             f"{r['source']}"
         )
+
+
+app.command()(power)
 
 
 def main() -> None:  # pragma: no cover

@@ -117,3 +117,27 @@ def donor_heatmap(donors: pd.DataFrame) -> plt.Figure:
     fig.colorbar(image, ax=ax, label="% change from baseline (days 1-10)")
     fig.tight_layout()
     return fig
+
+
+def power_curves(table: pd.DataFrame, target: float = 0.8) -> plt.Figure:
+    """Power against mice per group, one line per donor anti-SGC fraction (95% CI band)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, (fraction, rows) in enumerate(table.groupby("anti_sgc_fraction")):
+        colour = GROUP_COLOURS[i % len(GROUP_COLOURS)]
+        ax.plot(
+            rows["mice_per_group"],
+            rows["power"],
+            "o-",
+            color=colour,
+            label=f"anti-SGC fraction {fraction:g}",
+        )
+        ax.fill_between(
+            rows["mice_per_group"], rows["ci_low"], rows["ci_high"], color=colour, alpha=0.15, lw=0
+        )
+    ax.axhline(target, color="k", ls="--", lw=0.8)
+    ax.set_xlabel("mice per group")
+    ax.set_ylabel("power")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
