@@ -80,8 +80,9 @@ def model_time_courses(trajectories: pd.DataFrame, injection_days: list[float]) 
     ]
     groups = list(trajectories["group"].unique())
     colours = _colours(groups)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 3.2))
-    for ax, (column, label, log) in zip(axes, panels, strict=True):
+    fig, grid = plt.subplots(2, 3, figsize=(12.6, 6.4))
+    axes = list(grid.flat)
+    for ax, (column, label, log) in zip(axes, panels, strict=False):
         stats = trajectories.groupby(["group", "day"])[column]
         mean = stats.mean().unstack("group")
         low, high = stats.quantile(0.1).unstack("group"), stats.quantile(0.9).unstack("group")
@@ -94,9 +95,12 @@ def model_time_courses(trajectories: pd.DataFrame, injection_days: list[float]) 
             ax.axvline(day, color="#f1c40f", lw=0.8, alpha=0.7)
         if log:
             ax.set_yscale("symlog", linthresh=0.01)
+            ax.set_ylim(bottom=0.0)
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("day after first injection")
-    axes[0].legend(fontsize=7, frameon=False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[-1].axis("off")
+    axes[-1].legend(handles, labels, loc="center", frameon=False)
     fig.tight_layout()
     return fig
 
