@@ -5,7 +5,12 @@ import pytest
 from typer.testing import CliRunner
 
 from fmsim.cli.main import app
-from fmsim.experiments.power import PowerDesign, estimate_power, smallest_n
+from fmsim.experiments.power import (
+    PowerDesign,
+    estimate_power,
+    simulate_replicates,
+    smallest_n,
+)
 
 
 def test_power_rises_with_mice_per_group():
@@ -64,3 +69,15 @@ def test_power_command_rejects_unknown_endpoint(tmp_path):
     result = CliRunner().invoke(app, ["power", "--endpoint", "tail_flick", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "tail_flick" in result.output and "Traceback" not in result.output
+
+
+def test_round_trip_confidence_intervals_cover_the_true_effect():
+    """Simulate with a known group effect, analyse, and check 95% CI coverage over seeds.
+
+    The true effect (difference in expected % change from baseline) is computed from a large
+    simulated population (20,000 mice per group), independent of the small replicates."""
+    truth = simulate_replicates(PowerDesign(20_000), replicates=1, seed=99).differences[0]
+    results = simulate_replicates(PowerDesign(6), replicates=400, seed=7)
+    covered = np.mean((results.ci_low <= truth) & (truth <= results.ci_high))
+    assert truth < -10.0  # a real, sizeable effect (percentage points)
+    assert 0.92 <= covered <= 0.98

@@ -53,8 +53,8 @@ class Group(_Strict):
     name: str = Field(min_length=1)
     material: Material
     donors: list[Donor] = Field(default_factory=list)
-    mice_per_donor: int | None = Field(default=None, ge=1, le=1000)
-    mice: int | None = Field(default=None, ge=1, le=10000)
+    mice_per_donor: int | None = Field(default=None, ge=1, le=100_000)
+    mice: int | None = Field(default=None, ge=1, le=1_000_000)
 
     @model_validator(mode="after")
     def _sizes(self) -> Group:

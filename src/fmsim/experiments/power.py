@@ -49,10 +49,19 @@ class PowerEstimate:
     mean_difference_percent: float  # FMS minus HC, mean % change from baseline
 
 
-def replicate_pvalues(
-    design: PowerDesign, replicates: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """p-values and group differences (% change) of ``replicates`` simulated experiments."""
+@dataclass(frozen=True)
+class ReplicateResults:
+    """Per replicate experiment: Welch p-value, FMS minus HC difference in mean % change from
+    baseline, and its 95% Welch confidence interval (percentage points)."""
+
+    pvalues: np.ndarray
+    differences: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+
+
+def simulate_replicates(design: PowerDesign, replicates: int, seed: int) -> ReplicateResults:
+    """Simulate and analyse ``replicates`` independent experiments of ``design``."""
     n = design.mice_per_group * replicates
     try:
         config = _experiment(design, n, seed)
@@ -62,8 +71,14 @@ def replicate_pvalues(
     change = percent_change_from_baseline(data)
     disease = change[DISEASE].reshape(replicates, design.mice_per_group)
     control = change[CONTROL].reshape(replicates, design.mice_per_group)
-    pvalues = stats.ttest_ind(disease, control, axis=1, equal_var=False).pvalue
-    return pvalues, disease.mean(axis=1) - control.mean(axis=1)
+    test = stats.ttest_ind(disease, control, axis=1, equal_var=False)
+    interval = test.confidence_interval(0.95)
+    return ReplicateResults(
+        pvalues=test.pvalue,
+        differences=disease.mean(axis=1) - control.mean(axis=1),
+        ci_low=interval.low,
+        ci_high=interval.high,
+    )
 
 
 def _experiment(design: PowerDesign, n: int, seed: int) -> PassiveTransferConfig:
@@ -109,11 +124,16 @@ def estimate_power(
     design: PowerDesign, replicates: int = 200, seed: int = 1, alpha: float = 0.05
 ) -> PowerEstimate:
     """Monte-Carlo power of ``design`` with its 95% Wilson confidence interval."""
-    pvalues, differences = replicate_pvalues(design, replicates, seed)
-    hits = int(np.sum(pvalues < alpha))
+    results = simulate_replicates(design, replicates, seed)
+    hits = int(np.sum(results.pvalues < alpha))
     low, high = proportion_confint(hits, replicates, alpha=0.05, method="wilson")
     return PowerEstimate(
-        design, hits / replicates, float(low), float(high), replicates, float(differences.mean())
+        design,
+        hits / replicates,
+        float(low),
+        float(high),
+        replicates,
+        float(results.differences.mean()),
     )
 
 
