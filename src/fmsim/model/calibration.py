@@ -46,19 +46,9 @@ def host_tracer_clearance(params: ParameterSet, human_dose_mg_per_kg: float = 0.
     volume = subjects.plasma_volume
     host = result.states[:, INDEX["host_plasma"], 0] / volume
     human = result.states[:, INDEX["human_plasma"], 0] / volume
-    recycled_host = recycled_fractions(host, human, _repeat(subjects, times.size))[0]
+    recycled_host = recycled_fractions(host, human, subjects)[0]  # broadcasts over time
     per_kg = params["pinocytic_clearance_per_kg"].value
     return float(np.trapezoid(per_kg * (1.0 - recycled_host), times) / IVIG_WINDOW)
-
-
-def _repeat(subjects, n):
-    """The one-subject constants broadcast over ``n`` time points."""
-    return type(subjects)(
-        **{
-            k: (np.repeat(v, n, axis=-1) if isinstance(v, np.ndarray) else v)
-            for k, v in subjects.__dict__.items()
-        }
-    )
 
 
 def calibrate_fcrn(params: ParameterSet) -> FcRnCalibration:
