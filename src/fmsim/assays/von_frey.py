@@ -28,9 +28,15 @@ that follow the crossover). Keys here are the concatenation, e.g. ``"OOXOXO"`` =
 Dixon 1980 (Table 7) / Chaplan 1994 (Appendix). The table has 248 entries; series that start
 with X are the negatives of their O/X mirror images.
 
-Source of the values: we could not consult the printed papers directly. The values were
-transcribed from two independent public transcriptions of the Dixon/Chaplan table and
-cross-checked:
+Values used (``K_TABLE``): computed by maximum likelihood with
+:func:`fmsim.assays.dixon.dixon_k_table_mle` (probit, sigma = step, all responses in the
+likelihood; see :mod:`fmsim.assays.dixon`) once at import and rounded to 3 decimals. They
+equal the printed table (``PUBLISHED_K_TABLE``) for all 248 entries (max |difference| before
+rounding 0.00048); ``tests/assays/test_dixon.py`` checks this.
+
+Source of the printed values (``PUBLISHED_K_TABLE``): we could not consult the printed papers
+directly. The values were transcribed from two independent public transcriptions of the
+Dixon/Chaplan table and cross-checked:
 
 * ``get-a-grep/VonFreyCalculator`` (GitHub, McGill; ``src/main/resources/application.properties``)
 * ``shaoqiu0116/von_frey`` (GitHub; ``factor_looup_table.csv``)
@@ -68,6 +74,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fmsim.assays.dixon import dixon_k_table_mle
+
 __all__ = [
     "FilamentSet",
     "MOUSE_FILAMENTS",
@@ -76,6 +84,7 @@ __all__ = [
     "fifty_percent_threshold",
     "simulate_up_down",
     "simulate_up_down_many",
+    "withdrawal_probability",
     "N_AFTER_CROSSOVER",
 ]
 
@@ -262,12 +271,18 @@ def _build_k_table() -> dict[str, float]:
     return table
 
 
-#: Flattened table: full Dixon key (first part + second part) -> k.
-K_TABLE: dict[str, float] = _build_k_table()
+#: Printed (transcribed) table: full Dixon key (first part + second part) -> k.
+PUBLISHED_K_TABLE: dict[str, float] = _build_k_table()
+#: Table used by :func:`dixon_k`: maximum-likelihood k (:mod:`fmsim.assays.dixon`) rounded to
+#: the printed 3 decimals, computed once at import (``+ 0.0`` turns -0.0 into 0.0).
+K_TABLE: dict[str, float] = {p: round(k, 3) + 0.0 for p, k in dixon_k_table_mle().items()}
 
 
 def dixon_k(pattern: str) -> float:
-    """Dixon's tabulated k (dimensionless) for a response pattern.
+    """Dixon's k (dimensionless) for a response pattern, from ``K_TABLE``.
+
+    ``K_TABLE`` holds the maximum-likelihood k rounded to 3 decimals, identical to Dixon's
+    printed table (``PUBLISHED_K_TABLE``) for every entry.
 
     Parameters
     ----------
@@ -436,6 +451,15 @@ def _max_presentations(filaments: FilamentSet) -> int:
     return filaments.n + N_AFTER_CROSSOVER
 
 
+def withdrawal_probability(
+    forces_g: np.ndarray, true_threshold_g: float, psychometric_slope: float
+) -> np.ndarray:
+    """P(withdrawal) for filaments of ``forces_g`` (g): logistic in log10 force, 50% at the
+    mouse's true threshold (g); ``psychometric_slope`` per log10 unit (assumed)."""
+    x = psychometric_slope * (np.log10(forces_g) - math.log10(true_threshold_g))
+    return 1.0 / (1.0 + np.exp(-x))
+
+
 def _run_procedure(
     true_threshold_g: float,
     uniforms: np.ndarray,
@@ -443,9 +467,8 @@ def _run_procedure(
     psychometric_slope: float,
 ) -> tuple[list[int], list[bool]]:
     """Run the up-down stopping rule with pre-drawn U(0,1) numbers (one per presentation)."""
-    log_f = np.log10(np.asarray(filaments.forces_g, dtype=float))
-    # P(withdrawal | filament) for every filament, logistic in log10 force.
-    p = 1.0 / (1.0 + np.exp(-psychometric_slope * (log_f - math.log10(true_threshold_g))))
+    forces = np.asarray(filaments.forces_g, dtype=float)
+    p = withdrawal_probability(forces, true_threshold_g, psychometric_slope)
     top = filaments.n - 1
     i = filaments.start_index
     idx: list[int] = []
