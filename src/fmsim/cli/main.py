@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.analyze import analyze
 from fmsim.cli.power import power
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 
@@ -109,6 +110,9 @@ def params(
 
 
 app.command()(power)
+
+
+app.command()(analyze)
 
 
 def main() -> None:  # pragma: no cover

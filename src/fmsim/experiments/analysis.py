@@ -97,8 +97,10 @@ def _donor_effects(measurements, control, disease_group, baseline_day) -> pd.Dat
             continue
         window = per_test[per_test["day"].between(*EFFECT_WINDOW)]
         mean = window.groupby(["mouse", "group", "donor"], as_index=False)["value"].mean()
-        base = baseline.loc[(mean["mouse"].to_numpy(), test), "value"].to_numpy()
+        keys = pd.MultiIndex.from_arrays([mean["mouse"], [test] * len(mean)])
+        base = baseline["value"].reindex(keys).to_numpy()
         mean["change_percent"] = 100.0 * (mean["value"].to_numpy() / base - 1.0)
+        mean = mean[np.isfinite(mean["change_percent"])]  # mice without a baseline value
         reference = mean.loc[mean["group"] == control, "change_percent"]
         for donor, sub in mean[mean["group"] == disease_group].groupby("donor"):
             p = stats.ttest_ind(sub["change_percent"], reference, equal_var=False).pvalue

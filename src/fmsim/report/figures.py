@@ -145,3 +145,49 @@ def power_curves(table: pd.DataFrame, target: float = 0.8) -> plt.Figure:
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def individual_time_courses(measurements: pd.DataFrame, specs) -> plt.Figure:
+    """One panel per test measured on more than one day: a thin line per mouse (coloured by
+    group) and the group mean as a thick line; y axis in the test's unit (``specs[test].unit``,
+    x axis in days). ``specs`` maps test name -> object with ``.label`` and ``.unit``."""
+    tests = [
+        t
+        for t in measurements["test"].unique()
+        if measurements.loc[measurements["test"] == t, "day"].nunique() > 1
+    ]
+    groups = list(measurements["group"].unique())
+    colours = _colours(groups)
+    ncols = min(3, max(len(tests), 1))
+    nrows = max(-(-len(tests) // ncols), 1)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, test in zip(axes.flat, tests, strict=False):
+        data = measurements[measurements["test"] == test]
+        for (group, _mouse), mouse_data in data.groupby(["group", "mouse"], sort=False):
+            mouse_data = mouse_data.sort_values("day")
+            ax.plot(
+                mouse_data["day"],
+                mouse_data["value"],
+                color=colours[group],
+                lw=0.7,
+                alpha=0.45,
+                marker="o",
+                ms=2,
+            )
+        means = data.groupby(["group", "day"])["value"].mean()
+        for group in groups:
+            if group in means.index.get_level_values(0):
+                mean = means.loc[group]
+                ax.plot(mean.index, mean.to_numpy(), color=colours[group], lw=2.2, label=group)
+        spec = specs[test]
+        ax.set_title(spec.label, fontsize=9)
+        ax.set_xlabel("day")
+        ax.set_ylabel(spec.unit)
+    for ax in list(axes.flat)[len(tests) :]:
+        ax.axis("off")
+    if tests:
+        axes.flat[0].legend(fontsize=7, frameon=False)
+    else:
+        axes.flat[0].text(0.5, 0.5, "no test measured on more than one day", ha="center")
+    fig.tight_layout()
+    return fig

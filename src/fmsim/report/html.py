@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from fmsim.experiments.analysis import PassiveTransferAnalysis
 from fmsim.experiments.passive_transfer import PassiveTransferResult
@@ -175,9 +175,7 @@ def write_report(
             for s in specs.values()
         ]
     )
-    env = Environment(
-        loader=PackageLoader("fmsim.report", "templates"), autoescape=select_autoescape()
-    )
+    env = Environment(loader=PackageLoader("fmsim.report", "templates"), autoescape=True)
     html = env.get_template("passive_transfer.html.j2").render(
         title=config.name,
         version=metadata.version("fmsim"),
