@@ -23,6 +23,15 @@ class PassiveTransferAnalysis:
     time_course: pd.DataFrame  # readout, disease group, first and last significant day
     donors: pd.DataFrame  # per donor and readout: % change vs baseline, p vs control
 
+    def significant_days(self, group: str) -> dict[str, list[float]]:
+        """Per test over days: the days on which ``group`` differs from control (Holm)."""
+        return {
+            test: a.posthoc.loc[
+                (a.posthoc["group"] == group) & a.posthoc["significant"], "day"
+            ].tolist()
+            for test, a in self.readouts.items()
+        }
+
 
 def analyze_passive_transfer(
     measurements: pd.DataFrame, control: str, disease_group: str, baseline_day: float = 0.0

@@ -75,18 +75,13 @@ __all__ = [
     "validate_lab_data",
 ]
 
+from fmsim.config.passive_transfer import READOUTS
+from fmsim.model.readouts import IENFD
+
 REQUIRED_COLUMNS: tuple[str, ...] = ("mouse", "group", "day", "test", "value", "unit")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("sex", "filaments", "responses")
 #: Test names fmsim knows (the readouts of the passive-transfer model).
-KNOWN_TESTS: tuple[str, ...] = (
-    "paw_pressure_threshold",
-    "von_frey_threshold",
-    "cold_response",
-    "heat_latency",
-    "grip_strength",
-    "locomotor_activity",
-    "ienfd",
-)
+KNOWN_TESTS: tuple[str, ...] = (*READOUTS, IENFD)
 VON_FREY = "von_frey_threshold"
 ACTIONS: tuple[str, ...] = ("excluded", "error", "converted")
 

@@ -66,12 +66,7 @@ def write_analysis_report(
     specs = readout_labels(clean)
     figure_folder = folder / "figures"
     figure_folder.mkdir(parents=True, exist_ok=True)
-    significant = {
-        test: a.posthoc.loc[
-            (a.posthoc["group"] == disease_group) & a.posthoc["significant"], "day"
-        ].tolist()
-        for test, a in analysis.readouts.items()
-    }
+    significant = analysis.significant_days(disease_group)
     figs = {"behaviour": "", "individual": ""}
     if analysis.readouts:
         figs["behaviour"] = _png(

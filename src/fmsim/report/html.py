@@ -86,12 +86,7 @@ def write_report(
     specs = result.parameters.readouts
     figure_folder = folder / "figures"
     figure_folder.mkdir(parents=True, exist_ok=True)
-    significant = {
-        test: a.posthoc.loc[
-            (a.posthoc["group"] == disease_group) & a.posthoc["significant"], "day"
-        ].tolist()
-        for test, a in analysis.readouts.items()
-    }
+    significant = analysis.significant_days(disease_group)
     figs = {
         "behaviour": _png(
             figures.behaviour_time_courses(
