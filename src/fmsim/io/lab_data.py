@@ -60,6 +60,8 @@ from fmsim.assays.von_frey import (
     UpDownResult,
     fifty_percent_threshold,
 )
+from fmsim.config.passive_transfer import READOUTS
+from fmsim.model.readouts import IENFD
 
 __all__ = [
     "ACTIONS",
@@ -74,9 +76,6 @@ __all__ = [
     "read_lab_data",
     "validate_lab_data",
 ]
-
-from fmsim.config.passive_transfer import READOUTS
-from fmsim.model.readouts import IENFD
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("mouse", "group", "day", "test", "value", "unit")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("sex", "filaments", "responses")
