@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from fmsim.model.parameters import ReadoutSpec  # noqa: E402
@@ -190,4 +191,38 @@ def individual_time_courses(measurements: pd.DataFrame, specs) -> plt.Figure:
     else:
         axes.flat[0].text(0.5, 0.5, "no test measured on more than one day", ha="center")
     fig.tight_layout()
+    return fig
+
+
+def time_course_fit_map(scan: pd.DataFrame, occupancy50: float) -> plt.Figure:
+    """Recovery day after the last dose over donor anti-SGC fraction x sensitisation turnover,
+    one panel per anti-human-IgG clearance rate; white dots mark combinations meeting all the
+    reported time-course criteria (onset, maintenance, recovery 14-21 days)."""
+    data = scan[np.isclose(scan["sensitisation_occupancy50"], occupancy50)]
+    rates = sorted(data["ada_clearance_rate"].unique())
+    fig, axes = plt.subplots(1, len(rates), figsize=(4.4 * len(rates), 3.6), squeeze=False)
+    for ax, rate in zip(axes.flat, rates, strict=True):
+        panel = data[data["ada_clearance_rate"] == rate]
+        days = panel.pivot(
+            index="sensitisation_turnover",
+            columns="anti_sgc_fraction",
+            values="recovery_day_after_last_dose",
+        )
+        fits = panel.pivot(
+            index="sensitisation_turnover", columns="anti_sgc_fraction", values="fits"
+        )
+        image = ax.imshow(
+            days.to_numpy(), origin="lower", cmap="viridis", aspect="auto", vmin=5, vmax=30
+        )
+        rows, cols = np.nonzero(fits.to_numpy(bool))
+        ax.plot(cols, rows, "wo", ms=5)
+        ax.set_xticks(
+            range(days.shape[1]), [f"{v:g}" for v in days.columns], rotation=45, fontsize=7
+        )
+        ax.set_yticks(range(days.shape[0]), [f"{v:g}" for v in days.index], fontsize=7)
+        ax.set_xlabel("donor anti-SGC fraction")
+        ax.set_title(f"anti-human-IgG clearance {rate:g}/day", fontsize=9)
+    axes.flat[0].set_ylabel("sensitisation turnover (1/day)")
+    fig.subplots_adjust(bottom=0.24, wspace=0.15, right=0.86)
+    fig.colorbar(image, ax=list(axes.flat), label="recovery, days after last dose")
     return fig

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader
 
 from fmsim.experiments.analysis import PassiveTransferAnalysis
 from fmsim.experiments.passive_transfer import PassiveTransferResult
+from fmsim.experiments.time_course_fit import scan_time_course
 from fmsim.report import figures
 
 ASSUMPTIONS = (
@@ -104,6 +105,23 @@ def write_report(
         if len(analysis.donors)
         else "",
     }
+    occupancy50 = result.parameters["sensitisation_occupancy50"].value
+    scan = scan_time_course(parameters=result.parameters)
+    figs["fit_map"] = _png(
+        figures.time_course_fit_map(scan, occupancy50), figure_folder, "time_course_fit"
+    )
+    scan.to_csv(folder / "time_course_scan.csv", index=False)
+    files = [*files, folder / "time_course_scan.csv"]
+    fitting = scan[scan["fits"]]
+    fit_summary = (
+        f"{len(fitting)} of {len(scan)} combinations meet all criteria; they span donor "
+        f"anti-SGC fractions {fitting['anti_sgc_fraction'].min():g}-"
+        f"{fitting['anti_sgc_fraction'].max():g} and sensitisation turnover "
+        f"{fitting['sensitisation_turnover'].min():g}-"
+        f"{fitting['sensitisation_turnover'].max():g}/day"
+        if len(fitting)
+        else f"none of {len(scan)} combinations meets all criteria"
+    )
     donors = analysis.donors
     findings = []
     for row in analysis.time_course.itertuples():
@@ -187,6 +205,8 @@ def write_report(
         endpoint=endpoint,
         figures=figs,
         half_lives=human_igg_half_lives(result.trajectories),
+        fit_summary=fit_summary,
+        occupancy50=f"{occupancy50:g}",
         method=method,
         statistics=statistics,
         parameter_table=pd.DataFrame(result.parameters.table()).to_html(index=False),
