@@ -25,7 +25,7 @@ level, so the undosed mouse stays at its steady state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -121,7 +121,7 @@ def build_subjects(values: dict[str, np.ndarray], pathogenic_fraction: np.ndarra
     host = draft.host_plasma_steady
     recycled = recycled_fractions(host, np.zeros(n), draft)[0]
     production = draft.pinocytic_clearance * host * (1.0 - recycled)
-    return Subjects(**{**draft.__dict__, "host_production": production})
+    return replace(draft, host_production=production)
 
 
 def initial_state(subjects: Subjects) -> np.ndarray:
@@ -146,7 +146,8 @@ def sgc_occupancy(drg_pathogenic: np.ndarray, subjects: Subjects) -> np.ndarray:
 
 
 def ada_switch(t: float, onset_day: np.ndarray) -> np.ndarray:
-    """Smooth 0->1 onset of mouse anti-human-IgG clearance around ``onset_day`` (1-day width)."""
+    """Smooth 0->1 onset of mouse anti-human-IgG clearance around ``onset_day`` (logistic,
+    scale 0.25 day: 10% to 90% within ~1.1 days)."""
     return 1.0 / (1.0 + np.exp(-(t - onset_day) / 0.25))
 
 
