@@ -79,13 +79,33 @@ class Subjects:
         return self.plasma_volume.shape[0]
 
 
-def recycled_fractions(
-    host_conc: np.ndarray, human_conc: np.ndarray, subjects: Subjects
-) -> np.ndarray:
-    """FcRn-recycled fraction of (host, human) IgG, shape (2, n), for plasma levels in mg/mL."""
-    endosomal = subjects.endosomal_ratio * np.stack([host_conc, human_conc])
-    free = free_fcrn(subjects.fcrn_total, endosomal, subjects.fcrn_kd)
-    return free / (subjects.fcrn_kd + free)
+class NumpyOps:
+    """Elementary functions for numeric evaluation over a batch of subjects (numpy arrays).
+
+    The equations below call only arithmetic and these three functions, so the same definition
+    is evaluated numerically here and symbolically for SBML export (:mod:`fmsim.model.sbml`).
+    """
+
+    exp = staticmethod(np.exp)
+
+    @staticmethod
+    def nonnegative(x):
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def free_fcrn(total, ligands, kds):
+        return free_fcrn(total, np.stack(ligands), np.stack(kds))
+
+
+NUMPY = NumpyOps()
+
+
+def recycled_fractions(host_conc, human_conc, subjects: Subjects, ops=NUMPY) -> tuple:
+    """FcRn-recycled fraction of (host, human) IgG for plasma levels in mg/mL."""
+    ligands = (subjects.endosomal_ratio * host_conc, subjects.endosomal_ratio * human_conc)
+    kds = (subjects.fcrn_kd[0], subjects.fcrn_kd[1])
+    free = ops.free_fcrn(subjects.fcrn_total, ligands, kds)
+    return tuple(free / (kd + free) for kd in kds)
 
 
 def build_subjects(values: dict[str, np.ndarray], pathogenic_fraction: np.ndarray) -> Subjects:
@@ -139,35 +159,38 @@ def initial_state(subjects: Subjects) -> np.ndarray:
     return y
 
 
-def sgc_occupancy(drg_pathogenic: np.ndarray, subjects: Subjects) -> np.ndarray:
+def sgc_occupancy(drg_pathogenic, subjects: Subjects, ops=NUMPY):
     """Fraction of SGC antigen bound by pathogenic IgG (Emax occupancy, 0-1)."""
-    c = np.maximum(drg_pathogenic, 0.0)
+    c = ops.nonnegative(drg_pathogenic)
     return c / (c + subjects.sgc_kd)
 
 
-def ada_switch(t: float, onset_day: np.ndarray) -> np.ndarray:
+def ada_switch(t, onset_day, ops=NUMPY):
     """Smooth 0->1 onset of mouse anti-human-IgG clearance around ``onset_day`` (logistic,
     scale 0.25 day: 10% to 90% within ~1.1 days)."""
-    return 1.0 / (1.0 + np.exp(-(t - onset_day) / 0.25))
+    return 1.0 / (1.0 + ops.exp(-(t - onset_day) / 0.25))
 
 
-def rhs(t: float, y: np.ndarray, s: Subjects) -> np.ndarray:
-    """Time derivative of the state, shape (N_STATES, n), at time ``t`` (days)."""
+def derivatives(t, y, s: Subjects, ops=NUMPY) -> list:
+    """Time derivative of each state (list in STATES order) at time ``t`` (days).
+
+    The single definition of the model's dynamics: numeric with numpy arrays (``rhs``), or
+    symbolic with sympy symbols for SBML export."""
     depot, hp, hi, mp, mi, drg, sens, ienfd = y
     cp_h = hp / s.plasma_volume
     cp_m = mp / s.plasma_volume
     ci_h = hi / s.interstitial_volume
     ci_m = mi / s.interstitial_volume
 
-    recycled = recycled_fractions(cp_m, cp_h, s)
+    recycled = recycled_fractions(cp_m, cp_h, s, ops)
     elim_m = s.pinocytic_clearance * cp_m * (1.0 - recycled[0])
     elim_h = s.pinocytic_clearance * cp_h * (1.0 - recycled[1])
     exchange_h = s.to_interstitium * cp_h - s.from_interstitium * ci_h
     exchange_m = s.to_interstitium * cp_m - s.from_interstitium * ci_m
     absorption = s.ip_absorption_rate * depot
-    ada = s.ada_clearance_rate * ada_switch(t, s.ada_onset_day) * hp
+    ada = s.ada_clearance_rate * ada_switch(t, s.ada_onset_day, ops) * hp
 
-    theta = sgc_occupancy(drg, s)
+    theta = sgc_occupancy(drg, s, ops)
     theta_n = theta**s.sensitisation_hill
     drive = (
         s.sensitisation_emax
@@ -175,13 +198,18 @@ def rhs(t: float, y: np.ndarray, s: Subjects) -> np.ndarray:
         / (s.sensitisation_occupancy50**s.sensitisation_hill + theta_n)
     )
 
-    dy = np.empty_like(y)
-    dy[0] = -absorption
-    dy[1] = s.ip_bioavailability * absorption - elim_h - exchange_h - ada
-    dy[2] = exchange_h
-    dy[3] = s.host_production - elim_m - exchange_m
-    dy[4] = exchange_m
-    dy[5] = s.drg_equilibration_rate * (s.pathogenic_fraction * cp_h - drg)
-    dy[6] = s.sensitisation_turnover * (1.0 + drive - sens)
-    dy[7] = s.ienfd_regeneration_rate * (1.0 - ienfd) - s.ienfd_loss_rate * theta * ienfd
-    return dy
+    return [
+        -absorption,
+        s.ip_bioavailability * absorption - elim_h - exchange_h - ada,
+        exchange_h,
+        s.host_production - elim_m - exchange_m,
+        exchange_m,
+        s.drg_equilibration_rate * (s.pathogenic_fraction * cp_h - drg),
+        s.sensitisation_turnover * (1.0 + drive - sens),
+        s.ienfd_regeneration_rate * (1.0 - ienfd) - s.ienfd_loss_rate * theta * ienfd,
+    ]
+
+
+def rhs(t: float, y: np.ndarray, s: Subjects) -> np.ndarray:
+    """Time derivative of the state, shape (N_STATES, n), at time ``t`` (days)."""
+    return np.stack(np.broadcast_arrays(*derivatives(t, y, s)))

@@ -43,14 +43,26 @@ def free_fcrn(
         kd = kd[:, None]
     free = np.zeros(np.broadcast_shapes(total.shape, ligand.shape[1:]))
     for _ in range(_MAX_ITERATIONS):
-        bound_fraction = free / (kd + free)
-        residual = free + np.sum(ligand * bound_fraction, axis=0) - total
-        slope = 1.0 + np.sum(ligand * kd / (kd + free) ** 2, axis=0)
-        step = -residual / slope
+        step = newton_step(free, total, ligand, kd) - free
         free = free + step
         if np.all(np.abs(step) <= _RELATIVE_TOLERANCE * np.maximum(free, 1e-300)):
             break
     return np.minimum(free, total)
+
+
+def newton_step(free, total, ligands, kds):
+    """One Newton step for the free-FcRn equation from ``free``, for any number of IgG kinds.
+
+    Plain arithmetic, so the same definition serves numpy arrays (``ligands`` and ``kds``
+    indexable by kind) and symbolic export (SBML): R - g(R) / g'(R) with
+    g(R) = R + sum_k E_k R / (KD_k + R) - R_T.
+    """
+    residual = free - total
+    slope = 1.0
+    for ligand, kd in zip(ligands, kds, strict=True):
+        residual = residual + ligand * free / (kd + free)
+        slope = slope + ligand * kd / (kd + free) ** 2
+    return free - residual / slope
 
 
 def free_fcrn_single_kind(total_fcrn: float, endosomal_igg: float, kd: float) -> float:
