@@ -17,7 +17,14 @@ import pandas as pd
 from fmsim.assays.von_frey import simulate_up_down
 from fmsim.config import ConfigError, PassiveTransferConfig
 from fmsim.engine import Bolus, simulate
-from fmsim.model.equations import INDEX, build_subjects, initial_state, rhs, sgc_occupancy
+from fmsim.model.equations import (
+    INDEX,
+    Subjects,
+    build_subjects,
+    initial_state,
+    rhs,
+    sgc_occupancy,
+)
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 from fmsim.model.readouts import IENFD, expected_readout, lognormal_factor
 
@@ -59,10 +66,23 @@ def build_cohort(config: PassiveTransferConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_passive_transfer(
+@dataclass(frozen=True)
+class VirtualCohort:
+    """The simulated animals of an experiment before integration: who they are, their sampled
+    parameter values, the derived model constants and the dosing schedule."""
+
+    parameters: ParameterSet
+    cohort: pd.DataFrame
+    values: dict[str, np.ndarray]
+    subjects: Subjects
+    doses: list[Bolus]
+    rng: np.random.Generator  # continues the experiment's random stream (measurement noise)
+
+
+def build_virtual_cohort(
     config: PassiveTransferConfig, parameters: ParameterSet | None = None
-) -> PassiveTransferResult:
-    """Simulate the experiment; deterministic for a given ``config.seed``."""
+) -> VirtualCohort:
+    """Allocate mice, draw their parameters and build the dosing schedule (seeded)."""
     parameters = parameters or load_parameter_set()
     unknown = sorted(set(config.parameters) - set(parameters.parameters))
     if unknown:
@@ -72,23 +92,34 @@ def run_passive_transfer(
     parameters = parameters.with_values(**config.parameters)
     rng = np.random.default_rng(config.seed)
     cohort = build_cohort(config)
-    n = len(cohort)
-    values = parameters.sample(n, rng)
+    values = parameters.sample(len(cohort), rng)
     subjects = build_subjects(values, cohort["anti_sgc_fraction"].to_numpy())
-
     dose_value, dose_unit = config.dose_quantity()
     per_mouse = dose_value * (values["body_weight"] / 1000.0 if dose_unit == "mg/kg" else 1.0)
     amounts = np.where(cohort["receives_igg"].to_numpy(), per_mouse, 0.0)
     doses = [Bolus(day, INDEX["human_ip_depot"], amounts) for day in config.injection_days]
+    return VirtualCohort(parameters, cohort, values, subjects, doses, rng)
 
+
+def run_passive_transfer(
+    config: PassiveTransferConfig, parameters: ParameterSet | None = None
+) -> PassiveTransferResult:
+    """Simulate the experiment; deterministic for a given ``config.seed``."""
+    virtual = build_virtual_cohort(config, parameters)
+    subjects = virtual.subjects
     last_day = max(config.test_days[-1], max(config.ienfd_days, default=0.0))
     grid = np.arange(0.0, last_day + TRAJECTORY_STEP / 2, TRAJECTORY_STEP)
     times = np.unique(np.concatenate([grid, config.test_days, config.ienfd_days]))
-    solution = simulate(lambda t, y: rhs(t, y, subjects), initial_state(subjects), times, doses)
-
-    trajectories = _trajectories(cohort, solution.times, solution.states, subjects)
-    measurements = _measure(config, parameters, cohort, trajectories, values, rng)
-    return PassiveTransferResult(config, parameters, measurements, trajectories, cohort)
+    solution = simulate(
+        lambda t, y: rhs(t, y, subjects), initial_state(subjects), times, virtual.doses
+    )
+    trajectories = _trajectories(virtual.cohort, solution.times, solution.states, subjects)
+    measurements = _measure(
+        config, virtual.parameters, virtual.cohort, trajectories, virtual.values, virtual.rng
+    )
+    return PassiveTransferResult(
+        config, virtual.parameters, measurements, trajectories, virtual.cohort
+    )
 
 
 def _trajectories(cohort, times, states, subjects) -> pd.DataFrame:

@@ -82,8 +82,9 @@ class Subjects:
 class NumpyOps:
     """Elementary functions for numeric evaluation over a batch of subjects (numpy arrays).
 
-    The equations below call only arithmetic and these three functions, so the same definition
-    is evaluated numerically here and symbolically for SBML export (:mod:`fmsim.model.sbml`).
+    The equations below call only arithmetic and these three functions, so the one definition
+    can also be evaluated with other number types (e.g. sympy symbols) by passing another
+    namespace with the same three functions.
     """
 
     exp = staticmethod(np.exp)
@@ -174,8 +175,7 @@ def ada_switch(t, onset_day, ops=NUMPY):
 def derivatives(t, y, s: Subjects, ops=NUMPY) -> list:
     """Time derivative of each state (list in STATES order) at time ``t`` (days).
 
-    The single definition of the model's dynamics: numeric with numpy arrays (``rhs``), or
-    symbolic with sympy symbols for SBML export."""
+    The single definition of the model's dynamics, evaluated with numpy arrays by ``rhs``."""
     depot, hp, hi, mp, mi, drg, sens, ienfd = y
     cp_h = hp / s.plasma_volume
     cp_m = mp / s.plasma_volume

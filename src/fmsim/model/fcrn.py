@@ -54,7 +54,7 @@ def newton_step(free, total, ligands, kds):
     """One Newton step for the free-FcRn equation from ``free``, for any number of IgG kinds.
 
     Plain arithmetic, so the same definition serves numpy arrays (``ligands`` and ``kds``
-    indexable by kind) and symbolic export (SBML): R - g(R) / g'(R) with
+    indexable by kind) and symbolic expressions: R - g(R) / g'(R) with
     g(R) = R + sum_k E_k R / (KD_k + R) - R_T.
     """
     residual = free - total
