@@ -70,6 +70,7 @@ def power(
         answer = f"{size} mice per group" if size else f"not reached with n <= {max(sizes)}"
         typer.echo(
             f"anti-SGC fraction {fraction:g}: {target:.0%} power at {answer} "
-            f"({endpoint}, Welch t-test on mean % change, days {days[1:]})"
+            f"({endpoint}, Welch t-test on mean % change, days "
+            f"{', '.join(f'{d:g}' for d in days[1:])})"
         )
     typer.echo(f"power curve: {(out / 'power_curve.png').resolve()}")
