@@ -18,6 +18,21 @@ def _colours(groups) -> dict[str, str]:
     return {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
 
 
+def _test_panels(measurements: pd.DataFrame):
+    """Tests measured on more than one day, the groups, their colours, and a grid of panels
+    (up to 3 per row) for those tests."""
+    tests = [
+        t
+        for t in measurements["test"].unique()
+        if measurements.loc[measurements["test"] == t, "day"].nunique() > 1
+    ]
+    groups = list(measurements["group"].unique())
+    ncols = min(3, max(len(tests), 1))
+    nrows = max(-(-len(tests) // ncols), 1)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    return tests, groups, _colours(groups), fig, axes
+
+
 def behaviour_time_courses(
     measurements: pd.DataFrame,
     specs: dict[str, ReadoutSpec],
@@ -26,16 +41,7 @@ def behaviour_time_courses(
 ) -> plt.Figure:
     """One panel per behavioural test: group mean +/- SEM; injections shaded; * = significant
     difference of the disease group from control (Holm-adjusted) on that day."""
-    tests = [
-        t
-        for t in measurements["test"].unique()
-        if measurements.loc[measurements["test"] == t, "day"].nunique() > 1
-    ]
-    groups = list(measurements["group"].unique())
-    colours = _colours(groups)
-    ncols = 3
-    nrows = -(-len(tests) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    tests, groups, colours, fig, axes = _test_panels(measurements)
     for ax, test in zip(axes.flat, tests, strict=False):
         data = measurements[measurements["test"] == test]
         summary = data.groupby(["group", "day"])["value"].agg(["mean", "sem"]).reset_index()
@@ -152,16 +158,7 @@ def individual_time_courses(measurements: pd.DataFrame, specs) -> plt.Figure:
     """One panel per test measured on more than one day: a thin line per mouse (coloured by
     group) and the group mean as a thick line; y axis in the test's unit (``specs[test].unit``,
     x axis in days). ``specs`` maps test name -> object with ``.label`` and ``.unit``."""
-    tests = [
-        t
-        for t in measurements["test"].unique()
-        if measurements.loc[measurements["test"] == t, "day"].nunique() > 1
-    ]
-    groups = list(measurements["group"].unique())
-    colours = _colours(groups)
-    ncols = min(3, max(len(tests), 1))
-    nrows = max(-(-len(tests) // ncols), 1)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    tests, groups, colours, fig, axes = _test_panels(measurements)
     for ax, test in zip(axes.flat, tests, strict=False):
         data = measurements[measurements["test"] == test]
         for (group, _mouse), mouse_data in data.groupby(["group", "mouse"], sort=False):
