@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from fmsim.cli.errors import fail
+
 
 def analyze(
     data: Path = typer.Argument(..., help="Lab data file (.csv or .xlsx; format in README)."),
@@ -20,7 +22,6 @@ def analyze(
     ),
 ) -> None:
     """Validate a lab's behavioural data, report data issues and run the group x day analysis."""
-    from fmsim.cli.main import _fail
     from fmsim.experiments.analysis import analyze_passive_transfer
     from fmsim.io.lab_data import LabDataError, format_issues, issues_frame, read_lab_data
     from fmsim.report.analysis_html import write_analysis_report
@@ -29,21 +30,21 @@ def analyze(
     try:
         clean, issues = read_lab_data(data, expected_groups=expected)
     except LabDataError as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(f"{data}: {len(clean)} rows used, {len(issues)} data issue(s)")
     if issues:
         typer.echo(format_issues(issues))
     if clean.empty:
-        _fail(f"{data}: no usable rows left after validation (see the issues above)")
+        fail(f"{data}: no usable rows left after validation (see the issues above)")
 
     present = list(pd.unique(clean["group"]))
     if control not in present:
-        _fail(f"--control: group {control!r} is not in {data}; groups: {', '.join(present)}")
+        fail(f"--control: group {control!r} is not in {data}; groups: {', '.join(present)}")
     others = [g for g in present if g != control]
     if disease is None and others:
         disease = others[0]
     if disease not in others:
-        _fail(
+        fail(
             f"--disease: group {disease!r} is not a non-control group in {data}; "
             f"groups: {', '.join(present)}"
         )
@@ -55,10 +56,7 @@ def analyze(
             measurements, control=control, disease_group=disease, baseline_day=baseline_day
         )
     except (ValueError, RuntimeError) as error:
-        message = str(error).splitlines()[0]
-        analysis = None
-    if analysis is None:
-        _fail(f"{data}: cannot analyse the data: {message}")
+        fail(f"{data}: cannot analyse the data: {str(error).splitlines()[0]}")
 
     out = out or Path("results") / f"{data.stem}_analysis"
     out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.analyze import analyze
+from fmsim.cli.errors import fail
 from fmsim.cli.power import power
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 
@@ -17,11 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
 
 
 def run_experiment(config: PassiveTransferConfig, out: Path) -> Path:
@@ -83,7 +79,7 @@ def simulate(
         config = load_config(config_file)
         report = run_experiment(config, out or Path("results") / config_file.stem)
     except ConfigError as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(f"report: {report.resolve()}")
 
 
@@ -97,7 +93,7 @@ def params(
     try:
         parameter_set = load_parameter_set(file)
     except (OSError, ValueError, KeyError, TypeError) as error:
-        _fail(f"{file}: {error}")
+        fail(f"{file}: {error}")
     rows = parameter_set.table()
     width = max(len(r["parameter"]) for r in rows)
     typer.echo(f"Parameters ({parameter_set.species})")

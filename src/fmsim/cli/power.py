@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
+from fmsim.cli.errors import fail
 from fmsim.config import ConfigError
 
 
@@ -59,8 +60,7 @@ def power(
                     bar.update()
                 summary.append((fraction, smallest_n(estimates, target)))
     except ConfigError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from None
+        fail(str(error))
     table = pd.DataFrame(rows)
     write_table(table, out, "power")
     figure = power_curves(table, target)
