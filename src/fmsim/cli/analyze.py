@@ -70,6 +70,7 @@ def analyze(
         "endpoint": _concat(analysis.endpoint),
         "time_course_summary": analysis.time_course,
         "donor_effects": analysis.donors,
+        "auc_versus_control": analysis.auc,
     }
     files = []
     for stem, table in tables.items():

@@ -41,6 +41,7 @@ def run_experiment(config: PassiveTransferConfig, out: Path) -> Path:
     )
     files += write_table(analysis.time_course, out, "time_course_summary")
     files += write_table(analysis.donors, out, "donor_effects")
+    files += write_table(analysis.auc, out, "auc_versus_control")
     report = write_report(result, analysis, out, config.disease_group, files)
     typer.echo(f"done in {time.perf_counter() - started:.1f} s")
     return report

@@ -11,7 +11,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fmsim.stats.repeated_measures import ReadoutAnalysis, analyze_readout
+from fmsim.stats.repeated_measures import (
+    ReadoutAnalysis,
+    analyze_readout,
+    area_under_curve,
+    hedges_g,
+)
 
 EFFECT_WINDOW = (1.0, 10.0)  # days averaged per mouse for donor-level tests (Goebel 2021: 10 days)
 
@@ -22,6 +27,7 @@ class PassiveTransferAnalysis:
     endpoint: dict[str, pd.DataFrame]  # single-day tests such as IENFD: Welch vs control
     time_course: pd.DataFrame  # readout, disease group, first and last significant day
     donors: pd.DataFrame  # per donor and readout: % change vs baseline, p vs control
+    auc: pd.DataFrame  # per test and group: baseline-corrected AUC vs control (Welch, Hedges' g)
 
     def significant_days(self, group: str) -> dict[str, list[float]]:
         """Per test over days: the days on which ``group`` differs from control (Holm)."""
@@ -48,6 +54,7 @@ def analyze_passive_transfer(
         endpoint=endpoint,
         time_course=_time_course(readouts, disease_group),
         donors=_donor_effects(measurements, control, disease_group, baseline_day),
+        auc=auc_versus_control(measurements, control, baseline_day),
     )
 
 
@@ -72,6 +79,45 @@ def analyze_readout_single_day(data: pd.DataFrame, control: str) -> pd.DataFrame
                 "p_value": test.pvalue,
             }
         )
+    return pd.DataFrame(rows)
+
+
+def auc_versus_control(
+    measurements: pd.DataFrame, control: str, baseline_day: float
+) -> pd.DataFrame:
+    """Per test over days: each mouse's area under its baseline-corrected time course
+    (value-units x days, trapezoid) compared between each group and the control
+    (Welch t-test with 95% CI; Hedges' g with approximate 95% CI)."""
+    rows = []
+    for test, data in measurements.groupby("test", sort=False):
+        if data["day"].nunique() < 2:
+            continue
+        with_baseline = data.groupby("mouse")["day"].transform(lambda d: (d == baseline_day).any())
+        auc = area_under_curve(data[with_baseline], baseline_day)
+        reference = auc.loc[auc["group"] == control, "auc"].to_numpy()
+        for group, values in auc.groupby("group", sort=False)["auc"]:
+            if group == control or len(values) < 2 or len(reference) < 2:
+                continue
+            welch = stats.ttest_ind(values.to_numpy(), reference, equal_var=False)
+            ci = welch.confidence_interval()
+            g, g_low, g_high = hedges_g(values.to_numpy(), reference)
+            rows.append(
+                {
+                    "test": test,
+                    "group": group,
+                    "n_group": len(values),
+                    "n_control": len(reference),
+                    "auc_group": values.mean(),
+                    "auc_control": reference.mean(),
+                    "difference": values.mean() - reference.mean(),
+                    "ci_low": ci.low,
+                    "ci_high": ci.high,
+                    "p_value": welch.pvalue,
+                    "hedges_g": g,
+                    "g_ci_low": g_low,
+                    "g_ci_high": g_high,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -142,6 +142,7 @@ def write_analysis_report(
         figures=figs,
         method=method,
         statistics=statistics,
+        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
         endpoint=endpoint,
         files=[str(f) for f in files],
     )

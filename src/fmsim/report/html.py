@@ -209,6 +209,7 @@ def write_report(
         occupancy50=f"{occupancy50:g}",
         method=method,
         statistics=statistics,
+        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
         parameter_table=pd.DataFrame(result.parameters.table()).to_html(index=False),
         readout_table=readout_table.to_html(index=False),
         assumptions=ASSUMPTIONS,
