@@ -39,13 +39,20 @@ class PassiveTransferAnalysis:
         }
 
 
+def time_course_tests(measurements: pd.DataFrame) -> list[str]:
+    """Tests measured on more than one day (analysed over time), in order of appearance."""
+    days = measurements.groupby("test", sort=False)["day"].nunique()
+    return days.index[days > 1].tolist()
+
+
 def analyze_passive_transfer(
     measurements: pd.DataFrame, control: str, disease_group: str, baseline_day: float = 0.0
 ) -> PassiveTransferAnalysis:
     """Run the group x day analysis for every test and the donor-level comparisons."""
     readouts, endpoint = {}, {}
+    over_time = time_course_tests(measurements)
     for test, data in measurements.groupby("test", sort=False):
-        if data["day"].nunique() > 1:
+        if test in over_time:
             readouts[test] = analyze_readout(data, control=control, baseline_day=baseline_day)
         else:
             endpoint[test] = analyze_readout_single_day(data, control)
@@ -89,9 +96,8 @@ def auc_versus_control(
     (value-units x days, trapezoid) compared between each group and the control
     (Welch t-test with 95% CI; Hedges' g with approximate 95% CI)."""
     rows = []
-    for test, data in measurements.groupby("test", sort=False):
-        if data["day"].nunique() < 2:
-            continue
+    for test in time_course_tests(measurements):
+        data = measurements[measurements["test"] == test]
         with_baseline = data.groupby("mouse")["day"].transform(lambda d: (d == baseline_day).any())
         auc = area_under_curve(data[with_baseline], baseline_day)
         reference = auc.loc[auc["group"] == control, "auc"].to_numpy()

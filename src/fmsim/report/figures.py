@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from fmsim.experiments.analysis import time_course_tests  # noqa: E402
 from fmsim.model.parameters import ReadoutSpec  # noqa: E402
 
 GROUP_COLOURS = ("#c0392b", "#2c3e50", "#7f8c8d", "#2980b9", "#27ae60", "#8e44ad")
@@ -21,16 +22,28 @@ def _colours(groups) -> dict[str, str]:
 def _test_panels(measurements: pd.DataFrame):
     """Tests measured on more than one day, the groups, their colours, and a grid of panels
     (up to 3 per row) for those tests."""
-    tests = [
-        t
-        for t in measurements["test"].unique()
-        if measurements.loc[measurements["test"] == t, "day"].nunique() > 1
-    ]
+    tests = time_course_tests(measurements)
     groups = list(measurements["group"].unique())
     ncols = min(3, max(len(tests), 1))
     nrows = max(-(-len(tests) // ncols), 1)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
     return tests, groups, _colours(groups), fig, axes
+
+
+def _finish_panels(fig, axes, tests, specs, xlabel: str) -> plt.Figure:
+    """Title and axis labels per test panel (label, unit), unused panels hidden, one legend."""
+    for ax, test in zip(axes.flat, tests, strict=False):
+        ax.set_title(specs[test].label, fontsize=9)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(specs[test].unit)
+    for ax in list(axes.flat)[len(tests) :]:
+        ax.axis("off")
+    if tests:
+        axes.flat[0].legend(fontsize=7, frameon=False)
+    else:
+        axes.flat[0].text(0.5, 0.5, "no test measured on more than one day", ha="center")
+    fig.tight_layout()
+    return fig
 
 
 def behaviour_time_courses(
@@ -64,15 +77,7 @@ def behaviour_time_courses(
             top = ax.get_ylim()[1]
             for day in significant[test]:
                 ax.text(day, top, "*", ha="center", va="top", fontsize=12)
-        spec = specs[test]
-        ax.set_title(spec.label, fontsize=9)
-        ax.set_xlabel("day after first injection")
-        ax.set_ylabel(spec.unit)
-    for ax in list(axes.flat)[len(tests) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7, frameon=False)
-    fig.tight_layout()
-    return fig
+    return _finish_panels(fig, axes, tests, specs, "day after first injection")
 
 
 def model_time_courses(trajectories: pd.DataFrame, injection_days: list[float]) -> plt.Figure:
@@ -177,18 +182,7 @@ def individual_time_courses(measurements: pd.DataFrame, specs) -> plt.Figure:
             if group in means.index.get_level_values(0):
                 mean = means.loc[group]
                 ax.plot(mean.index, mean.to_numpy(), color=colours[group], lw=2.2, label=group)
-        spec = specs[test]
-        ax.set_title(spec.label, fontsize=9)
-        ax.set_xlabel("day")
-        ax.set_ylabel(spec.unit)
-    for ax in list(axes.flat)[len(tests) :]:
-        ax.axis("off")
-    if tests:
-        axes.flat[0].legend(fontsize=7, frameon=False)
-    else:
-        axes.flat[0].text(0.5, 0.5, "no test measured on more than one day", ha="center")
-    fig.tight_layout()
-    return fig
+    return _finish_panels(fig, axes, tests, specs, "day")
 
 
 def time_course_fit_map(scan: pd.DataFrame, occupancy50: float) -> plt.Figure:
