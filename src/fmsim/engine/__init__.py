@@ -1,5 +1,17 @@
-"""Batched integration of many subjects with scheduled dosing events."""
+"""Integration of many subjects with scheduled events (doses, infusions, exchange sessions)."""
 
-from fmsim.engine.batch import Bolus, SimulationResult, simulate
+from fmsim.engine.batch import IntegrationError, SimulationResult, simulate
+from fmsim.engine.events import Bolus, Event, Infusion, Removal
+from fmsim.engine.run import BACKENDS, run
 
-__all__ = ["Bolus", "SimulationResult", "simulate"]
+__all__ = [
+    "BACKENDS",
+    "run",
+    "Bolus",
+    "Event",
+    "Infusion",
+    "IntegrationError",
+    "Removal",
+    "SimulationResult",
+    "simulate",
+]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from fmsim.model.fcrn import free_fcrn
+from fmsim.model.definition import NUMPY, ModelDefinition
 
 STATES = (
     "human_ip_depot",
@@ -57,7 +57,8 @@ class Subjects:
     pinocytic_clearance: np.ndarray  # mL/day
     fcrn_total: np.ndarray  # uM
     endosomal_ratio: np.ndarray  # uM per mg/mL
-    fcrn_kd: np.ndarray  # uM, shape (2, n): host, human
+    fcrn_kd_host: np.ndarray  # uM
+    fcrn_kd_human: np.ndarray  # uM
     host_production: np.ndarray  # mg/day
     host_plasma_steady: np.ndarray  # mg/mL
     ip_absorption_rate: np.ndarray  # 1/day
@@ -79,32 +80,10 @@ class Subjects:
         return self.plasma_volume.shape[0]
 
 
-class NumpyOps:
-    """Elementary functions for numeric evaluation over a batch of subjects (numpy arrays).
-
-    The equations below call only arithmetic and these three functions, so the one definition
-    can also be evaluated with other number types (e.g. sympy symbols) by passing another
-    namespace with the same three functions.
-    """
-
-    exp = staticmethod(np.exp)
-
-    @staticmethod
-    def nonnegative(x):
-        return np.maximum(x, 0.0)
-
-    @staticmethod
-    def free_fcrn(total, ligands, kds):
-        return free_fcrn(total, np.stack(ligands), np.stack(kds))
-
-
-NUMPY = NumpyOps()
-
-
 def recycled_fractions(host_conc, human_conc, subjects: Subjects, ops=NUMPY) -> tuple:
     """FcRn-recycled fraction of (host, human) IgG for plasma levels in mg/mL."""
     ligands = (subjects.endosomal_ratio * host_conc, subjects.endosomal_ratio * human_conc)
-    kds = (subjects.fcrn_kd[0], subjects.fcrn_kd[1])
+    kds = (subjects.fcrn_kd_host, subjects.fcrn_kd_human)
     free = ops.free_fcrn(subjects.fcrn_total, ligands, kds)
     return tuple(free / (kd + free) for kd in kds)
 
@@ -122,7 +101,8 @@ def build_subjects(values: dict[str, np.ndarray], pathogenic_fraction: np.ndarra
         pinocytic_clearance=values["pinocytic_clearance_per_kg"] * weight_kg,
         fcrn_total=values["fcrn_total"],
         endosomal_ratio=values["endosomal_ratio"],
-        fcrn_kd=np.stack([values["fcrn_kd_host"], values["fcrn_kd_human"]]),
+        fcrn_kd_host=values["fcrn_kd_host"],
+        fcrn_kd_human=values["fcrn_kd_human"],
         host_production=np.zeros(n),
         host_plasma_steady=values["host_igg_plasma"],
         ip_absorption_rate=values["ip_absorption_rate"],
@@ -210,6 +190,15 @@ def derivatives(t, y, s: Subjects, ops=NUMPY) -> list:
     ]
 
 
+MODEL = ModelDefinition(
+    name="mouse_passive_transfer",
+    states=STATES,
+    state_units=STATE_UNITS,
+    subjects_type=Subjects,
+    derivatives=derivatives,
+)
+
+
 def rhs(t: float, y: np.ndarray, s: Subjects) -> np.ndarray:
     """Time derivative of the state, shape (N_STATES, n), at time ``t`` (days)."""
-    return np.stack(np.broadcast_arrays(*derivatives(t, y, s)))
+    return MODEL.rhs(t, y, s)
