@@ -92,6 +92,11 @@ __all__ = [
 N_AFTER_CROSSOVER = 4
 #: Longest first part (run of identical responses before the change) tabulated by Dixon.
 _MAX_FIRST_PART = 4
+#: Dixon 1980 (Annu Rev Pharmacol Toxicol 20:441, p. 455, "Step 4"): a series that begins with
+#: more than four like responses uses Table 7's final column, except five entries whose k is one
+#: unit larger in the third decimal. Second parts written for a series starting with ``O``; the
+#: mirrored (``X``-first) series takes the increment with the opposite sign.
+_STEP4_PLUS_ONE = ("XXXX", "XXOXX", "XXXOX", "XXXXO", "XXXXX")
 
 
 @dataclass(frozen=True)
@@ -434,6 +439,10 @@ def fifty_percent_threshold(
     run = min(crossover, _MAX_FIRST_PART)
     pattern = _responses_to_str(resp[crossover - run :])
     k = dixon_k(pattern)
+    if crossover > _MAX_FIRST_PART:
+        o_first = pattern if pattern[0] == "O" else pattern.translate(str.maketrans("XO", "OX"))
+        if o_first[_MAX_FIRST_PART:] in _STEP4_PLUS_ONE:
+            k = round(k + (0.001 if pattern[0] == "O" else -0.001), 3)
     xf = float(filaments.log_units[idx[-1]])
     threshold = 10.0 ** (xf + k * filaments.mean_log_step) / 10_000.0
     return UpDownResult(

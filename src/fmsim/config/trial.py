@@ -1,0 +1,175 @@
+"""Configuration of a virtual clinical trial of an IgG-lowering therapy in fibromyalgia.
+
+A trial is a population (who is screened, who is eligible, who is enrolled), a design (parallel
+arms, or a crossover of treatment sequences over periods), therapies per arm (protocols of
+:mod:`fmsim.config.therapy`), visits, endpoints and their analysis, and the replicate trials
+used for power. Times are in weeks from randomisation (day 0 = first dose).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from fmsim.config.errors import ConfigError, format_validation_error
+
+Outcome = Literal["pain_nrs", "bpi_interference", "fiqr"]
+OUTCOME_LABELS = {
+    "pain_nrs": "weekly mean pain (0-10 NRS)",
+    "bpi_interference": "BPI-SF pain interference (0-10)",
+    "fiqr": "FIQR total (0-100)",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Population(_Strict):
+    """Who is screened and who may enter.
+
+    ``anti_sgc_positive_fraction``: share of fibromyalgia patients whose IgG binds satellite
+    glial cells (68/184 = 37 % of sera bound rat DRG; Seefried et al., Pain 2025).
+    ``enrichment``: ``anti_sgc_positive`` enrols only patients who test positive.
+    ``inclusion_outcome`` / ``inclusion_minimum``: baseline severity needed to enter (e.g.
+    BPI-SF interference >= 6 as in NCT05643794).
+    """
+
+    anti_sgc_positive_fraction: float = Field(default=0.37, ge=0.0, le=1.0)
+    enrichment: Literal["none", "anti_sgc_positive"] = "none"
+    inclusion_outcome: Outcome = "pain_nrs"
+    inclusion_minimum: float = Field(default=4.0, ge=0.0, le=100.0)
+
+
+class Arm(_Strict):
+    """A treatment arm: a name and the therapy protocol it receives (a list of therapy blocks,
+    see :mod:`fmsim.config.therapy`; an empty list or ``[{type: placebo}]`` is placebo)."""
+
+    name: str = Field(min_length=1)
+    therapy: list[dict[str, Any]] = Field(default_factory=list)
+    allocation: float = Field(default=1.0, gt=0.0)
+
+
+class Sequence(_Strict):
+    """A crossover sequence: the arm received in each period, in order."""
+
+    name: str = Field(min_length=1)
+    periods: list[str] = Field(min_length=1)
+    allocation: float = Field(default=1.0, gt=0.0)
+
+
+class Crossover(_Strict):
+    """Crossover timing: every period lasts ``period_weeks``; ``washout_weeks`` separate them;
+    the period's outcome is the mean of its last ``assessment_weeks`` weeks."""
+
+    sequences: list[Sequence] = Field(min_length=2)
+    period_weeks: int = Field(ge=1, le=104)
+    washout_weeks: int = Field(default=0, ge=0, le=104)
+    assessment_weeks: int = Field(default=2, ge=1, le=104)
+
+
+class Endpoint(_Strict):
+    """An endpoint: change from baseline in ``outcome`` at ``week`` (parallel designs; in a
+    crossover the period assessment is used), analysed by ``analysis``."""
+
+    outcome: Outcome
+    week: int | None = Field(default=None, ge=1, le=520)
+    analysis: Literal["ancova", "mmrm"] = "ancova"
+
+
+class Power(_Strict):
+    """Replicate trials for power: ``sample_sizes`` are total patients randomised."""
+
+    sample_sizes: list[int] = Field(default=[30, 60, 90, 120, 180], min_length=1)
+    replicates: int = Field(default=200, ge=10, le=100_000)
+    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
+    target: float = Field(default=0.8, gt=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _positive_sizes(self) -> Power:
+        if any(n < 4 for n in self.sample_sizes):
+            raise ValueError("every sample size must be at least 4 patients")
+        return self
+
+
+class TrialConfig(_Strict):
+    """A virtual trial. ``patients``: number randomised; ``duration_weeks``: treatment and
+    follow-up of a parallel design (a crossover's length follows from its periods)."""
+
+    name: str = "virtual trial"
+    seed: int = 2021
+    design: Literal["parallel", "crossover"] = "parallel"
+    patients: int = Field(ge=2, le=1_000_000)
+    duration_weeks: int = Field(default=12, ge=1, le=520)
+    population: Population = Population()
+    arms: list[Arm] = Field(min_length=2)
+    control_arm: str
+    crossover: Crossover | None = None
+    primary: Endpoint
+    secondary: list[Endpoint] = Field(default_factory=list)
+    responder_thresholds: list[float] = Field(default=[0.3, 0.5])
+    dropout_per_week: float = Field(default=0.01, ge=0.0, lt=1.0)
+    power: Power = Power()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrialConfig:
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"arm names must be unique, got {names}")
+        if self.control_arm not in names:
+            raise ValueError(f"control_arm {self.control_arm!r} is not one of the arms {names}")
+        if any(not 0.0 < t < 1.0 for t in self.responder_thresholds):
+            raise ValueError("responder_thresholds are fractions of baseline between 0 and 1")
+        if self.design == "crossover":
+            if self.crossover is None:
+                raise ValueError("a crossover design needs a 'crossover' section")
+            for seq in self.crossover.sequences:
+                unknown = [p for p in seq.periods if p not in names]
+                if unknown:
+                    raise ValueError(f"sequence {seq.name!r} uses unknown arms {unknown}")
+        elif self.crossover is not None:
+            raise ValueError("a 'crossover' section needs design: crossover")
+        for endpoint in (self.primary, *self.secondary):
+            if endpoint.week is not None and endpoint.week > self.total_weeks:
+                raise ValueError(
+                    f"endpoint week {endpoint.week} is after the end of the trial "
+                    f"({self.total_weeks} weeks)"
+                )
+        return self
+
+    @property
+    def total_weeks(self) -> int:
+        """Weeks from randomisation to the last visit."""
+        if self.design == "crossover" and self.crossover is not None:
+            c = self.crossover
+            n_periods = max(len(s.periods) for s in c.sequences)
+            return n_periods * c.period_weeks + (n_periods - 1) * c.washout_weeks
+        return self.duration_weeks
+
+    def arm(self, name: str) -> Arm:
+        return next(a for a in self.arms if a.name == name)
+
+
+def load_trial_config(path: str | Path) -> TrialConfig:
+    """Read and validate a trial YAML; raise :class:`ConfigError` with one line per mistake."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read file ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
+    return parse_trial_config(data, str(path))
+
+
+def parse_trial_config(data: dict, origin: str = "trial config") -> TrialConfig:
+    """Validate a trial config given as a dict (``origin`` names it in error messages)."""
+    try:
+        return TrialConfig.model_validate(data)
+    except ValidationError as error:
+        raise format_validation_error(origin, error) from None
