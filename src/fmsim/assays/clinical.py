@@ -401,9 +401,7 @@ def visit_outcomes(
     fiqr = score("fiqr", traits.fiqr_at_reference, traits.fiqr_slope, FIQR_MAX)
     wpi = np.rint(score("wpi", traits.wpi_at_reference, traits.wpi_slope, WPI_MAX))
     sss = np.rint(score("sss", traits.sss_at_reference, traits.sss_slope, SSS_MAX))
-    with np.errstate(invalid="ignore"):
-        painful = traits.pain_site_rank[:, None, :] < wpi[:, :, None]
-    generalized = generalized_pain(painful)
+    generalized = generalized_pain(traits.pain_site_rank[:, None, :] < wpi[:, :, None])
     return {
         "bpi_interference": np.rint(interference * BPI_ITEMS) / BPI_ITEMS,
         "fiqr": fiqr,
