@@ -1,8 +1,9 @@
-"""Statistics for behavioural readouts of passive-transfer experiments.
+"""Statistics: behavioural readouts of passive-transfer experiments and clinical trials.
 
-The :mod:`fmsim.stats.repeated_measures` module provides the group x time analysis
-(linear mixed model, Welch post-hoc comparisons against control, Hedges' g) and a
-per-mouse area under the curve for one behavioural test.
+:mod:`fmsim.stats.repeated_measures` provides the group x time analysis (linear mixed model,
+Welch post-hoc comparisons against control, Hedges' g) and a per-mouse area under the curve for
+one behavioural test. :mod:`fmsim.stats.trial` analyses (virtual) clinical trials: ANCOVA,
+MMRM, crossover mixed model, responder rates and power from replicate trials.
 """
 
 from fmsim.stats.repeated_measures import (

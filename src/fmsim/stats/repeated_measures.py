@@ -184,14 +184,18 @@ def _validate(
 
 
 def _fit_mixed_model(work: pd.DataFrame):
-    """Fit ``value ~ C(group) * C(day)`` + random intercept per mouse by REML.
+    """Fit ``value ~ C(group) * C(day)`` + random intercept per mouse by REML."""
+    return fit_mixed_model(smf.mixedlm("value ~ C(group) * C(day)", work, groups=work["mouse"]))
+
+
+def fit_mixed_model(model):
+    """REML fit of a statsmodels ``MixedLM``; returns ``(result, optimiser, fit log)``.
 
     Optimisers in :data:`FIT_METHODS` are tried in order; the first converged fit that
     raised no warning is returned. If every converged fit warned (typically a random-
     intercept variance on the boundary at 0), the converged fit with the largest REML
     log-likelihood is used and its warnings are recorded in the returned fit log.
     """
-    model = smf.mixedlm("value ~ C(group) * C(day)", work, groups=work["mouse"])
     k_fe = model.k_fe
     log: list[str] = []
     candidates: list[tuple[float, str, object, list[str]]] = []
