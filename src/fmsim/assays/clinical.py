@@ -59,7 +59,7 @@ Everything is vectorised over patients (arrays are ``(n_patients, n_days)`` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -182,6 +182,10 @@ class PatientTraits:
     @property
     def n_patients(self) -> int:
         return len(self.baseline_pain)
+
+    def take(self, index: np.ndarray) -> PatientTraits:
+        """The traits of the patients at ``index`` (integer positions or a boolean mask)."""
+        return PatientTraits(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
 
 def _lognormal(median: float, cv: float, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -146,6 +146,18 @@ def sgc_occupancy(drg_pathogenic, subjects: Subjects, ops=NUMPY):
     return c / (c + subjects.sgc_kd)
 
 
+def sensitisation_drive(theta, subjects):
+    """Fractional stimulation of nociceptor sensitisation by SGC occupancy ``theta`` (0-1):
+    Emax theta^n / (theta50^n + theta^n), the drive of the indirect response
+    dS/dt = k_out (1 + drive) - k_out S. Plain arithmetic (numpy arrays or sympy symbols)."""
+    theta_n = theta**subjects.sensitisation_hill
+    return (
+        subjects.sensitisation_emax
+        * theta_n
+        / (subjects.sensitisation_occupancy50**subjects.sensitisation_hill + theta_n)
+    )
+
+
 def ada_switch(t, onset_day, ops=NUMPY):
     """Smooth 0->1 onset of mouse anti-human-IgG clearance around ``onset_day`` (logistic,
     scale 0.25 day: 10% to 90% within ~1.1 days)."""
@@ -171,12 +183,7 @@ def derivatives(t, y, s: Subjects, ops=NUMPY) -> list:
     ada = s.ada_clearance_rate * ada_switch(t, s.ada_onset_day, ops) * hp
 
     theta = sgc_occupancy(drg, s, ops)
-    theta_n = theta**s.sensitisation_hill
-    drive = (
-        s.sensitisation_emax
-        * theta_n
-        / (s.sensitisation_occupancy50**s.sensitisation_hill + theta_n)
-    )
+    drive = sensitisation_drive(theta, s)
 
     return [
         -absorption,

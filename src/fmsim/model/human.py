@@ -1,0 +1,355 @@
+"""The human model: IgG kinetics with one FcRn pool, IgG-lowering therapies, anti-SGC IgG.
+
+All equations of fmsim's human model are here (parameters with sources in
+``fmsim/model/data/human.yaml``). Units: time in days, amounts in mg, concentrations in mg/mL,
+volumes in mL, FcRn and endosomal ligands in uM, the B-cell source and FcRn level relative to
+baseline. Kinds of IgG (k): the patient's bulk IgG (b), the anti-SGC autoantibody (a) and IVIG
+(v); all three bind FcRn with the same KD, so they form one FcRn ligand. One FcRn-inhibitor
+drug (d: efgartigimod, rozanolixizumab or nipocalimab, its constants chosen per patient batch)
+is the second ligand; rituximab (r) depletes the B-cell-dependent plasma-cell source B.
+
+    Cp_k = Xp_k / Vp,  Ci_k = Xi_k / Vi,  Cd = Ad / Vd
+    R    = free FcRn:  R_T0 F = R + E_igg R/(KD + R) + E_d R/(KD_d + R)   (fmsim.model.fcrn)
+           E_igg = rho (Cp_b + Cp_a + Cp_v),  E_d = rho_d Cd
+    f    = R / (KD + R)            (recycled fraction of endosomal IgG)
+    beta = R / (KD_d + R)          (fraction of the drug bound to FcRn)
+    d Xp_k/dt = P_k(t) - CLup Cp_k (1 - f) - J_k        J_k = L_in Cp_k - L_out Ci_k
+    d Xi_k/dt = J_k
+    P_k(t)    = P_k0 (sigma_k B + 1 - sigma_k)           (P_v0 = 0: IVIG only by infusion)
+    d depot/dt = -ka depot                                (s.c. depot of the drug)
+    d Ad/dt   = F ka depot - (CL_d + Q_d) Cd (1 - beta) + Q_d Ap/Vp_d - (k_fcrn + k_x) Ad beta
+    d Ap/dt   = Q_d Cd (1 - beta) - Q_d Ap/Vp_d
+    d F/dt    = k_fcrn (1 - F) - k_x E_d beta / R_T0      (FcRn relative to baseline)
+    d Ar/dt   = -(k10 + k12) Ar + k21 Ap_r;   d Ap_r/dt = k12 Ar - k21 Ap_r   (rituximab)
+    d B/dt    = k_B (1 - (1 + Emax_r Cr/(EC50_r + Cr)) B)                     (B-cell source)
+    d Cdrg/dt = k_drg (Cp_a - Cdrg);  theta = Cdrg/(Cdrg + KD_sgc)
+    d S/dt    = k_out (1 + Emax theta^n/(theta50^n + theta^n)) - k_out S
+
+The drug meets FcRn as in its published quasi-steady-state TMDD model (LG2022, VAL2025): its
+ligand is scaled so that it binds the pool with its published KD relative to its published FcRn
+concentration R_pub (rho_d = R_T0/(R_pub MW), KD_d = KD_pub R_T0/R_pub); bound drug is protected
+from linear clearance and leaves with the complex (k_fcrn + k_x; k_x > 0 makes the complex
+degrade faster than free FcRn, depleting the pool as nipocalimab does in VAL2025). Exchange with
+the interstitium reuses the mouse model's lymph formula with L_out = (1 - sigma_IS) L and L_in set
+so that a fraction phi (REV2007: 45%) of body IgG is intravascular at steady state. Productions
+P_b0, P_a0 put the untreated patient at steady state at the baseline IgG and anti-SGC levels.
+Plasma exchange and immunoadsorption are Removal events on the plasma states (fmsim.experiments
+.therapy). Rituximab (an IgG1 of ~2 g per course) is left out of the FcRn pool: its published
+linear PK already contains its recycling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from fmsim.model.definition import NUMPY, ModelDefinition
+from fmsim.model.equations import sensitisation_drive, sgc_occupancy
+from fmsim.model.parameters import ParameterSet, load_parameter_set
+
+STATES = (
+    "igg_plasma",
+    "igg_interstitial",
+    "anti_sgc_plasma",
+    "anti_sgc_interstitial",
+    "ivig_plasma",
+    "ivig_interstitial",
+    "inhibitor_depot",
+    "inhibitor_central",
+    "inhibitor_peripheral",
+    "fcrn_relative",
+    "rituximab_central",
+    "rituximab_peripheral",
+    "b_cell_source",
+    "drg_anti_sgc",
+    "sensitisation",
+)
+STATE_UNITS = ("mg",) * 9 + ("1", "mg", "mg", "1", "mg/mL", "1")
+INDEX = {name: i for i, name in enumerate(STATES)}
+N_STATES = len(STATES)
+# States in blood plasma: what an exchange or adsorption session removes from.
+PLASMA_STATES = (
+    INDEX["igg_plasma"],
+    INDEX["anti_sgc_plasma"],
+    INDEX["ivig_plasma"],
+    INDEX["inhibitor_central"],
+    INDEX["rituximab_central"],
+)
+FCRN_INHIBITORS = ("efgartigimod", "rozanolixizumab", "nipocalimab")
+REFERENCE_WEIGHT_KG = 75.0  # VAL2025 allometric reference
+REFERENCE_BSA_M2 = 1.8  # LIOGER2017 median BSA, reference of the rituximab volume
+_DRUG_FIELDS = (
+    "molecular_weight",
+    "fcrn_kd",
+    "fcrn_capacity",
+    "clearance",
+    "central_volume",
+    "peripheral_volume",
+    "intercompartmental_clearance",
+    "complex_excess_degradation",
+)
+
+
+@dataclass(frozen=True)
+class Patients:
+    """Per-patient constants, arrays of shape (n,), derived by :func:`build_patients`."""
+
+    plasma_volume: np.ndarray  # mL
+    interstitial_volume: np.ndarray  # mL
+    to_interstitium: np.ndarray  # mL/day, L_in
+    from_interstitium: np.ndarray  # mL/day, L_out = (1 - sigma_IS) L
+    pinocytic_clearance: np.ndarray  # mL/day, CLup (IgG uptake into endosomes)
+    fcrn_total: np.ndarray  # uM, R_T0 (baseline endosomal FcRn)
+    fcrn_kd_igg: np.ndarray  # uM
+    igg_endosomal_ratio: np.ndarray  # uM per mg/mL, rho
+    fcrn_turnover_rate: np.ndarray  # 1/day, k_fcrn
+    igg_production: np.ndarray  # mg/day, P_b0
+    anti_sgc_production: np.ndarray  # mg/day, P_a0
+    igg_short_lived_fraction: np.ndarray  # sigma_b
+    anti_sgc_short_lived_fraction: np.ndarray  # sigma_a
+    inhibitor_endosomal_ratio: np.ndarray  # uM per mg/mL, rho_d
+    inhibitor_fcrn_kd: np.ndarray  # uM, KD_d (on the pool's scale)
+    inhibitor_clearance: np.ndarray  # mL/day, CL_d (FcRn-free drug)
+    inhibitor_central_volume: np.ndarray  # mL
+    inhibitor_peripheral_volume: np.ndarray  # mL
+    inhibitor_intercompartmental_clearance: np.ndarray  # mL/day
+    inhibitor_complex_excess_degradation: np.ndarray  # 1/day, k_x
+    inhibitor_sc_absorption_rate: np.ndarray  # 1/day
+    inhibitor_sc_bioavailability: np.ndarray
+    rituximab_central_volume: np.ndarray  # mL
+    rituximab_elimination_rate: np.ndarray  # 1/day, k10
+    rituximab_distribution_rate: np.ndarray  # 1/day, k12
+    rituximab_redistribution_rate: np.ndarray  # 1/day, k21
+    rituximab_emax: np.ndarray
+    rituximab_ec50: np.ndarray  # mg/mL
+    bcell_turnover_rate: np.ndarray  # 1/day
+    igg_baseline: np.ndarray  # mg/mL, bulk + anti-SGC at steady state
+    anti_sgc_baseline: np.ndarray  # mg/mL
+    drg_equilibration_rate: np.ndarray  # 1/day
+    sgc_kd: np.ndarray  # mg/mL
+    sensitisation_turnover: np.ndarray  # 1/day
+    sensitisation_emax: np.ndarray
+    sensitisation_occupancy50: np.ndarray
+    sensitisation_hill: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.plasma_volume.shape[0]
+
+
+def load_human_parameters() -> ParameterSet:
+    """The shipped human parameter set (``fmsim/model/data/human.yaml``)."""
+    with resources.as_file(resources.files("fmsim.model.data").joinpath("human.yaml")) as path:
+        return load_parameter_set(path)
+
+
+def body_surface_area(weight_kg, height_cm):
+    """Body surface area (m2), Mosteller RD, N Engl J Med 1987;317:1098: sqrt(h w / 3600)."""
+    return np.sqrt(np.asarray(height_cm) * np.asarray(weight_kg) / 3600.0)
+
+
+def recycled_fraction(free, kd):
+    """Fraction of endosomal ligand bound to (recycled with) FcRn: R / (KD + R)."""
+    return free / (kd + free)
+
+
+def free_fcrn(igg_conc, inhibitor_conc, fcrn_relative, s: Patients, ops=NUMPY):
+    """Free endosomal FcRn (uM) for total plasma IgG (mg/mL) and drug (mg/mL) levels."""
+    ligands = (s.igg_endosomal_ratio * igg_conc, s.inhibitor_endosomal_ratio * inhibitor_conc)
+    kds = (s.fcrn_kd_igg, s.inhibitor_fcrn_kd)
+    return ops.free_fcrn(s.fcrn_total * fcrn_relative, ligands, kds)
+
+
+def build_patients(
+    values: dict[str, np.ndarray],
+    anti_sgc_fraction: np.ndarray | float,
+    fcrn_inhibitor: str = "efgartigimod",
+) -> Patients:
+    """Derive per-patient constants from sampled parameter values (see human.yaml).
+
+    ``anti_sgc_fraction``: fraction (0-1) of each patient's baseline IgG that is anti-SGC IgG
+    (0 for anti-SGC-negative patients). ``fcrn_inhibitor`` selects whose constants fill the
+    drug slot (one of :data:`FCRN_INHIBITORS`); it matters only if that drug is given.
+    """
+    if fcrn_inhibitor not in FCRN_INHIBITORS:
+        raise ValueError(f"unknown FcRn inhibitor {fcrn_inhibitor!r}; expected {FCRN_INHIBITORS}")
+    weight = np.asarray(values["body_weight"], dtype=float)
+    n = weight.shape[0]
+    phi = values["igg_intravascular_fraction"]
+    plasma = values["plasma_volume_per_kg"] * weight
+    interstitial = values["interstitial_volume_per_kg"] * weight
+    from_interstitium = (1.0 - values["lymph_reflection"]) * values["lymph_flow_per_kg"] * weight
+    # steady state Ci/Cp = L_in/L_out; intravascular fraction phi = Vp / (Vp + Vi Ci/Cp)
+    partition = plasma * (1.0 - phi) / (phi * interstitial)
+    # CLup phi / Vp = catabolic rate of body IgG without recycling (VAL2025 kdeg,IgG)
+    uptake = values["igg_catabolic_rate"] * plasma / phi
+    kd = values["fcrn_kd_igg"]
+    ratio = values["igg_recycling_ratio"]
+    igg = values["igg_baseline"]
+    anti_sgc = np.broadcast_to(np.asarray(anti_sgc_fraction, dtype=float), (n,)) * igg
+    recycled = ratio / (1.0 + ratio)  # VAL2025: baseline recycled fraction IgK/(1+IgK)
+    # R0 / KD = IgK; R_T0 = R0 + E0 R0/(KD + R0) with E0 = rho * IgG
+    fcrn_total = kd * ratio + values["igg_endosomal_ratio"] * igg * recycled
+    drug = {f: values[f"{fcrn_inhibitor}_{f}"] for f in _DRUG_FIELDS}
+    scale_cl = (weight / REFERENCE_WEIGHT_KG) ** 0.75  # VAL2025 allometry (CL, Q)
+    scale_v = weight / REFERENCE_WEIGHT_KG  # VAL2025 allometry (V)
+    capacity_um = drug["fcrn_capacity"] * 1e-3
+    bsa = body_surface_area(weight, values["height"])
+    return Patients(
+        plasma_volume=plasma,
+        interstitial_volume=interstitial,
+        to_interstitium=partition * from_interstitium,
+        from_interstitium=from_interstitium,
+        pinocytic_clearance=uptake,
+        fcrn_total=fcrn_total,
+        fcrn_kd_igg=np.broadcast_to(kd, (n,)).astype(float),
+        igg_endosomal_ratio=np.broadcast_to(values["igg_endosomal_ratio"], (n,)).astype(float),
+        fcrn_turnover_rate=values["fcrn_turnover_rate"],
+        igg_production=uptake * (igg - anti_sgc) * (1.0 - recycled),
+        anti_sgc_production=uptake * anti_sgc * (1.0 - recycled),
+        igg_short_lived_fraction=values["igg_short_lived_fraction"],
+        anti_sgc_short_lived_fraction=values["anti_sgc_short_lived_fraction"],
+        # E_d = R_T0 c / R_pub with c the molar drug concentration: mg/mL -> uM is 1e3 / MW(kDa)
+        inhibitor_endosomal_ratio=fcrn_total * 1e3 / (drug["molecular_weight"] * capacity_um),
+        inhibitor_fcrn_kd=drug["fcrn_kd"] * 1e-3 * fcrn_total / capacity_um,
+        inhibitor_clearance=drug["clearance"] * 1e3 * scale_cl,
+        inhibitor_central_volume=drug["central_volume"] * 1e3 * scale_v,
+        inhibitor_peripheral_volume=drug["peripheral_volume"] * 1e3 * scale_v,
+        inhibitor_intercompartmental_clearance=(
+            drug["intercompartmental_clearance"] * 1e3 * scale_cl
+        ),
+        inhibitor_complex_excess_degradation=drug["complex_excess_degradation"],
+        inhibitor_sc_absorption_rate=values.get(
+            f"{fcrn_inhibitor}_sc_absorption_rate", np.zeros(n)
+        ),
+        inhibitor_sc_bioavailability=np.minimum(
+            values.get(f"{fcrn_inhibitor}_sc_bioavailability", np.zeros(n)), 1.0
+        ),
+        rituximab_central_volume=values["rituximab_central_volume"] * 1e3 * bsa / REFERENCE_BSA_M2,
+        rituximab_elimination_rate=values["rituximab_elimination_rate"],
+        rituximab_distribution_rate=values["rituximab_distribution_rate"],
+        rituximab_redistribution_rate=values["rituximab_redistribution_rate"],
+        rituximab_emax=values["rituximab_emax"],
+        rituximab_ec50=values["rituximab_ec50"] * 1e-3,
+        bcell_turnover_rate=values["bcell_turnover_rate"],
+        igg_baseline=igg,
+        anti_sgc_baseline=anti_sgc,
+        drg_equilibration_rate=values["drg_equilibration_rate"],
+        sgc_kd=values["sgc_kd"],
+        sensitisation_turnover=values["sensitisation_turnover"],
+        sensitisation_emax=values["sensitisation_emax"],
+        sensitisation_occupancy50=values["sensitisation_occupancy50"],
+        sensitisation_hill=values["sensitisation_hill"],
+    )
+
+
+def typical_values(parameters: ParameterSet | None = None, n: int = 1) -> dict[str, np.ndarray]:
+    """Every parameter at its typical (median) value, as arrays of length ``n``."""
+    parameters = parameters or load_human_parameters()
+    return {name: np.full(n, value) for name, value in parameters.typical().items()}
+
+
+def initial_state(s: Patients) -> np.ndarray:
+    """Untreated steady state, shape (N_STATES, n)."""
+    y = np.zeros((N_STATES, s.n))
+    partition = s.to_interstitium / s.from_interstitium  # Ci/Cp at steady state
+    for kind, conc in (
+        ("igg", s.igg_baseline - s.anti_sgc_baseline),
+        ("anti_sgc", s.anti_sgc_baseline),
+    ):
+        y[INDEX[f"{kind}_plasma"]] = conc * s.plasma_volume
+        y[INDEX[f"{kind}_interstitial"]] = partition * conc * s.interstitial_volume
+    y[INDEX["fcrn_relative"]] = 1.0
+    y[INDEX["b_cell_source"]] = 1.0
+    y[INDEX["drg_anti_sgc"]] = s.anti_sgc_baseline
+    y[INDEX["sensitisation"]] = 1.0 + sensitisation_drive(sgc_occupancy(s.anti_sgc_baseline, s), s)
+    return y
+
+
+def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
+    """Time derivative of each state (list in STATES order) at time ``t`` (days).
+
+    The single definition of the human model's dynamics (see the module docstring)."""
+    (
+        igg_p,
+        igg_i,
+        auto_p,
+        auto_i,
+        ivig_p,
+        ivig_i,
+        depot,
+        drug_c,
+        drug_p,
+        fcrn,
+        rtx_c,
+        rtx_p,
+        source,
+        drg,
+        sens,
+    ) = y
+    cp = [x / s.plasma_volume for x in (igg_p, auto_p, ivig_p)]
+    ci = [x / s.interstitial_volume for x in (igg_i, auto_i, ivig_i)]
+    drug_conc = drug_c / s.inhibitor_central_volume
+
+    free = free_fcrn(cp[0] + cp[1] + cp[2], drug_conc, fcrn, s, ops)
+    unrecycled = 1.0 - recycled_fraction(free, s.fcrn_kd_igg)
+    bound = recycled_fraction(free, s.inhibitor_fcrn_kd)
+
+    exchange = [
+        s.to_interstitium * p - s.from_interstitium * i for p, i in zip(cp, ci, strict=True)
+    ]
+    elimination = [s.pinocytic_clearance * p * unrecycled for p in cp]
+    production = (
+        s.igg_production * (s.igg_short_lived_fraction * source + 1.0 - s.igg_short_lived_fraction),
+        s.anti_sgc_production
+        * (s.anti_sgc_short_lived_fraction * source + 1.0 - s.anti_sgc_short_lived_fraction),
+        0.0,
+    )
+    plasma_rates = [production[k] - elimination[k] - exchange[k] for k in range(3)]
+
+    absorption = s.inhibitor_sc_absorption_rate * depot
+    free_drug = drug_conc * (1.0 - bound)
+    distribution = (
+        s.inhibitor_intercompartmental_clearance * free_drug
+        - s.inhibitor_intercompartmental_clearance * drug_p / s.inhibitor_peripheral_volume
+    )
+    complex_loss = (s.fcrn_turnover_rate + s.inhibitor_complex_excess_degradation) * drug_c * bound
+    drug_bound_fcrn = s.inhibitor_endosomal_ratio * drug_conc * bound / s.fcrn_total
+
+    rtx_conc = rtx_c / s.rituximab_central_volume
+    rtx_effect = s.rituximab_emax * rtx_conc / (s.rituximab_ec50 + rtx_conc)
+
+    theta = sgc_occupancy(drg, s, ops)
+    return [
+        plasma_rates[0],
+        exchange[0],
+        plasma_rates[1],
+        exchange[1],
+        plasma_rates[2],
+        exchange[2],
+        -absorption,
+        s.inhibitor_sc_bioavailability * absorption
+        - s.inhibitor_clearance * free_drug
+        - distribution
+        - complex_loss,
+        distribution,
+        s.fcrn_turnover_rate * (1.0 - fcrn)
+        - s.inhibitor_complex_excess_degradation * drug_bound_fcrn,
+        -(s.rituximab_elimination_rate + s.rituximab_distribution_rate) * rtx_c
+        + s.rituximab_redistribution_rate * rtx_p,
+        s.rituximab_distribution_rate * rtx_c - s.rituximab_redistribution_rate * rtx_p,
+        s.bcell_turnover_rate * (1.0 - (1.0 + rtx_effect) * source),
+        s.drg_equilibration_rate * (cp[1] - drg),
+        s.sensitisation_turnover * (1.0 + sensitisation_drive(theta, s) - sens),
+    ]
+
+
+HUMAN_MODEL = ModelDefinition(
+    name="human_fibromyalgia",
+    states=STATES,
+    state_units=STATE_UNITS,
+    subjects_type=Patients,
+    derivatives=derivatives,
+)

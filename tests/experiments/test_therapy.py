@@ -1,0 +1,447 @@
+"""Acceptance tests of the human therapy model against published clinical pharmacodynamics.
+
+Each test states its source; docs/validation.md has the same comparisons side by side. Typical
+patient unless stated (every parameter at its median, 75 kg, IgG 11.4 mg/mL, anti-SGC 0.5% of
+IgG). "Published model" = a population PK/PD model fitted to trial data and re-implemented here
+from its paper's table (transcribed in nlmixr2lib): LG2022 = Lledo-Garcia et al. CPT
+Pharmacometrics Syst Pharmacol 2022;11:116 (rozanolixizumab, first-in-human i.v. data);
+VAL2025 = Valenzuela et al. CPT Pharmacometrics Syst Pharmacol 2025;14:2074 (nipocalimab).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from fmsim.config.therapy import load_protocol, parse_protocol
+from fmsim.engine import Bolus, Infusion, Removal
+from fmsim.experiments import therapy as th
+from fmsim.model.human import INDEX, PLASMA_STATES, body_surface_area
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "therapies").glob("*.yaml"))
+EPS = 1e-6  # output just after an instantaneous exchange session
+MONTH = 365.25 / 12.0
+
+
+def protocol(*blocks, name="test"):
+    return parse_protocol({"name": name, "therapies": list(blocks)})
+
+
+def dosing(kind, dose, days, **extra):
+    return {"type": kind, "dose": dose, "days": list(days), **extra}
+
+
+@cache
+def typical_course(key, days, extra_times=()):
+    """Simulated course of the typical anti-SGC-positive patient for a protocol in CASES."""
+    times = np.union1d(np.arange(0.0, days + 0.5, 1.0), extra_times)
+    return th.simulate_course(th.typical_population(), CASES[key], days, times=times)
+
+
+def summary(key, days, extra_times=()):
+    return th.course_summary(typical_course(key, days, extra_times)).iloc[0]
+
+
+def remaining(result, day):
+    """Total IgG on ``day`` as a fraction of baseline."""
+    return float(result.total_igg[np.isclose(result.days, day), 0][0] / result.total_igg[0, 0])
+
+
+CASES = {
+    "efgartigimod_iv": protocol(dosing("efgartigimod_iv", "10 mg/kg", [0, 7, 14, 21])),
+    "efgartigimod_iv_single": protocol(dosing("efgartigimod_iv", "10 mg/kg", [0])),
+    "efgartigimod_sc": protocol(dosing("efgartigimod_sc", "1000 mg", [0, 7, 14, 21])),
+    "rozanolixizumab_sc": protocol(dosing("rozanolixizumab", "7 mg/kg", range(0, 42, 7))),
+    "nipocalimab_30_15": protocol(
+        dosing("nipocalimab", "30 mg/kg", [0]), dosing("nipocalimab", "15 mg/kg", [14, 28])
+    ),
+    "nipocalimab_60_q2w": protocol(dosing("nipocalimab", "60 mg/kg", [0, 14, 28, 42])),
+    "tpe_1pv": protocol({"type": "tpe", "plasma_volumes": 1.0, "days": [0]}),
+    "tpe_1_5pv": protocol({"type": "tpe", "plasma_volumes": 1.5, "days": [0]}),
+    "tpe_0_9pv": protocol({"type": "tpe", "plasma_volumes": 0.9, "days": [0]}),
+    "tpe_0_9pv_x3": protocol({"type": "tpe", "plasma_volumes": 0.9, "days": [0, 2, 4]}),
+    "tpe_1pv_x5": protocol({"type": "tpe", "plasma_volumes": 1.0, "days": [0, 2, 4, 6, 8]}),
+    "tpe_1_5pv_x5": protocol({"type": "tpe", "plasma_volumes": 1.5, "days": [0, 2, 4, 6, 8]}),
+    "ia_2_5pv": protocol({"type": "immunoadsorption", "plasma_volumes": 2.5, "days": [0]}),
+    "ia_3pv": protocol({"type": "immunoadsorption", "plasma_volumes": 3.0, "days": [0]}),
+    "ivig": parse_protocol(th.IVIG_INDUCTION),
+    "rituximab_2x1g": parse_protocol(th.RITUXIMAB_2X1G),
+    "rituximab_375x4": protocol(dosing("rituximab", "375 mg/m2", [0, 7, 14, 21])),
+}
+
+
+# ---------------------------------------------------------------- published models (reference)
+
+
+def _segments(doses, end, hours):
+    """Breakpoints of i.v. infusions ``doses`` [(day, mg)] of ``hours`` length up to ``end``."""
+    length = hours / 24.0
+    return sorted({0.0, end, *(d for d, _ in doses), *(d + length for d, _ in doses)}), length
+
+
+def _integrate(rhs, y0, doses, times, hours):
+    points, length = _segments(doses, times[-1], hours)
+    y, out = np.array(y0, dtype=float), {}
+    for a, b in zip(points[:-1], points[1:], strict=True):
+        rate = sum(mg / length for d, mg in doses if d <= a < d + length)
+        wanted = [t for t in times if a <= t <= b]
+        sol = solve_ivp(
+            lambda t, x, rate=rate: rhs(x, rate),
+            (a, b),
+            y,
+            t_eval=sorted({*wanted, b}),
+            method="LSODA",
+            rtol=1e-8,
+            atol=1e-10,
+        )
+        for t, value in zip(sol.t, sol.y[-1], strict=True):
+            out.setdefault(t, value)
+        y = sol.y[:, -1]
+    return np.array([out[t] for t in times])
+
+
+def _free(ctot, target, kd):
+    disc = ctot - target - kd
+    return 0.5 * (disc + np.sqrt(disc * disc + 4.0 * kd * ctot))
+
+
+def lg2022_igg(doses, times):
+    """Relative total IgG after i.v. rozanolixizumab doses [(day, mg)] (LG2022 Table 2, FIH)."""
+    vc, q, vp, cl, kdeg = 2.7, 0.271, 0.36, 0.968, 0.88
+    kd, rtot = 1.0 * 0.148, 147.0 * 0.148  # nM -> mg/L (148 kDa)
+    kout, emax, ec50 = 0.0364, 4.24, 0.154
+
+    def rhs(x, rate):
+        central, peripheral, igg = x
+        ctot = central / vc
+        free = _free(ctot, rtot, kd)
+        effect = emax * free / (free + ec50)
+        return [
+            rate - (cl + q) * free - kdeg * vc * (ctot - free) + q / vp * peripheral,
+            q * free - q / vp * peripheral,
+            kout - kout * igg * (1.0 + effect),
+        ]
+
+    return _integrate(rhs, [0.0, 0.0, 1.0], doses, times, hours=1.0)
+
+
+def val2025_igg(doses, times):
+    """Relative total IgG after i.v. nipocalimab doses [(day, mg)], 75 kg (VAL2025 Table 3)."""
+    cl, vc, q, vp = 0.655, 3.23, 0.25, 0.622
+    accessible = 143.0 * 0.142 * 0.947  # FcRn0 nM -> mg/L (142 kDa) x FRmax
+    kss, kint, kdeg = 6.05, 62.4, 1.3
+    kdeg_igg, igk = 0.217, 5.08
+    krec = kdeg_igg * igk / (1.0 + igk)
+
+    def rhs(x, rate):
+        central, peripheral, target, igg = x
+        ctot = central / vc
+        free = _free(ctot, target, kss)
+        bound = target * free / (kss + free)
+        free_fcrn = (target - bound) / accessible
+        return [
+            rate - (cl + q) * free - kint * vc * bound + q / vp * peripheral,
+            q * free - q / vp * peripheral,
+            kdeg * accessible - kdeg * target - (kint - kdeg) * bound,
+            (kdeg_igg - krec) - (kdeg_igg - krec * free_fcrn) * igg,
+        ]
+
+    return _integrate(rhs, [0.0, 0.0, accessible, 1.0], doses, times, hours=0.5)
+
+
+# ---------------------------------------------------------------- efgartigimod
+
+
+def test_efgartigimod_iv_nadir_in_published_range():
+    """10 mg/kg i.v. weekly x4: total IgG -55.9% (mean per cycle, gMG, ADAPT+ abstract) to -75%
+    (mean, healthy volunteers, multiple doses, Ulrichts 2018); nadir about one week after the 4th
+    infusion (ADAPT-SC primary endpoint at day 29 = day 28 from first dose)."""
+    s = summary("efgartigimod_iv", 84)
+    assert 55.9 <= s.igg_nadir_reduction_pct <= 75.0
+    assert 21 <= s.igg_nadir_day <= 29
+    assert s.anti_sgc_nadir_reduction_pct == pytest.approx(s.igg_nadir_reduction_pct, abs=0.5)
+
+
+def test_efgartigimod_iv_recovery_about_eight_weeks_after_last_dose():
+    """Ulrichts 2018: IgG back to baseline ~8 weeks after the last administration."""
+    result = typical_course("efgartigimod_iv", 84)
+    assert remaining(result, 21 + 56) > 0.9
+    weeks = (summary("efgartigimod_iv", 84).igg_recovery_day - 21) / 7
+    assert 5 <= weeks <= 9  # back within 10% of baseline
+
+
+def test_efgartigimod_population_band():
+    population = th.sample_population(24, np.random.default_rng(5), anti_sgc_positive_fraction=0.5)
+    result = th.simulate_course(population, CASES["efgartigimod_iv"], 35)
+    nadir = th.course_summary(result).igg_nadir_reduction_pct
+    assert 55.9 <= np.median(nadir) <= 75.0
+    assert nadir.min() > 40 and nadir.max() < 90
+
+
+def test_efgartigimod_single_dose_at_most_half():
+    """Ulrichts 2018: a single administration lowers IgG by up to 50%."""
+    assert 25 <= summary("efgartigimod_iv_single", 42).igg_nadir_reduction_pct <= 50
+
+
+def test_efgartigimod_sc_non_inferior_to_iv():
+    """ADAPT-SC: 1000 mg s.c. weekly x4 non-inferior to 10 mg/kg i.v. in % IgG reduction at day
+    29 (margin not read; 10 percentage points assumed here)."""
+    sc = remaining(typical_course("efgartigimod_sc", 84), 28)
+    iv = remaining(typical_course("efgartigimod_iv", 84), 28)
+    assert (1 - sc) >= (1 - iv) - 0.10
+
+
+def test_efgartigimod_calibration_targets_are_met():
+    """Jing 2024 PK after the 4th dose (70 kg): i.v. Cmax 194 ug/mL, AUC(0-168 h) 5300 ug h/mL;
+    s.c. Cmax 42.1 ug/mL, Tmax 47.7 h, AUC 4790 ug h/mL; IgG -65% at day 28 (calibrated)."""
+    parameters = th.load_human_parameters()
+    nadir, auc, cmax = th.efgartigimod_iv_metrics(parameters)
+    assert nadir == pytest.approx(th.EFGARTIGIMOD_NADIR, abs=0.5)
+    assert auc == pytest.approx(th.EFGARTIGIMOD_AUC, rel=0.01)
+    assert cmax == pytest.approx(th.EFGARTIGIMOD_CMAX, rel=0.01)
+    auc, tmax, cmax = th.efgartigimod_sc_metrics(parameters)
+    assert auc == pytest.approx(th.EFGARTIGIMOD_SC_AUC, rel=0.10)
+    assert tmax == pytest.approx(th.EFGARTIGIMOD_SC_TMAX, rel=0.15)
+    assert cmax == pytest.approx(th.EFGARTIGIMOD_SC_CMAX, rel=0.10)
+
+
+# ---------------------------------------------------------------- rozanolixizumab
+
+
+@pytest.mark.parametrize("mg_per_kg", [1, 7])
+def test_rozanolixizumab_iv_matches_the_published_model(mg_per_kg):
+    """LG2022 (fitted to first-in-human 1-7 mg/kg i.v.): nadir within 6 percentage points;
+    Kiessling 2017 (as cited, 2nd): single doses up to 48%, back to baseline by day 57."""
+    times = np.arange(0.0, 58.0)
+    population = th.typical_population(0.0)
+    block = dosing("rozanolixizumab", f"{mg_per_kg} mg/kg", [0], route="iv")
+    ours = th.simulate_course(population, protocol(block), 57).total_igg[:, 0]
+    ours = ours / ours[0]
+    reference = lg2022_igg([(0.0, mg_per_kg * 75.0)], times)
+    assert 1 - ours.min() == pytest.approx(1 - reference.min(), abs=0.06)
+    assert 1 - ours.min() <= 0.48 + 0.02
+    assert ours[-1] > 0.9
+
+
+def test_rozanolixizumab_sc_weekly_below_the_model_ceiling():
+    """7 mg/kg s.c. weekly x6 (MycarinG regimen; trial IgG data NOT FOUND): between 60% and the
+    81% ceiling of LG2022 (1 - 1/(1 + Emax)), nadir near the end of dosing (day 35-43)."""
+    s = summary("rozanolixizumab_sc", 70)
+    assert 60 <= s.igg_nadir_reduction_pct <= 81
+    assert 35 <= s.igg_nadir_day <= 43
+
+
+# ---------------------------------------------------------------- nipocalimab
+
+
+@pytest.mark.parametrize(
+    ("key", "doses", "days"),
+    [
+        ("nipocalimab_30_15", [(0, 30), (14, 15), (28, 15)], 42),
+        ("nipocalimab_60_q2w", [(0, 60), (14, 60), (28, 60), (42, 60)], 56),
+    ],
+)
+def test_nipocalimab_matches_the_published_model(key, doses, days):
+    """VAL2025 (fitted to 160 healthy + 68 gMG): nadir within 3 percentage points and the
+    course within 0.06 (fraction of baseline) at every day; Vivacity-MG phase 2 (2nd): up to 83%
+    with 60 mg/kg every 2 weeks."""
+    times = np.arange(0.0, days + 1.0)
+    reference = val2025_igg([(d, mg * 75.0) for d, mg in doses], times)
+    result = typical_course(key, days)
+    ours = result.total_igg[:, 0] / result.total_igg[0, 0]
+    assert 1 - ours.min() == pytest.approx(1 - reference.min(), abs=0.03)
+    assert np.max(np.abs(ours - reference)) < 0.06
+    if key == "nipocalimab_60_q2w":
+        assert 1 - ours.min() == pytest.approx(0.83, abs=0.03)
+
+
+# ---------------------------------------------------------------- plasma exchange
+
+
+def test_tpe_session_removes_one_compartment_washout():
+    """One session removes 1 - exp(-V) of plasma IgG (V plasma volumes): 63% at 1 PV."""
+    for key, volumes in (("tpe_1pv", 1.0), ("tpe_1_5pv", 1.5)):
+        after = remaining(typical_course(key, 3, (EPS,)), EPS)
+        assert after == pytest.approx(np.exp(-volumes), rel=1e-4)  # + 1e-6 day of rebound
+
+
+def test_tpe_single_session_immediate_reduction():
+    """Hanafusa 2014: 1-1.5 PV leaves one-third to one-fourth of pre-treatment IgG right after
+    the session (accepted: 0.20-0.40); PMID 27523073: Ig -62 to -65% at 0.9 PV (accepted within
+    5 percentage points: the measured value pools IgG, IgA and IgM)."""
+    assert 0.20 <= remaining(typical_course("tpe_1_5pv", 3, (EPS,)), EPS) <= 0.40
+    assert 0.20 <= remaining(typical_course("tpe_1pv", 3, (EPS,)), EPS) <= 0.40
+    reduction = 1 - remaining(typical_course("tpe_0_9pv", 3, (EPS,)), EPS)
+    assert 0.62 - 0.05 <= reduction <= 0.65 + 0.05
+
+
+def test_tpe_rebound_is_partial_within_72_hours():
+    """Blood 1980;56:1055: IgG is not back to its pre-exchange level 48-72 h after one session;
+    the rebound comes from the extravascular pool (55%, Reverberi 2007)."""
+    result = typical_course("tpe_1pv", 3, (EPS,))
+    assert remaining(result, EPS) < remaining(result, 1) < remaining(result, 3) < 0.85
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known deviation: Hanafusa 2014 says ~1/2 of pre-treatment IgG after re-equilibration; "
+    "with 45% of IgG intravascular (Reverberi 2007) the model re-equilibrates to 0.65-0.72",
+)
+def test_tpe_equilibrium_about_half():
+    assert remaining(typical_course("tpe_1_5pv", 3, (EPS,)), 3) <= 0.6
+
+
+def test_tpe_courses():
+    """Five 1-1.5 PV exchanges over ~8 days: ~90% IgG reduction ("1-log", lecture note, 2nd;
+    accepted 85-95%); three 0.9 PV exchanges on alternate days: 82% (PMID 27523073, n = 2;
+    accepted within 10 percentage points)."""
+    for key in ("tpe_1pv_x5", "tpe_1_5pv_x5"):
+        assert 85 <= summary(key, 60, (8 + EPS,)).igg_nadir_reduction_pct <= 95
+    three = summary("tpe_0_9pv_x3", 10, (4 + EPS,)).igg_nadir_reduction_pct
+    assert abs(three - 82.0) <= 10
+
+
+# ---------------------------------------------------------------- immunoadsorption
+
+
+def test_immunoadsorption_calibration_and_session_range():
+    """Calibrated: protein A IA ~3 PV on 2 consecutive days -84% (haemophilia abstract).
+    Validated: one session at 2-3 PV removes 68-93% of IgG (review summary, 2nd)."""
+    assert th.ia_reduction(th.load_human_parameters()) == pytest.approx(th.IA_REDUCTION, abs=0.005)
+    for key in ("ia_2_5pv", "ia_3pv"):
+        assert 0.68 <= 1 - remaining(typical_course(key, 2, (EPS,)), EPS) <= 0.93
+
+
+# ---------------------------------------------------------------- IVIG
+
+
+def test_ivig_raises_igg_by_the_published_amount():
+    """Kuitwaard 2009 (GBS, 2 g/kg, n = 174): total IgG +7.8 g/L (SD 5.6) at 2 weeks."""
+    result = typical_course("ivig", 120)
+    rise = result.total_igg[14, 0] - result.total_igg[0, 0]
+    assert rise == pytest.approx(th.IVIG_RISE_DAY14, abs=0.1)
+    assert summary("ivig", 120).igg_peak_day <= 6  # peak at the end of the 5-day infusion
+
+
+def test_ivig_lowers_autoantibody_about_a_quarter():
+    """Bleeker 2001 (model, human, 2 g/kg): autoantibody reduced at most ~25% after 3-4 weeks
+    (accepted 15-30%, nadir day 14-35)."""
+    s = summary("ivig", 120)
+    assert 15 <= s.anti_sgc_nadir_reduction_pct <= 30
+    assert 14 <= s.anti_sgc_nadir_day <= 35
+
+
+def test_ivig_saturates_fcrn_and_shortens_its_own_half_life():
+    result = typical_course("ivig", 120)
+    window = (result.days >= 7) & (result.days <= 21)
+    slope = np.polyfit(result.days[window], np.log(result.ivig[window, 0]), 1)[0]
+    tracer = np.log(2) * 6.08 / 0.217  # 19.4 days, see tests/model/test_human.py
+    assert -np.log(2) / slope < 0.85 * tracer
+    assert result.fcrn_free[5, 0] < 0.8
+
+
+# ---------------------------------------------------------------- rituximab
+
+
+def test_rituximab_calibration_targets_are_met():
+    """Cortazar 2017: total IgG -6%/month, ANCA -47%/month during induction (calibrated)."""
+    igg, auto = th.rituximab_declines(th.load_human_parameters())
+    assert igg == pytest.approx(th.RITUXIMAB_IGG_DECLINE, abs=0.2)
+    assert auto == pytest.approx(th.RITUXIMAB_AUTOANTIBODY_DECLINE, abs=0.5)
+
+
+@pytest.mark.parametrize("key", ["rituximab_2x1g", "rituximab_375x4"])
+def test_rituximab_lowers_autoantibody_far_more_than_total_igg(key):
+    """Total IgG falls little (IgG < 6 g/L in 13-17% of patients on long-term rituximab, Marco
+    2014); the autoantibody falls much more (Cortazar 2017)."""
+    s = summary(key, 270)
+    assert s.igg_nadir_reduction_pct < 25
+    assert s.anti_sgc_nadir_reduction_pct > 3 * s.igg_nadir_reduction_pct
+    result = typical_course(key, 270)
+    assert result.b_cells[14, 0] < 0.05  # B cells depleted within two weeks
+    assert result.b_cells[-1, 0] > 0.5  # and largely repleted by 9 months
+
+
+# ---------------------------------------------------------------- anti-SGC-negative patients
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_without_anti_sgc_igg_sensitisation_stays_one(path):
+    population = th.typical_population(0.0)
+    result = th.simulate_course(population, load_protocol(path), 60, step=2.0)
+    assert np.all(result.sensitisation == 1.0)
+    assert np.all(result.anti_sgc == 0.0)
+
+
+def test_anti_sgc_positive_patients_improve_with_igg_lowering():
+    s = summary("efgartigimod_iv", 84)
+    assert s.sensitisation_min < s.sensitisation_baseline - 0.3
+
+
+# ---------------------------------------------------------------- events and outputs
+
+
+def test_events_are_per_patient():
+    population = th.typical_population().select(np.zeros(3, dtype=int))
+    population.values["body_weight"][:] = [50.0, 100.0, 150.0]
+    events = th.protocol_events(
+        protocol(
+            dosing("efgartigimod_iv", "10 mg/kg", [0], max_dose="1200 mg"),
+            dosing("rituximab", "375 mg/m2", [1]),
+            dosing("efgartigimod_sc", "1000 mg", [2]),
+            {"type": "tpe", "plasma_volumes": 1.5, "days": [3]},
+            {
+                "type": "immunoadsorption",
+                "plasma_volumes": 2.0,
+                "column_efficiency": 0.5,
+                "days": [4],
+            },
+            {"type": "placebo", "days": [5]},
+        ),
+        population,
+    )
+    efg, rtx, sc, tpe, ia = events
+    assert isinstance(efg, Infusion) and efg.state == INDEX["inhibitor_central"]
+    np.testing.assert_allclose(efg.rate * (efg.stop - efg.start), [500.0, 1000.0, 1200.0])
+    bsa = body_surface_area(population.values["body_weight"], population.values["height"])
+    np.testing.assert_allclose(rtx.rate * (rtx.stop - rtx.start), 375.0 * bsa)
+    assert rtx.state == INDEX["rituximab_central"] and rtx.stop - rtx.start == pytest.approx(4 / 24)
+    assert isinstance(sc, Bolus) and sc.state == INDEX["inhibitor_depot"]
+    assert isinstance(tpe, Removal) and tpe.states == PLASMA_STATES
+    assert tpe.fraction == pytest.approx(1 - np.exp(-1.5))
+    assert ia.fraction == pytest.approx(1 - np.exp(-1.0))
+
+
+def test_simulate_course_outputs():
+    population = th.sample_population(5, np.random.default_rng(2), anti_sgc_positive_fraction=0.6)
+    result = th.simulate_course(population, th.EFGARTIGIMOD_IV_WEEKLY, 28, step=7.0)
+    assert result.days.tolist() == [0, 7, 14, 21, 28]
+    for name in ("total_igg", "anti_sgc", "inhibitor", "rituximab", "sensitisation"):
+        assert getattr(result, name).shape == (5, 5)
+    np.testing.assert_allclose(result.total_igg[0], population.values["igg_baseline"])
+    frame = result.to_frame()
+    assert len(frame) == 25
+    assert {"patient", "day", "total_igg", "anti_sgc", "inhibitor", "sensitisation"} <= set(frame)
+    covariates = population.covariates()
+    assert covariates.anti_sgc_positive.tolist() == result.anti_sgc_positive.tolist()
+
+
+def test_sampled_positive_fraction():
+    population = th.sample_population(4000, np.random.default_rng(1))
+    assert population.anti_sgc_positive.mean() == pytest.approx(0.37, abs=0.03)
+    assert np.all(population.anti_sgc_fraction[~population.anti_sgc_positive] == 0.0)
+    with pytest.raises(ValueError, match="anti_sgc_positive_fraction"):
+        th.sample_population(3, np.random.default_rng(1), anti_sgc_positive_fraction=1.5)
+
+
+def test_placebo_has_no_effect_and_no_recovery_day():
+    population = th.typical_population()
+    result = th.simulate_course(
+        population, load_protocol(EXAMPLES[[p.stem for p in EXAMPLES].index("placebo")]), 30
+    )
+    s = th.course_summary(result).iloc[0]
+    assert abs(s.igg_nadir_reduction_pct) < 1e-3 and np.isnan(s.igg_recovery_day)
