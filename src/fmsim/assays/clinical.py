@@ -183,6 +183,13 @@ class PatientTraits:
     def n_patients(self) -> int:
         return len(self.baseline_pain)
 
+    @classmethod
+    def concatenate(cls, parts: list[PatientTraits]) -> PatientTraits:
+        """All patients of ``parts``, in order."""
+        return cls(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        )
+
     def take(self, index: np.ndarray) -> PatientTraits:
         """The traits of the patients at ``index`` (integer positions or a boolean mask)."""
         return PatientTraits(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

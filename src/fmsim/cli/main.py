@@ -11,10 +11,11 @@ import typer
 from fmsim.cli.analyze import analyze
 from fmsim.cli.errors import fail
 from fmsim.cli.power import power
+from fmsim.cli.trial import trial
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 
 app = typer.Typer(
-    help="fmsim: autoantibody-mediated fibromyalgia, from mouse passive transfer in silico.",
+    help="fmsim: autoantibody-mediated fibromyalgia, mouse passive transfer to virtual trials.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -110,6 +111,9 @@ app.command()(power)
 
 
 app.command()(analyze)
+
+
+app.command()(trial)
 
 
 def main() -> None:  # pragma: no cover

@@ -233,6 +233,17 @@ class TherapyBlock(_Strict):
         return parse_therapy_dose(self.dose, allow_bsa=self.type == "rituximab")
 
 
+def shift_block(block: TherapyBlock, offset_days: float) -> TherapyBlock:
+    """The same block ``offset_days`` later (e.g. in a later crossover period)."""
+    if offset_days == 0.0:
+        return block
+    if block.days is not None:
+        return block.model_copy(update={"days": [d + offset_days for d in block.days]})
+    if block.count is None:
+        return block
+    return block.model_copy(update={"start": (block.start or 0.0) + offset_days})
+
+
 class TherapyProtocol(_Strict):
     """A treatment protocol: named list of therapy blocks (combinations allowed)."""
 

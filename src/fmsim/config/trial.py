@@ -9,12 +9,13 @@ used for power. Times are in weeks from randomisation (day 0 = first dose).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fmsim.config.errors import ConfigError, format_validation_error
+from fmsim.config.therapy import TherapyBlock, TherapyProtocol, shift_block
 
 Outcome = Literal["pain_nrs", "bpi_interference", "fiqr"]
 OUTCOME_LABELS = {
@@ -45,12 +46,32 @@ class Population(_Strict):
 
 
 class Arm(_Strict):
-    """A treatment arm: a name and the therapy protocol it receives (a list of therapy blocks,
-    see :mod:`fmsim.config.therapy`; an empty list or ``[{type: placebo}]`` is placebo)."""
+    """A treatment arm: a name and the therapy blocks it receives (see
+    :mod:`fmsim.config.therapy`; no blocks, or ``[{type: placebo}]``, is placebo). Days of the
+    blocks count from the arm's start (day 0 of the trial, or of the period in a crossover)."""
 
     name: str = Field(min_length=1)
-    therapy: list[dict[str, Any]] = Field(default_factory=list)
+    therapies: list[TherapyBlock] = Field(default_factory=list)
     allocation: float = Field(default=1.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _protocol(self) -> Arm:
+        try:
+            self.protocol()
+        except ValidationError as error:
+            raise ValueError(
+                "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
+            ) from None
+        return self
+
+    def protocol(self, offset_days: float = 0.0) -> TherapyProtocol:
+        """The arm's therapy protocol, its days shifted by ``offset_days``."""
+        blocks = [shift_block(b, offset_days) for b in self.therapies]
+        return TherapyProtocol(name=self.name, therapies=blocks or [TherapyBlock(type="placebo")])
+
+    @property
+    def is_placebo(self) -> bool:
+        return all(b.type == "placebo" for b in self.therapies)
 
 
 class Sequence(_Strict):
@@ -97,7 +118,9 @@ class Power(_Strict):
 
 class TrialConfig(_Strict):
     """A virtual trial. ``patients``: number randomised; ``duration_weeks``: treatment and
-    follow-up of a parallel design (a crossover's length follows from its periods)."""
+    follow-up of a parallel design (a crossover's length follows from its periods);
+    ``dropout_per_week``: constant weekly dropout hazard (default: the clinical parameter file's,
+    25 % by week 12)."""
 
     name: str = "virtual trial"
     seed: int = 2021
@@ -111,7 +134,7 @@ class TrialConfig(_Strict):
     primary: Endpoint
     secondary: list[Endpoint] = Field(default_factory=list)
     responder_thresholds: list[float] = Field(default=[0.3, 0.5])
-    dropout_per_week: float = Field(default=0.01, ge=0.0, lt=1.0)
+    dropout_per_week: float | None = Field(default=None, ge=0.0, lt=1.0)
     power: Power = Power()
 
     @model_validator(mode="after")

@@ -96,6 +96,15 @@ class Population:
         )
 
 
+def concatenate_populations(parts: list[Population]) -> Population:
+    """All patients of ``parts`` (sampled from the same parameter set), in order."""
+    return Population(
+        {k: np.concatenate([p.values[k] for p in parts]) for k in parts[0].values},
+        np.concatenate([p.anti_sgc_fraction for p in parts]),
+        parts[0].parameters,
+    )
+
+
 def sample_population(
     n: int,
     rng: np.random.Generator,

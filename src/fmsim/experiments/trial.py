@@ -1,0 +1,496 @@
+"""Virtual clinical trials of IgG-lowering therapies in fibromyalgia.
+
+A trial simulation runs the whole chain for every virtual patient:
+
+1. **Screening**: patients are drawn from the human model's population (anti-SGC IgG positive
+   with the configured probability) with clinical traits (:mod:`fmsim.assays.clinical`); a
+   baseline week of diary (days -7..-1) at the patient's untreated steady state decides
+   inclusion (baseline severity) and, with enrichment, only anti-SGC-positive patients enter.
+2. **Randomisation**: permuted allocation to arms (parallel) or treatment sequences (crossover)
+   in proportion to the configured allocation weights.
+3. **Treatment**: each arm's therapy protocol (a crossover sequence's periods shifted in time)
+   becomes engine events; the human model gives total IgG, anti-SGC IgG and nociceptor
+   sensitisation S per patient and day.
+4. **Outcomes**: daily pain diary from S with placebo (expectation) response in every arm,
+   day-to-day fluctuation and dropout; weekly visits with BPI-SF interference, FIQR, WPI, SSS.
+5. **Analysis** (:mod:`fmsim.stats.trial`): change from baseline by ANCOVA or MMRM, responder
+   rates (>=30 %, >=50 % pain reduction), crossover mixed model; replicate trials for power.
+
+Everything is a simulation of an assumed mechanism; see the report's assumptions section.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from fmsim.assays import clinical
+from fmsim.config.therapy import TherapyBlock, TherapyProtocol
+from fmsim.config.trial import OUTCOME_LABELS, Endpoint, TrialConfig
+from fmsim.experiments import therapy
+from fmsim.model.human import INDEX, initial_state
+from fmsim.stats import trial as trial_stats
+
+#: Outcome columns of the visits table, in their units (see :data:`OUTCOME_LABELS`).
+OUTCOMES = ("pain_nrs", "bpi_interference", "fiqr")
+#: Run-in diary days before the first dose (the baseline week, days -7..-1).
+BASELINE_DAYS = 7
+#: Screening draws at most this many times the number of patients needed.
+MAX_SCREENING_FACTOR = 200
+
+
+@dataclass(frozen=True)
+class TrialSimulation:
+    """One simulated trial, or ``replicates`` independent trials of the same design.
+
+    ``patients``: one row per randomised patient (replicate, group = arm or sequence, anti-SGC
+    status, covariates, baseline sensitisation, dropout day). ``visits``: patient, replicate,
+    group, week and one column per outcome (missed visits omitted). ``courses``: patient, day,
+    total_igg, anti_sgc (mg/mL), sensitisation (1 = none) of the first replicate (empty if not
+    kept). ``screened``: patients screened to randomise them all.
+    """
+
+    config: TrialConfig
+    patients: pd.DataFrame
+    visits: pd.DataFrame
+    courses: pd.DataFrame
+    screened: int
+
+
+def simulate_trial(
+    config: TrialConfig,
+    n_patients: int | None = None,
+    *,
+    replicates: int = 1,
+    seed: int | None = None,
+    anti_sgc_positive_fraction: float | None = None,
+    enrichment: str | None = None,
+    keep_courses: bool = True,
+) -> TrialSimulation:
+    """Simulate ``replicates`` independent trials of ``config`` with ``n_patients`` each
+    (default: the configured number); population options and seed may be overridden."""
+    n = config.patients if n_patients is None else n_patients
+    if n < 2 or replicates < 1:
+        raise ValueError(f"need at least 2 patients and 1 replicate, got {n} and {replicates}")
+    rng = np.random.default_rng(config.seed if seed is None else seed)
+    population = config.population
+    fraction = (
+        population.anti_sgc_positive_fraction
+        if anti_sgc_positive_fraction is None
+        else anti_sgc_positive_fraction
+    )
+    enrich = (enrichment or population.enrichment) == "anti_sgc_positive"
+    params = clinical.load_clinical_parameters()
+    if config.dropout_per_week is not None:
+        params = params.with_values(dropout_weekly_hazard=config.dropout_per_week)
+
+    total = n * replicates
+    screening = _screen(config, total, fraction, enrich, rng, params)
+    groups = np.concatenate([_randomise(config, n, rng) for _ in range(replicates)])
+    replicate = np.repeat(np.arange(replicates), n)
+    weeks = np.arange(1, config.total_weeks + 1)
+    trial_days = np.arange(7 * config.total_weeks)
+    dropout = clinical.dropout_days(total, float(trial_days.size), rng, params)
+
+    visits, courses = [], []
+    for group in dict.fromkeys(groups):
+        members = np.flatnonzero(groups == group)
+        course = therapy.simulate_course(
+            screening.population.select(members), group_protocol(config, group), trial_days.size
+        )
+        traits = screening.traits.take(members)
+        diary = clinical.pain_diary(
+            trial_days, course.sensitisation[:-1].T, traits, rng, params, dropout[members]
+        )
+        weekly = clinical.weekly_mean_pain(diary, trial_days, weeks, dropout[members])
+        outcomes = clinical.visit_outcomes(weekly, traits, rng, params)
+        table = clinical.visits_table(
+            np.concatenate([[0], weeks]),
+            np.hstack([screening.weekly_pain[members, None], weekly]),
+            {k: np.hstack([screening.outcomes[k][members, None], v]) for k, v in outcomes.items()},
+            members,
+        )
+        visits.append(table.assign(group=group, replicate=replicate[table["patient"]]))
+        if keep_courses:
+            first = replicate[members] == 0
+            frame = course.to_frame()
+            frame = frame[np.tile(first, course.days.size)]
+            courses.append(frame.assign(patient=members[frame["patient"]]))
+
+    covariates = screening.population.covariates().drop(columns="patient")
+    patients = pd.DataFrame(
+        {
+            "patient": np.arange(total),
+            "replicate": replicate,
+            "group": groups,
+            "baseline_sensitisation": screening.sensitisation,
+            "dropout_day": dropout,
+        }
+    ).join(covariates)
+    visit_table = pd.concat(visits, ignore_index=True).rename(columns={"pain": "pain_nrs"})
+    course_table = (
+        pd.concat(courses, ignore_index=True)
+        .rename(columns={"anti_sgc": "anti_sgc_igg"})
+        .loc[:, ["patient", "day", "total_igg", "anti_sgc_igg", "sensitisation"]]
+        if courses
+        else pd.DataFrame()
+    )
+    return TrialSimulation(config, patients, visit_table, course_table, screening.screened)
+
+
+def group_protocol(config: TrialConfig, group: str) -> TherapyProtocol:
+    """Therapy protocol of an arm (parallel) or of a sequence (crossover: each period's arm,
+    shifted to the period's start)."""
+    if config.design == "parallel":
+        return config.arm(group).protocol()
+    design = config.crossover
+    sequence = next(s for s in design.sequences if s.name == group)
+    blocks = []
+    for k, arm in enumerate(sequence.periods):
+        if not config.arm(arm).is_placebo:
+            offset = 7.0 * k * (design.period_weeks + design.washout_weeks)
+            blocks += config.arm(arm).protocol(offset).therapies
+    return TherapyProtocol(name=group, therapies=blocks or [TherapyBlock(type="placebo")])
+
+
+@dataclass(frozen=True)
+class _Screening:
+    population: therapy.Population
+    traits: clinical.PatientTraits
+    sensitisation: np.ndarray  # baseline (untreated steady state) S per patient
+    weekly_pain: np.ndarray  # baseline-week mean diary pain
+    outcomes: dict[str, np.ndarray]  # baseline visit instruments
+    screened: int
+
+
+def _screen(
+    config: TrialConfig,
+    needed: int,
+    positive_fraction: float,
+    enrich: bool,
+    rng: np.random.Generator,
+    params,
+) -> _Screening:
+    """Screen candidates until ``needed`` are eligible: baseline week of diary (days -7..-1)
+    at the untreated steady state, baseline severity >= the inclusion minimum, and, with
+    enrichment, anti-SGC positive."""
+    population = config.population
+    baseline_days = np.arange(-BASELINE_DAYS, 0)
+    kept: list[_Screening] = []
+    found = screened = 0
+    while found < needed:
+        if screened >= MAX_SCREENING_FACTOR * needed:
+            raise ValueError(
+                f"population: only {found} of {screened} screened patients were eligible "
+                f"(inclusion {population.inclusion_outcome} >= {population.inclusion_minimum}"
+                f"{', anti-SGC positive' if enrich else ''}); relax inclusion or enrichment"
+            )
+        batch = max(2 * (needed - found), 64)
+        candidates = therapy.sample_population(batch, rng, positive_fraction)
+        s = initial_state(candidates.patients())[INDEX["sensitisation"]]
+        traits = clinical.sample_patients(batch, rng, params)
+        diary = clinical.pain_diary(baseline_days, s[:, None], traits, rng, params)
+        weekly = clinical.weekly_mean_pain(diary, baseline_days, np.array([0]))
+        outcomes = clinical.visit_outcomes(weekly, traits, rng, params)
+        severity = (
+            weekly[:, 0]
+            if population.inclusion_outcome == "pain_nrs"
+            else (outcomes[population.inclusion_outcome][:, 0])
+        )
+        ok = severity >= population.inclusion_minimum
+        if enrich:
+            ok &= candidates.anti_sgc_positive
+        index = np.flatnonzero(ok)[: needed - found]
+        found += index.size
+        # the last screened candidate is the last one enrolled once enough are found
+        screened += int(index[-1]) + 1 if found >= needed else batch
+        kept.append(
+            _Screening(
+                candidates.select(index),
+                traits.take(index),
+                s[index],
+                weekly[index, 0],
+                {k: v[index, 0] for k, v in outcomes.items()},
+                0,
+            )
+        )
+    return _Screening(
+        therapy.concatenate_populations([k.population for k in kept]),
+        clinical.PatientTraits.concatenate([k.traits for k in kept]),
+        np.concatenate([k.sensitisation for k in kept]),
+        np.concatenate([k.weekly_pain for k in kept]),
+        {key: np.concatenate([k.outcomes[key] for k in kept]) for key in kept[0].outcomes},
+        screened,
+    )
+
+
+def _randomise(config: TrialConfig, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Group label per patient: arms (parallel) or sequences (crossover), allocated in
+    proportion to their weights (largest-remainder rounding), in random order."""
+    if config.design == "crossover":
+        names = [s.name for s in config.crossover.sequences]
+        weights = np.array([s.allocation for s in config.crossover.sequences])
+    else:
+        names = [a.name for a in config.arms]
+        weights = np.array([a.allocation for a in config.arms])
+    exact = n * weights / weights.sum()
+    counts = np.floor(exact).astype(int)
+    counts[np.argsort(counts - exact)[: n - counts.sum()]] += 1
+    return rng.permutation(np.repeat(np.array(names, dtype=object), counts))
+
+
+@dataclass(frozen=True)
+class TrialAnalysis:
+    """Effects of every non-control arm versus control on every endpoint, and responders."""
+
+    effects: pd.DataFrame
+    responders: pd.DataFrame
+
+
+def outcome_table(visits: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Visits in the contract of :mod:`fmsim.stats.trial` (patient, arm, week, value)."""
+    return pd.DataFrame(
+        {
+            "patient": visits["patient"].astype(str),
+            "arm": visits["group"].astype(str),
+            "week": visits["week"].astype(int),
+            "value": visits[outcome].astype(float),
+        }
+    )
+
+
+def crossover_table(config: TrialConfig, visits: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Period values of a crossover: the mean of the last ``assessment_weeks`` weeks of each
+    period, with the treatment received and the patient's baseline (week 0)."""
+    design = config.crossover
+    periods = {s.name: s.periods for s in design.sequences}
+    baseline = visits[visits["week"] == 0].set_index("patient")[outcome]
+    sequence = visits.groupby("patient")["group"].first()
+    frames = []
+    for k in range(max(len(p) for p in periods.values())):
+        end = (k + 1) * design.period_weeks + k * design.washout_weeks
+        window = visits[visits["week"].between(end - design.assessment_weeks + 1, end)]
+        means = window.groupby("patient")[outcome].mean()
+        seq = sequence.reindex(means.index)
+        has_period = seq.map(lambda name, k=k: len(periods[name]) > k)
+        means, seq = means[has_period], seq[has_period]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "patient": means.index.astype(str),
+                    "sequence": seq.to_numpy(),
+                    "period": k + 1,
+                    "treatment": [periods[name][k] for name in seq],
+                    "value": means.to_numpy(),
+                    "baseline": baseline.reindex(means.index).to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).dropna(subset=["baseline"])
+
+
+def endpoint_effect(
+    config: TrialConfig, visits: pd.DataFrame, endpoint: Endpoint, arm: str
+) -> trial_stats.TreatmentEffect:
+    """Effect of ``arm`` versus the control arm on one endpoint (one trial's visits)."""
+    if config.design == "crossover":
+        table = crossover_table(config, visits, endpoint.outcome)
+        return trial_stats.crossover_effect(table, config.control_arm, arm)
+    week = endpoint.week or config.total_weeks
+    analysis = trial_stats.ancova if endpoint.analysis == "ancova" else trial_stats.mmrm
+    return analysis(outcome_table(visits, endpoint.outcome), week, config.control_arm, arm)
+
+
+def treatment_arms(config: TrialConfig) -> list[str]:
+    """The arms compared with the control arm."""
+    return [a.name for a in config.arms if a.name != config.control_arm]
+
+
+def analyse_trial(simulation: TrialSimulation, replicate: int = 0) -> TrialAnalysis:
+    """Primary and secondary endpoints of one trial for every non-control arm versus control,
+    and pain responder rates (parallel designs)."""
+    config = simulation.config
+    visits = simulation.visits[simulation.visits["replicate"] == replicate]
+    endpoints = [("primary", config.primary)] + [("secondary", e) for e in config.secondary]
+    rows, responders = [], []
+    for arm in treatment_arms(config):
+        comparison = f"{arm} vs {config.control_arm}"
+        for role, endpoint in endpoints:
+            effect = endpoint_effect(config, visits, endpoint, arm)
+            rows.append(
+                {
+                    "role": role,
+                    "outcome": endpoint.outcome,
+                    "label": OUTCOME_LABELS[endpoint.outcome],
+                    "comparison": comparison,
+                    "estimate": effect.estimate,
+                    "ci_low": effect.ci_low,
+                    "ci_high": effect.ci_high,
+                    "p_value": effect.p_value,
+                    "endpoint": effect.endpoint,
+                    "method": effect.method,
+                }
+            )
+        if config.design == "parallel":
+            week = config.primary.week or config.total_weeks
+            table = outcome_table(visits, "pain_nrs")
+            for threshold in config.responder_thresholds:
+                result = trial_stats.responder_analysis(
+                    table, week, config.control_arm, arm, threshold
+                )
+                responders.append(
+                    {
+                        "comparison": comparison,
+                        "threshold": threshold,
+                        "treatment": result.proportions[arm],
+                        "control": result.proportions[config.control_arm],
+                        "difference": result.effect.estimate,
+                        "ci_low": result.effect.ci_low,
+                        "ci_high": result.effect.ci_high,
+                        "p_value": result.effect.p_value,
+                    }
+                )
+    return TrialAnalysis(pd.DataFrame(rows), pd.DataFrame(responders))
+
+
+def primary_results(simulation: TrialSimulation, arm: str | None = None) -> pd.DataFrame:
+    """Primary-endpoint estimate and p-value of ``arm`` (default: the first non-control arm)
+    versus control in every replicate trial of ``simulation``."""
+    config = simulation.config
+    arm = arm or treatment_arms(config)[0]
+    rows = []
+    for replicate, visits in simulation.visits.groupby("replicate", sort=True):
+        effect = endpoint_effect(config, visits, config.primary, arm)
+        rows.append(
+            {"replicate": replicate, "estimate": effect.estimate, "p_value": effect.p_value}
+        )
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class PowerCurve:
+    """Power per population and number of patients (``table``: population, patients, power,
+    ci_low, ci_high, mean_effect, replicates) and the patients needed for the target power
+    per population (``required``: population, required_n, label, mean_effect)."""
+
+    table: pd.DataFrame
+    required: pd.DataFrame
+
+
+def empty_power_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Power and required-size tables with their columns and no rows (power not run)."""
+    return (
+        pd.DataFrame(
+            columns=[
+                "population",
+                "patients",
+                "power",
+                "ci_low",
+                "ci_high",
+                "mean_effect",
+                "replicates",
+            ]
+        ),
+        pd.DataFrame(columns=["population", "required_n", "label", "mean_effect"]),
+    )
+
+
+def enrichment_populations(config: TrialConfig) -> dict[str, dict[str, str]]:
+    """The configured population and its enrichment alternative (overrides per population)."""
+    if config.population.enrichment == "anti_sgc_positive":
+        return {"anti-SGC positive (as configured)": {}, "all comers": {"enrichment": "none"}}
+    return {
+        "all comers (as configured)": {},
+        "anti-SGC positive only": {"enrichment": "anti_sgc_positive"},
+    }
+
+
+def power_curve(
+    config: TrialConfig,
+    populations: dict[str, dict[str, str]] | None = None,
+    *,
+    chunk_folder: Path | None = None,
+    progress: bool = False,
+) -> PowerCurve:
+    """Replicate trials for every population and sample size of ``config.power``.
+
+    Each (population, sample size) is one chunk of ``config.power.replicates`` trials with its
+    own seed (derived from the config seed); with ``chunk_folder`` each chunk's per-replicate
+    results are written as Parquet and reused on the next run of the same config (resume)."""
+    populations = populations or enrichment_populations(config)
+    settings = config.power
+    fingerprint = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
+    jobs = [(p, n) for p in populations for n in settings.sample_sizes]
+    rows = []
+    for index, (population, n) in enumerate(tqdm(jobs, desc="power", disable=not progress)):
+        path = None
+        if chunk_folder is not None:
+            slug = "".join(c if c.isalnum() else "_" for c in population)
+            path = chunk_folder / f"{fingerprint}_{slug}_n{n}.parquet"
+        if path is not None and path.exists():
+            results = pd.read_parquet(path)
+        else:
+            seed = int(np.random.SeedSequence([config.seed, index]).generate_state(1)[0])
+            simulation = simulate_trial(
+                config,
+                n,
+                replicates=settings.replicates,
+                seed=seed,
+                keep_courses=False,
+                **populations[population],
+            )
+            results = primary_results(simulation)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                results.to_parquet(path)
+        estimate = trial_stats.power_from_replicates(results["p_value"], settings.alpha)
+        rows.append(
+            {
+                "population": population,
+                "patients": n,
+                "power": estimate.power,
+                "ci_low": estimate.ci_low,
+                "ci_high": estimate.ci_high,
+                "mean_effect": float(results["estimate"].mean()),
+                "replicates": len(results),
+            }
+        )
+    table = pd.DataFrame(rows)
+    return PowerCurve(table, _required_sizes(table, settings.target))
+
+
+def _required_sizes(table: pd.DataFrame, target: float) -> pd.DataFrame:
+    rows = []
+    for population, curve in table.groupby("population", sort=False):
+        ordered = curve.sort_values("patients")
+        if ordered["power"].iloc[0] >= target:
+            n = float(ordered["patients"].iloc[0])
+        else:
+            try:
+                n = trial_stats.required_sample_size(curve["patients"], curve["power"], target)
+            except ValueError:  # not reached within the simulated sample sizes
+                n = math.inf
+        rows.append(
+            {
+                "population": population,
+                "required_n": n,
+                "label": sample_size_label(n, curve["patients"].min(), curve["patients"].max()),
+                "mean_effect": float(curve.sort_values("patients")["mean_effect"].iloc[-1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def sample_size_label(n: float, smallest: int, largest: int) -> str:
+    """Readable required sample size: a number, or where it lies outside the simulated sizes."""
+    if not math.isfinite(n):
+        return f"more than {largest}"
+    if n <= smallest:
+        return f"{smallest} or fewer"
+    return str(int(math.ceil(n)))

@@ -1,0 +1,172 @@
+"""HTML report of a virtual trial: design, enrolment, IgG by arm, outcomes, effects, power."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader
+
+from fmsim.config.trial import OUTCOME_LABELS
+from fmsim.experiments.trial import TrialAnalysis, TrialSimulation
+from fmsim.report import trial_figures
+from fmsim.report.html import _fmt, _p, _png
+
+ASSUMPTIONS = (
+    "Anti-SGC IgG causes part of fibromyalgia pain in antibody-positive patients through the "
+    "same chain as in mice (DRG binding, nociceptor sensitisation); its human size (pain points "
+    "per unit of sensitisation) is assumed, not measured.",
+    "Pain not driven by anti-SGC IgG is unaffected by IgG-lowering therapy.",
+    "The placebo (expectation) response is the same in every arm of a blinded trial and is "
+    "calibrated to placebo responder rates of fibromyalgia drug trials.",
+    "Anti-SGC status is measured without error at screening.",
+    "Dropout is random (constant weekly hazard), independent of outcome and arm.",
+    "In crossover designs, IgG-lowering carries over into the next period as the model predicts; "
+    "the analysis (mixed model with period and treatment) does not model carryover.",
+)
+
+
+def _design_rows(config) -> dict[str, str]:
+    rows = {
+        "design": config.design,
+        "patients randomised": str(config.patients),
+        "arms": "; ".join(
+            f"{a.name}: {', '.join(b.type for b in a.therapies) or 'placebo'}"
+            for a in config.arms
+        ),
+        "control arm": config.control_arm,
+        "duration": f"{config.total_weeks} weeks",
+        "anti-SGC positive in population": f"{config.population.anti_sgc_positive_fraction:.0%}",
+        "enrichment": config.population.enrichment,
+        "inclusion": f"baseline {OUTCOME_LABELS[config.population.inclusion_outcome]} >= "
+        f"{config.population.inclusion_minimum}",
+        "primary endpoint": f"{OUTCOME_LABELS[config.primary.outcome]}, "
+        f"{config.primary.analysis.upper()}",
+    }
+    if config.crossover is not None:
+        c = config.crossover
+        rows["sequences"] = "; ".join(f"{s.name}: {' -> '.join(s.periods)}" for s in c.sequences)
+        rows["periods"] = (
+            f"{c.period_weeks} weeks, washout {c.washout_weeks} weeks, outcome = mean of the "
+            f"last {c.assessment_weeks} weeks"
+        )
+    return rows
+
+
+def _enrolment(simulation: TrialSimulation) -> list[dict]:
+    primary = simulation.config.primary.outcome
+    baseline = simulation.visits[simulation.visits["week"] == 0].set_index("patient")
+    rows = []
+    for group, members in simulation.patients.groupby("group", sort=False):
+        ids = members["patient"]
+        rows.append(
+            {
+                "group": group,
+                "n": len(members),
+                "positive": int(members["anti_sgc_positive"].sum()),
+                "completed": int(np.isinf(members["dropout_day"]).sum()),
+                "pain": _fmt(float(baseline.reindex(ids)["pain_nrs"].mean())),
+                "primary": _fmt(float(baseline.reindex(ids)[primary].mean())),
+            }
+        )
+    return rows
+
+
+def write_trial_report(
+    simulation: TrialSimulation,
+    analysis: TrialAnalysis,
+    power: pd.DataFrame,
+    required: pd.DataFrame,
+    folder: Path,
+    *,
+    source: str,
+    files: list[Path],
+) -> Path:
+    """Write ``report.html`` (figures embedded and saved as PNG) into ``folder``."""
+    config = simulation.config
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {
+        "courses": _png(
+            trial_figures.course_figure(simulation.courses, simulation.patients), folder, "igg"
+        ),
+        "outcomes": _png(trial_figures.outcome_figure(simulation.visits), folder, "outcomes"),
+        "forest": _png(trial_figures.forest_plot(analysis.effects), folder, "forest"),
+        "power": _png(trial_figures.power_figure(power, config.power.target), folder, "power"),
+    }
+    effects = [
+        {
+            **r,
+            "estimate": _fmt(r["estimate"]),
+            "ci": f"{_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}",
+            "p": _p(r["p_value"]),
+        }
+        for r in analysis.effects.to_dict("records")
+    ]
+    responders = [
+        {
+            "comparison": r["comparison"],
+            "threshold": f">= {r['threshold']:.0%}",
+            "treatment": f"{r['treatment']:.0%}",
+            "control": f"{r['control']:.0%}",
+            "difference": f"{r['difference']:+.0%}",
+            "ci": f"{r['ci_low']:+.0%} to {r['ci_high']:+.0%}",
+            "p": _p(r["p_value"]),
+        }
+        for r in analysis.responders.to_dict("records")
+    ]
+    required_rows = [
+        {"population": r["population"], "effect": _fmt(r["mean_effect"]), "n": r["label"]}
+        for r in required.to_dict("records")
+    ]
+    environment = Environment(loader=PackageLoader("fmsim.report"), autoescape=True)
+    html = environment.get_template("trial.html.j2").render(
+        title=f"Virtual trial: {config.name}",
+        version=metadata.version("fmsim"),
+        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        seed=config.seed,
+        source=source,
+        design=_design_rows(config),
+        primary_label=OUTCOME_LABELS[config.primary.outcome],
+        enrolment=_enrolment(simulation),
+        screened=simulation.screened,
+        randomised=len(simulation.patients),
+        screening_note=_screening_note(config),
+        figures=figures,
+        effects=effects,
+        responders=responders,
+        replicates=config.power.replicates,
+        alpha=config.power.alpha,
+        target_percent=round(100 * config.power.target),
+        required=required_rows,
+        enrichment_note=_enrichment_note(required),
+        assumptions=ASSUMPTIONS,
+        files=[str(f.relative_to(folder)) if f.is_relative_to(folder) else str(f) for f in files],
+    )
+    path = folder / "report.html"
+    path.write_text(html)
+    return path
+
+
+def _screening_note(config) -> str:
+    notes = [
+        f"inclusion: baseline {OUTCOME_LABELS[config.population.inclusion_outcome]} >= "
+        f"{config.population.inclusion_minimum}"
+    ]
+    if config.population.enrichment == "anti_sgc_positive":
+        notes.append("only anti-SGC-positive patients enrolled")
+    return "; ".join(notes)
+
+
+def _enrichment_note(required: pd.DataFrame) -> str:
+    if len(required) < 2:
+        return ""
+    rows = required.sort_values("required_n")
+    best, other = rows.iloc[0], rows.iloc[-1]
+    return (
+        f"Mean effect {_fmt(best['mean_effect'])} in '{best['population']}' versus "
+        f"{_fmt(other['mean_effect'])} in '{other['population']}'; patients needed: "
+        f"{best['label']} versus {other['label']}."
+    )
