@@ -55,22 +55,39 @@ def trial(
             f"(95% CI {row.ci_low:+.2f} to {row.ci_high:+.2f}), p = {row.p_value:.3g}"
         )
     if power:
-        n_chunks = 2 * len(config.power.sample_sizes)
+        n_chunks = 2 * len(config.power.sample_sizes) + len(config.power.positive_fractions)
         typer.echo(
             f"power: {n_chunks} chunks of {config.power.replicates} replicate trials "
             f"(chunks kept in {out / 'chunks'}) ..."
         )
         curve = experiment.power_curve(config, chunk_folder=out / "chunks", progress=True)
+        shares = experiment.power_by_positive_fraction(
+            config, chunk_folder=out / "chunks", progress=True
+        )
     else:
         curve = experiment.PowerCurve(*experiment.empty_power_tables())
+        shares = experiment.empty_power_tables()[0].assign(positive_fraction=[])
     files += write_table(curve.table, out, "power")
     files += write_table(curve.required, out, "required_sample_size")
+    files += write_table(shares, out, "power_by_positive_share")
     for row in curve.required.itertuples():
         typer.echo(
             f"  {row.population}: mean effect {row.mean_effect:+.2f}; "
             f"{config.power.target:.0%} power at {row.label} patients"
         )
+    for row in shares.itertuples():
+        typer.echo(
+            f"  {row.positive_fraction:.0%} anti-SGC positive: power {row.power:.2f} with "
+            f"{config.patients} patients (mean effect {row.mean_effect:+.2f})"
+        )
     report = write_trial_report(
-        simulation, analysis, curve.table, curve.required, out, source=str(config_file), files=files
+        simulation,
+        analysis,
+        curve.table,
+        curve.required,
+        shares,
+        out,
+        source=str(config_file),
+        files=files,
     )
     typer.echo(f"done in {time.perf_counter() - started:.1f} s; report: {report.resolve()}")

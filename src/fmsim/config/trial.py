@@ -102,9 +102,12 @@ class Endpoint(_Strict):
 
 
 class Power(_Strict):
-    """Replicate trials for power: ``sample_sizes`` are total patients randomised."""
+    """Replicate trials for power: ``sample_sizes`` are total patients randomised;
+    ``positive_fractions``: anti-SGC-positive shares of the population at which the power of
+    the configured trial size is also estimated."""
 
     sample_sizes: list[int] = Field(default=[30, 60, 90, 120, 180], min_length=1)
+    positive_fractions: list[float] = Field(default=[0.1, 0.2, 0.37, 0.6, 1.0])
     replicates: int = Field(default=200, ge=10, le=100_000)
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     target: float = Field(default=0.8, gt=0.0, lt=1.0)
@@ -113,6 +116,8 @@ class Power(_Strict):
     def _positive_sizes(self) -> Power:
         if any(n < 4 for n in self.sample_sizes):
             raise ValueError("every sample size must be at least 4 patients")
+        if any(not 0.0 <= f <= 1.0 for f in self.positive_fractions):
+            raise ValueError("positive_fractions are shares of the population between 0 and 1")
         return self
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from fmsim.assays import clinical
@@ -424,26 +425,52 @@ def power_curve(
     own seed (derived from the config seed); with ``chunk_folder`` each chunk's per-replicate
     results are written as Parquet and reused on the next run of the same config (resume)."""
     populations = populations or enrichment_populations(config)
+    jobs = [(p, n, populations[p]) for p in populations for n in config.power.sample_sizes]
+    table = _replicate_chunks(config, jobs, chunk_folder, progress, "power")
+    return PowerCurve(table, _required_sizes(table, config.power.target))
+
+
+def power_by_positive_fraction(
+    config: TrialConfig, *, chunk_folder: Path | None = None, progress: bool = False
+) -> pd.DataFrame:
+    """Power of the configured trial (its size and enrichment) at each anti-SGC-positive share
+    of ``config.power.positive_fractions``; same columns as :class:`PowerCurve` ``table`` plus
+    ``positive_fraction``."""
+    jobs = [
+        (
+            f"{fraction:.0%} anti-SGC positive",
+            config.patients,
+            {"anti_sgc_positive_fraction": fraction},
+        )
+        for fraction in config.power.positive_fractions
+    ]
+    table = _replicate_chunks(config, jobs, chunk_folder, progress, "positive share")
+    return table.assign(positive_fraction=config.power.positive_fractions)
+
+
+def _replicate_chunks(config, jobs, chunk_folder, progress, label) -> pd.DataFrame:
+    """Run (or reload) one chunk of replicate trials per job (label, patients, overrides)."""
     settings = config.power
     fingerprint = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
-    jobs = [(p, n) for p in populations for n in settings.sample_sizes]
     rows = []
-    for index, (population, n) in enumerate(tqdm(jobs, desc="power", disable=not progress)):
+    for population, n, overrides in tqdm(jobs, desc=label, disable=not progress):
+        key = f"{population}|{n}|{sorted(overrides.items())}"
         path = None
         if chunk_folder is not None:
-            slug = "".join(c if c.isalnum() else "_" for c in population)
-            path = chunk_folder / f"{fingerprint}_{slug}_n{n}.parquet"
+            digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+            path = chunk_folder / f"{fingerprint}_{digest}.parquet"
         if path is not None and path.exists():
             results = pd.read_parquet(path)
         else:
-            seed = int(np.random.SeedSequence([config.seed, index]).generate_state(1)[0])
+            entropy = [config.seed, *key.encode()]
+            seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
             simulation = simulate_trial(
                 config,
                 n,
                 replicates=settings.replicates,
                 seed=seed,
                 keep_courses=False,
-                **populations[population],
+                **overrides,
             )
             results = primary_results(simulation)
             if path is not None:
@@ -461,8 +488,7 @@ def power_curve(
                 "replicates": len(results),
             }
         )
-    table = pd.DataFrame(rows)
-    return PowerCurve(table, _required_sizes(table, settings.target))
+    return pd.DataFrame(rows)
 
 
 def _required_sizes(table: pd.DataFrame, target: float) -> pd.DataFrame:

@@ -124,3 +124,22 @@ def power_figure(power: pd.DataFrame, target: float) -> plt.Figure:
     ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
+
+
+def positive_fraction_figure(table: pd.DataFrame, patients: int, target: float) -> plt.Figure:
+    """Power of the configured trial size, and its mean effect, against the share of
+    anti-SGC-positive patients in the population."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    share = 100 * table["positive_fraction"]
+    left.plot(share, table["power"], marker="o", color="#2c3e50")
+    left.fill_between(share, table["ci_low"], table["ci_high"], color="#2c3e50", alpha=0.2)
+    left.axhline(target, color="#999", linestyle="--", linewidth=1)
+    left.set_ylim(0, 1)
+    left.set_xlabel("anti-SGC-positive patients in the population (%)")
+    left.set_ylabel(f"power with {patients} patients")
+    right.plot(share, table["mean_effect"], marker="o", color="#c0392b")
+    right.axhline(0.0, color="#999", linewidth=1)
+    right.set_xlabel("anti-SGC-positive patients in the population (%)")
+    right.set_ylabel("mean primary effect (treatment - control)")
+    fig.tight_layout()
+    return fig

@@ -34,8 +34,7 @@ def _design_rows(config) -> dict[str, str]:
         "design": config.design,
         "patients randomised": str(config.patients),
         "arms": "; ".join(
-            f"{a.name}: {', '.join(b.type for b in a.therapies) or 'placebo'}"
-            for a in config.arms
+            f"{a.name}: {', '.join(b.type for b in a.therapies) or 'placebo'}" for a in config.arms
         ),
         "control arm": config.control_arm,
         "duration": f"{config.total_weeks} weeks",
@@ -80,6 +79,7 @@ def write_trial_report(
     analysis: TrialAnalysis,
     power: pd.DataFrame,
     required: pd.DataFrame,
+    by_positive_fraction: pd.DataFrame,
     folder: Path,
     *,
     source: str,
@@ -88,13 +88,27 @@ def write_trial_report(
     """Write ``report.html`` (figures embedded and saved as PNG) into ``folder``."""
     config = simulation.config
     folder.mkdir(parents=True, exist_ok=True)
+    shares = None
+    if not by_positive_fraction.empty:
+        shares = _png(
+            trial_figures.positive_fraction_figure(
+                by_positive_fraction, config.patients, config.power.target
+            ),
+            folder,
+            "power_by_positive_share",
+        )
     figures = {
+        "shares": shares,
         "courses": _png(
             trial_figures.course_figure(simulation.courses, simulation.patients), folder, "igg"
         ),
         "outcomes": _png(trial_figures.outcome_figure(simulation.visits), folder, "outcomes"),
         "forest": _png(trial_figures.forest_plot(analysis.effects), folder, "forest"),
-        "power": _png(trial_figures.power_figure(power, config.power.target), folder, "power"),
+        "power": (
+            _png(trial_figures.power_figure(power, config.power.target), folder, "power")
+            if not power.empty
+            else None
+        ),
     }
     effects = [
         {
@@ -142,6 +156,15 @@ def write_trial_report(
         target_percent=round(100 * config.power.target),
         required=required_rows,
         enrichment_note=_enrichment_note(required),
+        patients=config.patients,
+        shares=[
+            {
+                "share": f"{r['positive_fraction']:.0%}",
+                "power": f"{r['power']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f})",
+                "effect": _fmt(r["mean_effect"]),
+            }
+            for r in by_positive_fraction.to_dict("records")
+        ],
         assumptions=ASSUMPTIONS,
         files=[str(f.relative_to(folder)) if f.is_relative_to(folder) else str(f) for f in files],
     )
