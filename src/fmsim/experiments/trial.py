@@ -366,11 +366,13 @@ def primary_results(simulation: TrialSimulation, arm: str | None = None) -> pd.D
     config = simulation.config
     arm = arm or treatment_arms(config)[0]
     rows = []
-    for replicate, visits in simulation.visits.groupby("replicate", sort=True):
-        effect = endpoint_effect(config, visits, config.primary, arm)
-        rows.append(
-            {"replicate": replicate, "estimate": effect.estimate, "p_value": effect.p_value}
-        )
+    # many small model fits: one BLAS thread each is faster than sharing the cores per fit
+    with threadpool_limits(limits=1, user_api="blas"):
+        for replicate, visits in simulation.visits.groupby("replicate", sort=True):
+            effect = endpoint_effect(config, visits, config.primary, arm)
+            rows.append(
+                {"replicate": replicate, "estimate": effect.estimate, "p_value": effect.p_value}
+            )
     return pd.DataFrame(rows)
 
 
