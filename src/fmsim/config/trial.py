@@ -13,6 +13,7 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fmsim.config.errors import ConfigError, format_validation_error
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol, shift_block
@@ -56,12 +57,8 @@ class Arm(_Strict):
 
     @model_validator(mode="after")
     def _protocol(self) -> Arm:
-        try:
-            self.protocol()
-        except ValidationError as error:
-            raise ValueError(
-                "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
-            ) from None
+        # a ValidationError raised here keeps its locations (under this arm: "therapies")
+        self.protocol()
         return self
 
     def protocol(self, offset_days: float = 0.0) -> TherapyProtocol:
@@ -144,28 +141,54 @@ class TrialConfig(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrialConfig:
+        # each mistake is reported at its own field (e.g. "crossover.sequences.1.periods")
+        errors: list[InitErrorDetails] = []
+
+        def error(loc: tuple, value: object, message: str) -> None:
+            kind = PydanticCustomError("value_error", "{message}", {"message": message})
+            errors.append(InitErrorDetails(type=kind, loc=loc, input=value))
+
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
-            raise ValueError(f"arm names must be unique, got {names}")
+            error(("arms",), names, f"arm names must be unique, got {names}")
         if self.control_arm not in names:
-            raise ValueError(f"control_arm {self.control_arm!r} is not one of the arms {names}")
+            error(("control_arm",), self.control_arm, f"is not one of the arms {names}")
         if any(not 0.0 < t < 1.0 for t in self.responder_thresholds):
-            raise ValueError("responder_thresholds are fractions of baseline between 0 and 1")
+            error(
+                ("responder_thresholds",),
+                self.responder_thresholds,
+                "responder_thresholds are fractions of baseline between 0 and 1",
+            )
         if self.design == "crossover":
             if self.crossover is None:
-                raise ValueError("a crossover design needs a 'crossover' section")
-            for seq in self.crossover.sequences:
-                unknown = [p for p in seq.periods if p not in names]
-                if unknown:
-                    raise ValueError(f"sequence {seq.name!r} uses unknown arms {unknown}")
+                error(("crossover",), None, "a crossover design needs a 'crossover' section")
+            else:
+                for k, seq in enumerate(self.crossover.sequences):
+                    unknown = [p for p in seq.periods if p not in names]
+                    if unknown:
+                        error(
+                            ("crossover", "sequences", k, "periods"),
+                            seq.periods,
+                            f"sequence {seq.name!r} uses unknown arms {unknown} (arms: {names})",
+                        )
+                used = {p for seq in self.crossover.sequences for p in seq.periods}
+                for k, name in enumerate(names):
+                    if name not in used:  # it would be compared with control without patients
+                        error(("arms", k, "name"), name, "this arm is in no crossover sequence")
         elif self.crossover is not None:
-            raise ValueError("a 'crossover' section needs design: crossover")
-        for endpoint in (self.primary, *self.secondary):
+            error(("design",), self.design, "a 'crossover' section needs design: crossover")
+        endpoints = [(("primary",), self.primary)]
+        endpoints += [(("secondary", k), e) for k, e in enumerate(self.secondary)]
+        for loc, endpoint in endpoints:
             if endpoint.week is not None and endpoint.week > self.total_weeks:
-                raise ValueError(
+                error(
+                    (*loc, "week"),
+                    endpoint.week,
                     f"endpoint week {endpoint.week} is after the end of the trial "
-                    f"({self.total_weeks} weeks)"
+                    f"({self.total_weeks} weeks)",
                 )
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
 
     @property
@@ -188,8 +211,11 @@ def load_trial_config(path: str | Path) -> TrialConfig:
         data = yaml.safe_load(path.read_text())
     except OSError as error:
         raise ConfigError(f"{path}: cannot read file ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    except yaml.YAMLError as error:  # one line: where and what (str(error) spans lines)
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
     return parse_trial_config(data, str(path))
