@@ -11,6 +11,7 @@ import typer
 from fmsim.cli.analyze import analyze
 from fmsim.cli.errors import fail
 from fmsim.cli.power import power
+from fmsim.cli.therapies import therapies
 from fmsim.cli.trial import trial
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 
@@ -114,6 +115,9 @@ app.command()(analyze)
 
 
 app.command()(trial)
+
+
+app.command()(therapies)
 
 
 def main() -> None:  # pragma: no cover

@@ -1,0 +1,79 @@
+"""`fmsim therapies`: a small run writes the tables and the report (with the validation table and
+the banner); a bad protocol file ends with one line naming file and field, exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from fmsim.cli.main import app
+from fmsim.experiments.validation import TARGETS
+
+runner = CliRunner()
+THERAPIES = Path(__file__).resolve().parents[2] / "examples" / "therapies"
+
+
+def test_small_run_writes_tables_and_report(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "therapies",
+            str(THERAPIES / "tpe.yaml"),
+            str(THERAPIES / "efgartigimod_iv.yaml"),
+            "--patients",
+            "10",
+            "--days",
+            "56",
+            "--all",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report.html").read_text()
+    assert "These are simulations, not clinical evidence." in html
+    assert "Validation against published pharmacodynamics" in html
+    assert "Hanafusa 2014" in html and "Ulrichts et al., JCI 2018" in html
+    assert html.count('class="pass"') + html.count('class="fail"') == len(TARGETS)
+    assert "Assumptions and limits" in html and "plasma exchange 5 x 1 plasma volume" in html
+    validation = pd.read_parquet(tmp_path / "validation.parquet")
+    assert len(validation) == len(TARGETS) and validation["citation"].str.len().min() > 3
+    patients = pd.read_parquet(tmp_path / "therapy_patients.parquet")
+    assert len(patients) == 20
+    assert set(patients["therapy"]) == {
+        "plasma exchange 5 x 1 plasma volume",
+        "efgartigimod 10 mg/kg i.v. weekly x4",
+    }
+    courses = pd.read_csv(tmp_path / "therapy_courses.csv")
+    assert courses["day"].max() == 56
+    assert (tmp_path / "therapy_courses.png").stat().st_size > 10_000
+    assert (tmp_path / "protocols.yaml").exists()
+
+
+def test_bad_protocol_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ntherapies:\n  - type: tpe\n    plasma_volume: 1.0\n    days: [0]\n")
+    result = runner.invoke(app, ["therapies", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "bad.yaml" in lines[0] and "plasma_volume" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_protocol_file(tmp_path):
+    result = runner.invoke(app, ["therapies", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2 and "file not found" in result.output
+
+
+def test_two_protocols_with_one_name(tmp_path):
+    for stem in ("a", "b"):
+        (tmp_path / f"{stem}.yaml").write_text((THERAPIES / "tpe.yaml").read_text())
+    result = runner.invoke(app, ["therapies", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")])
+    assert result.exit_code == 2
+    assert "b.yaml" in result.output and "name" in result.output

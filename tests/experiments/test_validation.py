@@ -1,0 +1,130 @@
+"""The validation table (fmsim.experiments.validation): every target simulated in the typical
+patient and a small population, the standard protocols equal the example files, and the
+protocol comparison of `fmsim therapies`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmsim.config.therapy import load_protocol
+from fmsim.experiments import therapy as th
+from fmsim.experiments import validation as v
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "therapies").glob("*.yaml"))
+COLUMNS = [
+    "id",
+    "regimen",
+    "metric",
+    "unit",
+    "published",
+    "statement",
+    "accepted",
+    "low",
+    "high",
+    "tolerance",
+    "simulated",
+    "band_low",
+    "band_high",
+    "verdict",
+    "expected",
+    "calibrated",
+    "citation",
+    "note",
+]
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    population = th.sample_population(6, np.random.default_rng(3), anti_sgc_positive_fraction=1.0)
+    return v.validation_table(population)
+
+
+def test_table_columns_and_one_row_per_target(table):
+    assert list(table.columns) == COLUMNS
+    assert table["id"].tolist() == list(v.TARGETS)
+    assert table["verdict"].isin(["PASS", "FAIL"]).all()
+
+
+@pytest.mark.parametrize("target_id", list(v.TARGETS))
+def test_every_target_has_its_expected_verdict(table, target_id):
+    row = table.set_index("id").loc[target_id]
+    assert row.verdict == row.expected, (target_id, row.simulated, row.accepted)
+
+
+def test_known_deviations_are_the_only_failures(table):
+    assert table.loc[table["verdict"] == "FAIL", "id"].tolist() == ["tpe_reequilibrium"]
+    assert (table["expected"] == "PASS").sum() == len(table) - 1
+
+
+def test_every_row_has_a_citation_and_a_statement(table):
+    for column in ("citation", "statement", "tolerance", "regimen", "metric"):
+        assert (table[column].str.strip().str.len() > 3).all(), column
+
+
+def test_calibrated_rows_say_so(table):
+    calibrated = table[table["calibrated"] != ""]
+    assert set(calibrated["id"]) >= {
+        "efgartigimod_iv_calibration",
+        "ia_calibration",
+        "ivig_rise_day14",
+        "rituximab_igg_decline",
+        "rituximab_autoantibody_decline",
+    }
+    assert calibrated["note"].str.contains("calibrated").all()
+
+
+def test_population_band_contains_plausible_values(table):
+    band = table[["band_low", "band_high"]].to_numpy()
+    assert np.isfinite(band).all()
+    assert (band[:, 0] <= band[:, 1]).all()
+
+
+def test_acceptance_intervals_are_consistent():
+    for target in v.TARGETS.values():
+        low, high = target.accept
+        assert low is not None or high is not None, target.id
+        if low is not None and high is not None:
+            assert low < high, target.id
+        assert not target.accepts(float("nan"))
+
+
+def test_table_without_population_has_no_band(monkeypatch):
+    monkeypatch.setattr(v, "TARGETS", {"tpe_1pv_after": v.TARGETS["tpe_1pv_after"]})
+    row = v.validation_table().iloc[0]
+    assert row.simulated == pytest.approx(100 * np.exp(-1.0), rel=1e-4)  # one-compartment washout
+    assert np.isnan(row.band_low) and np.isnan(row.band_high)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_standard_protocols_equal_the_example_files(path):
+    assert v.standard_protocols()[path.stem] == load_protocol(path)
+
+
+def test_every_example_file_is_a_standard_protocol():
+    assert sorted(v.STANDARD_PROTOCOLS) == [p.stem for p in EXAMPLES]
+
+
+def test_compare_protocols_tables():
+    population = th.sample_population(8, np.random.default_rng(4), anti_sgc_positive_fraction=0.5)
+    protocols = {key: p for key, p in v.standard_protocols().items() if key in ("tpe", "placebo")}
+    comparison = v.compare_protocols(population, protocols, 30)
+    patients = comparison.patients
+    assert len(patients) == 2 * population.n
+    assert set(patients["therapy"]) == {"tpe", "placebo"}
+    tpe = patients[patients["therapy"] == "tpe"]
+    # the output just after the 5th session is seen (5 x 1 PV: -85.7% in the typical patient)
+    assert tpe["igg_nadir_reduction_pct"].median() > 80
+    negative = ~tpe["anti_sgc_positive"]
+    assert tpe.loc[negative, "anti_sgc_days_below_half"].isna().all()
+    assert (tpe.loc[~negative, "anti_sgc_days_below_half"] > 0).all()
+    summary = comparison.summary
+    assert set(summary["quantity"]) == set(v.COMPARISON_METRICS)
+    assert {"median", "p05", "p95", "n"} <= set(summary.columns)
+    courses = comparison.courses
+    assert set(courses["quantity"]) == set(v.COURSE_QUANTITIES)
+    day0 = courses[(courses["day"] == 0) & (courses["quantity"] == "total_igg_pct")]
+    np.testing.assert_allclose(day0["q50"], 100.0)
