@@ -14,7 +14,11 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/fmsim reproduce --out results/passive_transfer
-	@echo "Open results/passive_transfer/report.html"
+	MPLBACKEND=Agg $(BIN)/fmsim therapies --out results/therapies
+	MPLBACKEND=Agg $(BIN)/fmsim trial examples/trials/rozanolixizumab_nct05643794.yaml \
+		--replicates 40 --out results/trial_nct05643794
+	@echo "Reports: results/passive_transfer/report.html, results/therapies/report.html,"
+	@echo "         results/trial_nct05643794/report.html"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests
