@@ -13,7 +13,7 @@ error control is shared by the whole batch; :mod:`fmsim.engine.compiled` is the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -28,6 +28,8 @@ class SimulationResult:
     times: np.ndarray
     states: np.ndarray
     n_rhs_evaluations: int
+    status: np.ndarray | None = None  # per subject, 0 = integrated (compiled backend)
+    messages: dict[int, str] = field(default_factory=dict)  # failed subject index -> reason
 
 
 class IntegrationError(RuntimeError):
