@@ -10,6 +10,7 @@ import typer
 
 from fmsim.cli.analyze import analyze
 from fmsim.cli.errors import fail
+from fmsim.cli.export import export_app
 from fmsim.cli.power import power
 from fmsim.cli.therapies import therapies
 from fmsim.cli.trial import trial
@@ -112,6 +113,9 @@ app.command()(power)
 
 
 app.command()(analyze)
+
+
+app.add_typer(export_app, name="export")
 
 
 app.command()(trial)
