@@ -290,11 +290,13 @@ def compare_with_roadrunner(
     floor: float = 1e-9,
     rtol: float = 1e-12,
     atol: float = 1e-18,
+    backend: str = "scipy",
 ) -> float:
-    """Largest relative difference between libroadrunner on the exported SBML and fmsim's scipy
-    backend for subject ``index``, over every state and output time (``times``, days, sorted):
-    |rr - fmsim| / max(|fmsim|, floor), so a state below ``floor`` (its unit) counts by its
-    absolute difference. Both solvers run at ``rtol`` and ``atol``.
+    """Largest relative difference between libroadrunner on the exported SBML and fmsim's engine
+    (``backend``, see :data:`fmsim.engine.BACKENDS`) for subject ``index``, over every state and
+    output time (``times``, days, sorted): |rr - fmsim| / max(|fmsim|, floor), so a state below
+    ``floor`` (its unit) counts by its absolute difference. Both solvers run at ``rtol`` and
+    ``atol``.
 
     Output times must differ from event times (the two report opposite sides of an event, see
     the module docstring)."""
@@ -314,7 +316,7 @@ def compare_with_roadrunner(
         one_events,
         rtol=rtol,
         atol=atol,
-        backend="scipy",
+        backend=backend,
     )
     expected = reference.states[:, :, 0]
     return float(np.max(np.abs(simulated - expected) / np.maximum(np.abs(expected), floor)))
