@@ -70,3 +70,25 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["export", "sbml", "default", str(tmp_path / "no" / "x.xml")])
     assert result.exit_code == 2
     assert "cannot write" in result.output
+
+
+def test_therapy_protocol_exports_the_human_model_with_its_events(tmp_path):
+    protocol = tmp_path / "tpe.yaml"
+    protocol.write_text(
+        "name: two exchanges\ntherapies:\n  - {type: tpe, plasma_volumes: 1.0, days: [1, 3]}\n"
+    )
+    out = tmp_path / "tpe.xml"
+    result = runner.invoke(app, ["export", "sbml", str(protocol), str(out)])
+    assert result.exit_code == 0, result.output
+    assert "human_fibromyalgia" in result.output and "2 therapy events" in result.output
+    document = libsbml.readSBMLFromString(out.read_text())
+    assert document.getModel().getNumEvents() == 2
+    assert not validate_sbml(out.read_text()).errors
+
+
+def test_bad_therapy_protocol_names_the_field(tmp_path):
+    protocol = tmp_path / "bad.yaml"
+    protocol.write_text("therapies:\n  - {type: tpe, plasma_volumes: 1.0, days: [1], dose: 5 mg}\n")
+    result = runner.invoke(app, ["export", "sbml", str(protocol), str(tmp_path / "x.xml")])
+    assert result.exit_code == 2
+    assert "therapies.0" in result.output and "Traceback" not in result.output

@@ -22,8 +22,8 @@ export_app = typer.Typer(
 def sbml(
     scenario: str = typer.Argument(
         ...,
-        help=f"Passive-transfer scenario YAML, or '{DEFAULT_SCENARIO}' for the built-in "
-        "Goebel 2021 design.",
+        help=f"Passive-transfer scenario YAML, '{DEFAULT_SCENARIO}' for the built-in "
+        "Goebel 2021 design, or a therapy protocol YAML (examples/therapies/) for the human model.",
     ),
     out: Path = typer.Argument(..., help="SBML file to write."),
     subject: int = typer.Option(
@@ -31,11 +31,15 @@ def sbml(
     ),
     group: str = typer.Option(None, help="Group name (default: the scenario's disease group)."),
 ) -> None:
-    """Write one mouse of a passive-transfer scenario, with its injections, as SBML L3V2."""
+    """Write one mouse of a passive-transfer scenario with its injections, or the typical
+    anti-SGC-positive patient under a therapy protocol, as SBML L3V2."""
     from fmsim.experiments.passive_transfer import build_virtual_cohort
-    from fmsim.io.sbml import export_sbml, validate_sbml
+    from fmsim.io.sbml import export_sbml
     from fmsim.model.equations import MODEL, initial_state
 
+    if scenario != DEFAULT_SCENARIO and _is_therapy_protocol(Path(scenario)):
+        _export_therapy(Path(scenario), out)
+        return
     try:
         config = _scenario(scenario)
         virtual = build_virtual_cohort(config)
@@ -60,6 +64,62 @@ def sbml(
         index,
         model_id=f"{MODEL.name}_{mouse}",
     )
+    report = _write_validated(text, out)
+
+    n = len(cohort)
+    doses = [
+        f"day {d.time:g}: {amount:.4g} {MODEL.state_units[d.state]}"
+        for d in virtual.doses
+        if (amount := float(np.broadcast_to(d.amount, (n,))[index]))
+    ]
+    typer.echo(f"wrote {out}: SBML Level 3 Version 2, model {MODEL.name}")
+    typer.echo(f"  mouse {mouse} (donor {cohort['donor'].iloc[index]}) of {config.name!r}")
+    typer.echo(f"  i.p. human IgG: {', '.join(doses) or 'none'}")
+    _echo_validation(report)
+
+
+def _scenario(name: str) -> PassiveTransferConfig:
+    """The built-in default scenario or the YAML file ``name``."""
+    return default_config() if name == DEFAULT_SCENARIO else load_config(Path(name))
+
+
+def _is_therapy_protocol(path: Path) -> bool:
+    """True for a YAML mapping with a ``therapies`` list (a therapy protocol file)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return False  # reported by the scenario loader
+    return isinstance(data, dict) and "therapies" in data
+
+
+def _export_therapy(path: Path, out: Path) -> None:
+    """The typical anti-SGC-positive patient under the protocol in ``path``."""
+    from fmsim.config.therapy import load_protocol
+    from fmsim.experiments.therapy import protocol_events, typical_population
+    from fmsim.io.sbml import export_sbml
+    from fmsim.model.human import HUMAN_MODEL, initial_state
+
+    try:
+        protocol = load_protocol(path)
+    except ConfigError as error:
+        fail(str(error))
+    population = typical_population()
+    patients = population.patients(protocol.fcrn_inhibitor())
+    events = protocol_events(protocol, population)
+    text = export_sbml(HUMAN_MODEL, patients, initial_state(patients), events, 0)
+    report = _write_validated(text, out)
+    typer.echo(f"wrote {out}: SBML Level 3 Version 2, model {HUMAN_MODEL.name}")
+    typer.echo(f"  typical anti-SGC-positive patient, protocol {protocol.name!r}")
+    typer.echo(f"  {len(events)} therapy events")
+    _echo_validation(report)
+
+
+def _write_validated(text: str, out: Path):
+    """Validate ``text`` with libsbml and write it; return the validation report."""
+    from fmsim.io.sbml import validate_sbml
+
     report = validate_sbml(text)
     if report.errors:
         typer.echo(f"error: the generated SBML does not validate: {report.errors[0]}", err=True)
@@ -68,23 +128,12 @@ def sbml(
         out.write_text(text)
     except OSError as error:
         fail(f"{out}: cannot write: {error.strerror}")
+    return report
 
-    n = len(cohort)
-    doses = [
-        f"day {d.time:g}: {amount:.4g} {MODEL.state_units[d.state]}"
-        for d in virtual.doses
-        if (amount := float(np.broadcast_to(d.amount, (n,))[index]))
-    ]
+
+def _echo_validation(report) -> None:
     warnings = sorted({w.split("]")[0].split("[")[1] for w in report.warnings})
-    typer.echo(f"wrote {out}: SBML Level 3 Version 2, model {MODEL.name}")
-    typer.echo(f"  mouse {mouse} (donor {cohort['donor'].iloc[index]}) of {config.name!r}")
-    typer.echo(f"  i.p. human IgG: {', '.join(doses) or 'none'}")
     typer.echo(
         f"  validates with libsbml: 0 errors, {len(report.warnings)} warnings"
         + (f" (libsbml ids {', '.join(warnings)})" if warnings else "")
     )
-
-
-def _scenario(name: str) -> PassiveTransferConfig:
-    """The built-in default scenario or the YAML file ``name``."""
-    return default_config() if name == DEFAULT_SCENARIO else load_config(Path(name))
