@@ -286,7 +286,7 @@ def _segment(
     n = y.shape[0]
     n_times = times.shape[0]
     fcrn = _evaluate(rhs, t0, y, c, inputs, stage, 0, fcrn)
-    counts[1] += 2
+    counts[1] += 2  # this evaluation and the one in _initial_step
     if not (_all_finite(y) and _all_finite(stage[0])):
         return NOT_FINITE, t0, k_out, fcrn
     h_abs, fcrn = _initial_step(rhs, t0, t1, y, c, inputs, stage, y_stage, scale, rtol, atol, fcrn)
