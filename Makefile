@@ -21,15 +21,15 @@ demo: $(STAMP)
 	@echo "         results/trial_nct05643794/report.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	MPLBACKEND=Agg $(BIN)/pytest -n 2
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff format src tests benchmarks
 
 clean:
 	rm -rf $(VENV) results .pytest_cache
