@@ -268,3 +268,22 @@ def test_unreadable_trial_file_is_one_line(tmp_path, text, reason):
 def test_missing_trial_file(tmp_path):
     with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read file"):
         load_trial_config(tmp_path / "nope.yaml")
+
+
+def test_questionnaire_endpoint_must_be_a_visit_week():
+    data = {
+        "patients": 30,
+        "duration_weeks": 8,
+        "questionnaire_weeks": [4, 8],
+        "arms": [{"name": "placebo"}, {"name": "inert"}],
+        "control_arm": "placebo",
+        "primary": {"outcome": "fiqr", "week": 6},
+    }
+    with pytest.raises(ConfigError) as error:
+        parse_trial_config(data)
+    assert str(error.value) == (
+        "trial config: primary.week: got 6: fiqr is only taken at questionnaire_weeks [4, 8]"
+    )
+    data["questionnaire_weeks"] = [4, 9]
+    with pytest.raises(ConfigError, match="questionnaire_weeks"):
+        parse_trial_config(data)

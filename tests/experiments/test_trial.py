@@ -531,3 +531,25 @@ def test_same_seed_gives_identical_trials_and_replicates_match_single_analysis()
         assert primary["estimate"] == results["estimate"][k]
         assert primary["p_value"] == results["p_value"][k]
     assert results["estimate"].nunique() == 3  # independent replicates
+
+
+def test_questionnaires_only_at_the_configured_visit_weeks():
+    config = parse_trial_config(
+        {
+            "patients": 30,
+            "duration_weeks": 8,
+            "questionnaire_weeks": [4, 8],
+            "dropout_per_week": 0.0,
+            "arms": [{"name": "placebo"}, {"name": "inert"}],
+            "control_arm": "placebo",
+            "primary": {"outcome": "bpi_interference", "analysis": "mmrm"},
+        }
+    )
+    visits = tr.simulate_trial(config, keep_courses=False).visits
+    taken = visits.groupby("week")[["pain_nrs", "bpi_interference", "fiqr", "wpi", "sss"]].count()
+    assert (taken["pain_nrs"] == 30).all()  # the diary is summarised every week
+    for instrument in ("bpi_interference", "fiqr", "wpi", "sss"):
+        assert taken.loc[[0, 4, 8], instrument].eq(30).all()
+        assert taken.loc[[1, 2, 3, 5, 6, 7], instrument].eq(0).all()
+    effect = tr.analyse_trial(tr.simulate_trial(config, keep_courses=False)).effects
+    assert np.isfinite(effect["estimate"]).all()

@@ -516,4 +516,4 @@ def visits_table(
     columns.update({name: values.ravel() for name, values in outcomes.items()})
     table = pd.DataFrame(columns)
     table = table[table["pain"].notna()].reset_index(drop=True)
-    return table.astype({"wpi": int, "sss": int})
+    return table.astype({"wpi": "Int64", "sss": "Int64"})  # integers; missing where not taken

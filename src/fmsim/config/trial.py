@@ -122,7 +122,9 @@ class TrialConfig(_Strict):
     """A virtual trial. ``patients``: number randomised; ``duration_weeks``: treatment and
     follow-up of a parallel design (a crossover's length follows from its periods);
     ``dropout_per_week``: constant weekly dropout hazard (default: the clinical parameter file's,
-    25 % by week 12)."""
+    25 % by week 12); ``questionnaire_weeks``: visit weeks at which BPI-SF, FIQR, WPI and SSS
+    are taken (default: every week; week 0, the baseline visit, always); the pain diary is
+    kept daily and summarised every week."""
 
     name: str = "virtual trial"
     seed: int = 2021
@@ -136,6 +138,7 @@ class TrialConfig(_Strict):
     primary: Endpoint
     secondary: list[Endpoint] = Field(default_factory=list)
     responder_thresholds: list[float] = Field(default=[0.3, 0.5])
+    questionnaire_weeks: list[int] | None = None
     dropout_per_week: float | None = Field(default=None, ge=0.0, lt=1.0)
     power: Power = Power()
 
@@ -177,15 +180,34 @@ class TrialConfig(_Strict):
                         error(("arms", k, "name"), name, "this arm is in no crossover sequence")
         elif self.crossover is not None:
             error(("design",), self.design, "a 'crossover' section needs design: crossover")
+        visits = self.questionnaire_weeks
+        if visits is not None and any(not 1 <= w <= self.total_weeks for w in visits):
+            error(
+                ("questionnaire_weeks",),
+                visits,
+                f"visit weeks must lie between 1 and the end of the trial ({self.total_weeks})",
+            )
         endpoints = [(("primary",), self.primary)]
         endpoints += [(("secondary", k), e) for k, e in enumerate(self.secondary)]
         for loc, endpoint in endpoints:
-            if endpoint.week is not None and endpoint.week > self.total_weeks:
+            week = endpoint.week or self.total_weeks
+            if week > self.total_weeks:
                 error(
                     (*loc, "week"),
                     endpoint.week,
                     f"endpoint week {endpoint.week} is after the end of the trial "
                     f"({self.total_weeks} weeks)",
+                )
+            elif (
+                visits is not None
+                and endpoint.outcome != "pain_nrs"
+                and self.design == "parallel"
+                and week not in visits
+            ):
+                error(
+                    (*loc, "week"),
+                    week,
+                    f"{endpoint.outcome} is only taken at questionnaire_weeks {visits}",
                 )
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)

@@ -40,6 +40,8 @@ from fmsim.stats import trial as trial_stats
 
 #: Outcome columns of the visits table, in their units (see :data:`OUTCOME_LABELS`).
 OUTCOMES = ("pain_nrs", "bpi_interference", "fiqr")
+#: Visit instruments taken only at the configured questionnaire weeks.
+QUESTIONNAIRES = ("bpi_interference", "fiqr", "wpi", "sss")
 #: Run-in diary days before the first dose (the baseline week, days -7..-1).
 BASELINE_DAYS = 7
 #: Screening draws at most this many times the number of patients needed.
@@ -111,6 +113,10 @@ def simulate_trial(
         )
         weekly = clinical.weekly_mean_pain(diary, trial_days, weeks, dropout[members])
         outcomes = clinical.visit_outcomes(weekly, traits, rng, params)
+        if config.questionnaire_weeks is not None:
+            off = ~np.isin(weeks, config.questionnaire_weeks)
+            for name in QUESTIONNAIRES:
+                outcomes[name] = np.where(off, np.nan, outcomes[name])
         table = clinical.visits_table(
             np.concatenate([[0], weeks]),
             np.hstack([screening.weekly_pain[members, None], weekly]),
