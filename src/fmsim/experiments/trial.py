@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from importlib import metadata, resources
 from pathlib import Path
 
 import numpy as np
@@ -456,10 +457,20 @@ def power_by_positive_fraction(
     return table.assign(positive_fraction=config.power.positive_fractions)
 
 
+def _fingerprint(config: TrialConfig) -> str:
+    """Identifies what a chunk of replicate trials depends on: the config, the fmsim version and
+    the human and clinical parameter files (a stale chunk is never reused)."""
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    digest.update(metadata.version("fmsim").encode())
+    for name in ("human.yaml", "clinical.yaml"):
+        digest.update(resources.files("fmsim.model").joinpath("data", name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _replicate_chunks(config, jobs, chunk_folder, progress, label) -> pd.DataFrame:
     """Run (or reload) one chunk of replicate trials per job (label, patients, overrides)."""
     settings = config.power
-    fingerprint = hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:12]
+    fingerprint = _fingerprint(config)
     rows = []
     for population, n, overrides in tqdm(jobs, desc=label, disable=not progress):
         key = f"{population}|{n}|{sorted(overrides.items())}"
