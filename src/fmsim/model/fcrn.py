@@ -45,7 +45,9 @@ def free_fcrn(
     for _ in range(_MAX_ITERATIONS):
         step = newton_step(free, total, ligand, kd) - free
         free = free + step
-        if np.all(np.abs(step) <= _RELATIVE_TOLERANCE * np.maximum(free, 1e-300)):
+        # converged, or rounding noise: from below the exact iterates only increase, so a step
+        # that does not increase R means the root is reached to the last bits
+        if np.all((np.abs(step) <= _RELATIVE_TOLERANCE * np.maximum(free, 1e-300)) | (step <= 0)):
             break
     return np.minimum(free, total)
 
