@@ -89,9 +89,11 @@ def simulate(
 
 @app.command()
 def params(
-    file: Path = typer.Option(None, help="Parameter YAML (default: the shipped mouse set)."),
+    file: Path = typer.Option(
+        None, help="Parameter YAML (default: the mouse set; see also src/fmsim/model/data/)."
+    ),
 ) -> None:
-    """Print model parameters with value, unit, between-animal CV and source."""
+    """Print model parameters with value, unit, between-subject CV and source."""
     from fmsim.model.parameters import load_parameter_set
 
     try:
