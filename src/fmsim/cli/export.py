@@ -37,8 +37,9 @@ def sbml(
     from fmsim.io.sbml import export_sbml
     from fmsim.model.equations import MODEL, initial_state
 
-    if scenario != DEFAULT_SCENARIO and _is_therapy_protocol(Path(scenario)):
-        _export_therapy(Path(scenario), out)
+    protocol = None if scenario == DEFAULT_SCENARIO else _therapy_protocol(Path(scenario))
+    if protocol is not None:
+        _export_therapy(Path(scenario), protocol, out)
         return
     try:
         config = _scenario(scenario)
@@ -83,26 +84,27 @@ def _scenario(name: str) -> PassiveTransferConfig:
     return default_config() if name == DEFAULT_SCENARIO else load_config(Path(name))
 
 
-def _is_therapy_protocol(path: Path) -> bool:
-    """True for a YAML mapping with a ``therapies`` list (a therapy protocol file)."""
-    import yaml
+def _therapy_protocol(path: Path) -> dict | None:
+    """The YAML mapping in ``path`` if it is a therapy protocol (has ``therapies``), else None
+    (unreadable files are reported by the scenario loader)."""
+    from fmsim.config.errors import read_yaml
 
     try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError):
-        return False  # reported by the scenario loader
-    return isinstance(data, dict) and "therapies" in data
+        data = read_yaml(path)
+    except ConfigError:
+        return None
+    return data if isinstance(data, dict) and "therapies" in data else None
 
 
-def _export_therapy(path: Path, out: Path) -> None:
-    """The typical anti-SGC-positive patient under the protocol in ``path``."""
-    from fmsim.config.therapy import load_protocol
+def _export_therapy(path: Path, data: dict, out: Path) -> None:
+    """The typical anti-SGC-positive patient under the protocol ``data`` read from ``path``."""
+    from fmsim.config.therapy import parse_protocol
     from fmsim.experiments.therapy import protocol_events, typical_population
     from fmsim.io.sbml import export_sbml
     from fmsim.model.human import HUMAN_MODEL, initial_state
 
     try:
-        protocol = load_protocol(path)
+        protocol = parse_protocol(data, str(path))
     except ConfigError as error:
         fail(str(error))
     population = typical_population()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from fmsim.config.errors import ConfigError, format_validation_error
+from fmsim.config.errors import ConfigError, format_validation_error, read_yaml
 from fmsim.config.quantities import parse_dose
 
 Material = Literal["igg", "depleted_serum", "saline"]
@@ -172,15 +171,7 @@ def default_config() -> PassiveTransferConfig:
 def load_config(path: str | Path) -> PassiveTransferConfig:
     """Read and validate a YAML scenario; raises ConfigError with one line per problem."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    raw = read_yaml(path)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

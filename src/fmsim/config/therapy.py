@@ -33,7 +33,6 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -44,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from fmsim.config.errors import ConfigError, format_validation_error
+from fmsim.config.errors import ConfigError, format_validation_error, read_yaml
 from fmsim.config.quantities import parse_dose
 
 TherapyType = Literal[
@@ -300,13 +299,5 @@ def parse_protocol(raw: object, origin: str = "protocol") -> TherapyProtocol:
 def load_protocol(path: str | Path) -> TherapyProtocol:
     """Read and validate a protocol YAML file; raises ConfigError with file, field and reason."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    raw = read_yaml(path)
     return parse_protocol(raw if raw is not None else {}, str(path))

@@ -11,11 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from fmsim.config.errors import ConfigError, format_validation_error
+from fmsim.config.errors import ConfigError, format_validation_error, read_yaml
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol, shift_block
 
 Outcome = Literal["pain_nrs", "bpi_interference", "fiqr"]
@@ -229,15 +228,7 @@ class TrialConfig(_Strict):
 def load_trial_config(path: str | Path) -> TrialConfig:
     """Read and validate a trial YAML; raise :class:`ConfigError` with one line per mistake."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read file ({error.strerror})") from None
-    except yaml.YAMLError as error:  # one line: where and what (str(error) spans lines)
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
     return parse_trial_config(data, str(path))
