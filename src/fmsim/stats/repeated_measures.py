@@ -103,16 +103,7 @@ def _validate(
     require_full_design: bool = False,
 ) -> pd.DataFrame:
     """Check the tidy input and return a copy restricted to the required columns."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"data is missing required column(s) {missing}; expected columns "
-            f"{list(REQUIRED_COLUMNS)} (one row per mouse and day)"
-        )
-    if data.empty:
-        raise ValueError("data has no rows; expected one row per mouse and day")
+    check_frame(data, "data", REQUIRED_COLUMNS, "mouse and day")
     df = data.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True).copy()
 
     for col in ("mouse", "group"):
@@ -186,6 +177,21 @@ def _validate(
 def _fit_mixed_model(work: pd.DataFrame):
     """Fit ``value ~ C(group) * C(day)`` + random intercept per mouse by REML."""
     return fit_mixed_model(smf.mixedlm("value ~ C(group) * C(day)", work, groups=work["mouse"]))
+
+
+def check_frame(data: pd.DataFrame, name: str, columns: tuple[str, ...], row: str) -> None:
+    """Raise if ``data`` is not a DataFrame with ``columns`` and at least one row; ``name`` and
+    ``row`` (what one row holds, e.g. "mouse and day") phrase the message."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"{name} is missing required column(s) {missing}; expected columns "
+            f"{list(columns)} (one row per {row})"
+        )
+    if data.empty:
+        raise ValueError(f"{name} has no rows; expected one row per {row}")
 
 
 def fit_mixed_model(model):

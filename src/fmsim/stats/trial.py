@@ -45,7 +45,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize, stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from fmsim.stats.repeated_measures import fit_mixed_model
+from fmsim.stats.repeated_measures import check_frame, fit_mixed_model
 
 __all__ = [
     "PowerEstimate",
@@ -149,19 +149,6 @@ class PowerEstimate:
 # --------------------------------------------------------------------------- validation
 
 
-def _check_frame(data: pd.DataFrame, name: str, columns: tuple[str, ...], row: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"{name} is missing required column(s) {missing}; expected columns "
-            f"{list(columns)} (one row per {row})"
-        )
-    if data.empty:
-        raise ValueError(f"{name} has no rows; expected one row per {row}")
-
-
 def _check_labels(df: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
     for col in columns:
         if df[col].isna().any():
@@ -214,7 +201,7 @@ def _validate_visits(
 ) -> pd.DataFrame:
     """Check a visits table; return the two arms' rows with integer ``week``."""
     name = "visits"
-    _check_frame(visits, name, VISIT_COLUMNS, "patient and week")
+    check_frame(visits, name, VISIT_COLUMNS, "patient and week")
     df = visits.loc[:, list(VISIT_COLUMNS)].reset_index(drop=True).copy()
     _check_labels(df, name, ("patient", "arm"))
     _check_numeric(df, name, "week", integer=True)
@@ -691,7 +678,7 @@ def crossover_effect(table: pd.DataFrame, control: str, treatment: str) -> Treat
         If no optimiser produces a converged mixed-model fit.
     """
     name = "table"
-    _check_frame(table, name, CROSSOVER_COLUMNS, "patient and period")
+    check_frame(table, name, CROSSOVER_COLUMNS, "patient and period")
     has_baseline = "baseline" in table.columns
     columns = list(CROSSOVER_COLUMNS) + (["baseline"] if has_baseline else [])
     df = table.loc[:, columns].reset_index(drop=True).copy()
@@ -858,7 +845,7 @@ def weekly_means(diary: pd.DataFrame, min_days: int = MIN_DIARY_DAYS) -> pd.Data
     if not 1 <= min_days <= 7:
         raise ValueError(f"min_days must be between 1 and 7, got {min_days!r}")
     name = "diary"
-    _check_frame(diary, name, DIARY_COLUMNS, "patient and day")
+    check_frame(diary, name, DIARY_COLUMNS, "patient and day")
     df = diary.loc[:, list(DIARY_COLUMNS)].reset_index(drop=True).copy()
     _check_labels(df, name, ("patient", "arm"))
     _check_numeric(df, name, "day", integer=True)
