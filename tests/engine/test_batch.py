@@ -7,8 +7,7 @@ import pytest
 
 from fmsim.engine import Bolus, simulate
 from fmsim.engine.batch import IntegrationError
-from fmsim.model.equations import INDEX, STATES, build_subjects, initial_state, rhs
-from fmsim.model.parameters import load_parameter_set
+from fmsim.model.equations import INDEX, STATES, initial_state, rhs
 
 
 def constant(t, y):
@@ -147,31 +146,10 @@ NEGATIVE_UNDERSHOOT = (
     "(free_fcrn, sgc_occupancy), so only reported trajectories are affected"
 )
 STUDY_DAYS = (0.0, 1.0, 2.0, 3.0)
-FAST = {
-    "ip_absorption_rate": 10,
-    "lymph_flow_per_kg": 10,
-    "pinocytic_clearance_per_kg": 10,
-    "drg_equilibration_rate": 10,
-    "sensitisation_turnover": 10,
-    "ienfd_loss_rate": 10,
-    "ienfd_regeneration_rate": 10,
-    "fcrn_total": 0.1,
-    "sgc_kd": 0.1,
-    "host_igg_plasma": 10,
-    "endosomal_ratio": 10,
-}
 
 
-def mouse_run(factors, dose_mg, ada=(0.3,), pathogenic=(0.005,)):
-    """Typical mice, one per entry of ``factors`` (multipliers applied to the FAST names)."""
-    params = load_parameter_set()
-    n = len(factors)
-    values = {k: np.full(n, v) for k, v in params.typical().items()}
-    for j, factor in enumerate(factors):
-        for name, direction in FAST.items():
-            values[name][j] *= direction**factor  # factor 1: FAST, -1: the inverse, 0: typical
-    values["ada_clearance_rate"] = np.broadcast_to(np.array(ada, dtype=float), (n,)).copy()
-    subjects = build_subjects(values, np.broadcast_to(np.array(pathogenic), (n,)))
+def mouse_run(subjects, dose_mg):
+    """States of ``subjects`` given ``dose_mg`` i.p. on the study days, every half day."""
     times = np.arange(0.0, 35.0 + 1e-9, 0.5)
     doses = [Bolus(d, INDEX["human_ip_depot"], dose_mg) for d in STUDY_DAYS]
     result = simulate(lambda t, y: rhs(t, y, subjects), initial_state(subjects), times, doses)
@@ -183,8 +161,9 @@ def most_negative(states):
 
 
 @pytest.mark.parametrize("dose_mg", [0.0, 8.0, 800.0])
-def test_mouse_model_typical_and_slow_subjects_stay_non_negative(dose_mg):
-    states = mouse_run([0, -1, 0], dose_mg, ada=(0.0, 0.03, 0.3), pathogenic=(0.005, 1.0, 0.0))
+def test_mouse_model_typical_and_slow_subjects_stay_non_negative(dose_mg, scaled_mice):
+    mice = scaled_mice([0, -1, 0], ada=(0.0, 0.03, 0.3), pathogenic=(0.005, 1.0, 0.0))
+    states = mouse_run(mice, dose_mg)
     assert np.all(np.isfinite(states))
     assert states.min() >= -1e-9, most_negative(states)
     assert np.all(states[:, INDEX["ienfd_relative"]] <= 1.0 + 1e-9)
@@ -197,8 +176,9 @@ def test_mouse_model_typical_and_slow_subjects_stay_non_negative(dose_mg):
 
 
 @pytest.mark.parametrize("dose_mg", [0.0, 8.0, 800.0])
-def test_mouse_model_integrates_extreme_fast_subject(dose_mg):
-    states = mouse_run([0, 1, -1], dose_mg, ada=(0.3, 3.0, 0.03), pathogenic=(0.005, 1.0, 0.0))
+def test_mouse_model_integrates_extreme_fast_subject(dose_mg, scaled_mice):
+    mice = scaled_mice([0, 1, -1], ada=(0.3, 3.0, 0.03), pathogenic=(0.005, 1.0, 0.0))
+    states = mouse_run(mice, dose_mg)
     assert np.all(np.isfinite(states))
     # undershoot is tiny relative to the amounts given (see NEGATIVE_UNDERSHOOT)
     assert states.min() >= -1e-6 * max(dose_mg, 1.0), most_negative(states)
@@ -208,6 +188,6 @@ def test_mouse_model_integrates_extreme_fast_subject(dose_mg):
 
 @pytest.mark.xfail(strict=True, reason=NEGATIVE_UNDERSHOOT)
 @pytest.mark.parametrize("dose_mg", [8.0, 800.0])
-def test_mouse_model_extreme_fast_subject_has_no_negative_amounts(dose_mg):
-    states = mouse_run([1], dose_mg, ada=(3.0,), pathogenic=(1.0,))
+def test_mouse_model_extreme_fast_subject_has_no_negative_amounts(dose_mg, scaled_mice):
+    states = mouse_run(scaled_mice([1], ada=(3.0,), pathogenic=(1.0,)), dose_mg)
     assert states.min() >= -1e-9, most_negative(states)  # observed ~ -4e-9 .. -2e-7

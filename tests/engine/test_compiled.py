@@ -229,35 +229,8 @@ def test_results_do_not_depend_on_batch_composition_or_chunks():
 # ---------------------------------------------------------------- robustness
 
 
-# as in tests/engine/test_batch.py: rate constants 10x (factor 1) or 1/10 (factor -1)
-FAST = {
-    "ip_absorption_rate": 10,
-    "lymph_flow_per_kg": 10,
-    "pinocytic_clearance_per_kg": 10,
-    "drg_equilibration_rate": 10,
-    "sensitisation_turnover": 10,
-    "ienfd_loss_rate": 10,
-    "ienfd_regeneration_rate": 10,
-    "fcrn_total": 0.1,
-    "sgc_kd": 0.1,
-    "host_igg_plasma": 10,
-    "endosomal_ratio": 10,
-}
-
-
-def scaled_mice(factors, ada, pathogenic) -> Subjects:
-    params = load_parameter_set()
-    n = len(factors)
-    values = {k: np.full(n, v) for k, v in params.typical().items()}
-    for j, factor in enumerate(factors):
-        for name, direction in FAST.items():
-            values[name][j] *= direction**factor
-    values["ada_clearance_rate"] = np.asarray(ada, dtype=float)
-    return build_subjects(values, np.asarray(pathogenic, dtype=float))
-
-
 @pytest.mark.parametrize("dose_mg", [8.0, 800.0])
-def test_fast_subject_has_no_negative_amounts(dose_mg):
+def test_fast_subject_has_no_negative_amounts(dose_mg, scaled_mice):
     # the case of the scipy backend's strict xfail in test_batch.py: its interpolated outputs
     # undershoot zero by ~4e-9 mg; step ends stay within atol even without the projection
     subjects = scaled_mice([1], ada=[3.0], pathogenic=[1.0])
@@ -269,7 +242,7 @@ def test_fast_subject_has_no_negative_amounts(dose_mg):
         assert result.states.min() >= (0.0 if nonnegative else -1e-9), result.states.min()
 
 
-def extreme_mice() -> Subjects:
+def extreme_mice(scaled_mice) -> Subjects:
     """CVs 10x the parameter file's (lognormal: some rates 10-30x typical), plus the 10x-rate
     and the 1/10-rate mouse."""
     wide = cohort(24, seed=5, cv_factor=10.0, pathogenic=0.01)
@@ -283,8 +256,8 @@ def extreme_mice() -> Subjects:
 
 
 @pytest.mark.parametrize("dose_mg", [0.0, 8.0, 800.0])
-def test_zero_study_and_100x_doses_with_extreme_parameters_integrate(dose_mg):
-    subjects = extreme_mice()
+def test_zero_study_and_100x_doses_with_extreme_parameters_integrate(dose_mg, scaled_mice):
+    subjects = extreme_mice(scaled_mice)
     result = run(MODEL, subjects, initial_state(subjects), DAILY, doses(dose_mg))
     assert result.messages == {} and np.all(result.status == 0)
     states = result.states
@@ -300,10 +273,10 @@ def test_zero_study_and_100x_doses_with_extreme_parameters_integrate(dose_mg):
 
 
 @pytest.mark.parametrize("dose_mg", [8.0, 800.0])
-def test_undershoot_without_projection_is_within_the_tolerance(dose_mg):
+def test_undershoot_without_projection_is_within_the_tolerance(dose_mg, scaled_mice):
     # step ends undershoot by at most the local error allowed for the amount in the step
     # (rtol x amount): well below 1e-9 mg per 8 mg given; the projection only removes this
-    subjects = extreme_mice()
+    subjects = extreme_mice(scaled_mice)
     y0 = initial_state(subjects)
     free = run(MODEL, subjects, y0, DAILY, doses(dose_mg), nonnegative=False).states
     assert free.min() >= -1e-9 * dose_mg / 8.0, (free.min(), STATES[free.min((0, 2)).argmin()])
