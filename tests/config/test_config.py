@@ -107,8 +107,9 @@ def test_example_scenario_loads(tmp_path):
     assert config.parameters == {"ada_clearance_rate": 0.3}
 
 
-def test_empty_file_gives_the_defaults(tmp_path):
-    assert load_config(write(tmp_path, "")) == default_config()
+def test_empty_file_is_an_error_not_the_defaults(tmp_path):
+    with pytest.raises(ConfigError, match="is empty"):
+        load_config(write(tmp_path, ""))
 
 
 @pytest.mark.parametrize(

@@ -252,8 +252,11 @@ def test_several_mistakes_give_one_line_each(tmp_path):
     ("text", "reason"),
     [
         ("name: x\narms: [\n  - a\n", "not valid YAML (line 3, column 3)"),
-        ("- a\n- b\n", "expected a mapping of fields, got list"),
-        ("", "expected a mapping of fields"),
+        (
+            "- a\n- b\n",
+            "expected a mapping of fields ('name: value' lines) at the top level, got a list",
+        ),
+        ("", "the file is empty"),
     ],
 )
 def test_unreadable_trial_file_is_one_line(tmp_path, text, reason):

@@ -94,12 +94,13 @@ def params(
     ),
 ) -> None:
     """Print model parameters with value, unit, between-subject CV and source."""
+    from fmsim.config.parameters import load_parameter_file
     from fmsim.model.parameters import load_parameter_set
 
     try:
-        parameter_set = load_parameter_set(file)
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        fail(f"{file}: {error}")
+        parameter_set = load_parameter_set() if file is None else load_parameter_file(file)
+    except ConfigError as error:
+        fail(str(error))
     rows = parameter_set.table()
     width = max(len(r["parameter"]) for r in rows)
     typer.echo(f"Parameters ({parameter_set.species})")

@@ -40,11 +40,6 @@ def therapies(
     import yaml
 
     from fmsim.config.therapy import load_protocol
-    from fmsim.experiments import validation
-    from fmsim.experiments.therapy import sample_population
-    from fmsim.io.store import write_table
-    from fmsim.model.human import load_human_parameters
-    from fmsim.report.therapy_html import write_therapy_report
 
     started = time.perf_counter()
     if protocol_files:
@@ -61,7 +56,14 @@ def therapies(
                 )
             protocols[protocol.name], origin[protocol.name] = protocol, path
         source = ", ".join(str(p) for p in protocol_files)
-    else:
+    # the simulation's imports are heavy: only after the protocols are known to be valid
+    from fmsim.experiments import validation
+    from fmsim.experiments.therapy import sample_population
+    from fmsim.io.store import write_table
+    from fmsim.model.human import load_human_parameters
+    from fmsim.report.therapy_html import write_therapy_report
+
+    if not protocol_files:
         protocols = {p.name: p for p in validation.standard_protocols().values()}
         source = "the standard protocols (= examples/therapies/*.yaml)"
     parameters = load_human_parameters()

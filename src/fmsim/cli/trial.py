@@ -23,15 +23,17 @@ def trial(
     enrichment for anti-SGC-positive patients. Finished chunks of replicate trials are kept
     in OUT/chunks and reused if the same command is run again (resume)."""
     from fmsim.config.trial import load_trial_config
-    from fmsim.experiments import trial as experiment
-    from fmsim.io.store import write_table
-    from fmsim.report.trial_html import write_trial_report
 
     started = time.perf_counter()
     try:
         config = load_trial_config(config_file)
     except ConfigError as error:
         fail(str(error))
+    # the simulation's imports are heavy: only after the config is known to be valid
+    from fmsim.experiments import trial as experiment
+    from fmsim.io.store import write_table
+    from fmsim.report.trial_html import write_trial_report
+
     if replicates is not None:
         config = config.model_copy(
             update={"power": config.power.model_copy(update={"replicates": replicates})}

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -20,7 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from fmsim.config.errors import ConfigError, format_validation_error, read_yaml
+from fmsim.config.base import Strict
+from fmsim.config.errors import format_validation_error, read_yaml
 from fmsim.config.quantities import parse_dose
 
 Material = Literal["igg", "depleted_serum", "saline"]
@@ -34,11 +33,7 @@ READOUTS = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Donor(_Strict):
+class Donor(Strict):
     """One IgG donor. ``anti_sgc_fraction``: fraction of the donor's IgG that is pathogenic
     anti-satellite-glial-cell IgG (dimensionless, 0-1; assumed, titres were not published)."""
 
@@ -46,7 +41,7 @@ class Donor(_Strict):
     anti_sgc_fraction: float = Field(ge=0.0, le=1.0)
 
 
-class Group(_Strict):
+class Group(Strict):
     """A treatment group: what the mice receive, from which donors, how many mice."""
 
     name: str = Field(min_length=1)
@@ -88,7 +83,7 @@ def _default_groups() -> list[Group]:
     ]
 
 
-class PassiveTransferConfig(_Strict):
+class PassiveTransferConfig(Strict):
     """A passive-transfer experiment. Times in days relative to the first injection (day 0)."""
 
     name: str = "Passive transfer of FMS IgG (Goebel 2021 design)"
@@ -172,10 +167,6 @@ def load_config(path: str | Path) -> PassiveTransferConfig:
     """Read and validate a YAML scenario; raises ConfigError with one line per problem."""
     path = Path(path)
     raw = read_yaml(path)
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields at the top level")
     try:
         return PassiveTransferConfig(**raw)
     except ValidationError as error:

@@ -34,8 +34,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -43,6 +41,7 @@ from pydantic import (
     model_validator,
 )
 
+from fmsim.config.base import Strict
 from fmsim.config.errors import ConfigError, format_validation_error, read_yaml
 from fmsim.config.quantities import parse_dose
 
@@ -107,11 +106,7 @@ def parse_therapy_dose(text: str, allow_bsa: bool = False) -> tuple[float, str]:
         raise
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TherapyBlock(_Strict):
+class TherapyBlock(Strict):
     """One therapy with its schedule. Days are relative to treatment start (day 0)."""
 
     type: TherapyType
@@ -243,7 +238,7 @@ def shift_block(block: TherapyBlock, offset_days: float) -> TherapyBlock:
     return block.model_copy(update={"start": (block.start or 0.0) + offset_days})
 
 
-class TherapyProtocol(_Strict):
+class TherapyProtocol(Strict):
     """A treatment protocol: named list of therapy blocks (combinations allowed)."""
 
     name: str = Field(default="therapy protocol", min_length=1)
@@ -299,5 +294,4 @@ def parse_protocol(raw: object, origin: str = "protocol") -> TherapyProtocol:
 def load_protocol(path: str | Path) -> TherapyProtocol:
     """Read and validate a protocol YAML file; raises ConfigError with file, field and reason."""
     path = Path(path)
-    raw = read_yaml(path)
-    return parse_protocol(raw if raw is not None else {}, str(path))
+    return parse_protocol(read_yaml(path), str(path))

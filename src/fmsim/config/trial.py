@@ -11,10 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from fmsim.config.errors import ConfigError, format_validation_error, read_yaml
+from fmsim.config.base import Strict
+from fmsim.config.errors import format_validation_error, read_yaml
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol, shift_block
 
 Outcome = Literal["pain_nrs", "bpi_interference", "fiqr"]
@@ -25,11 +26,7 @@ OUTCOME_LABELS = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Population(_Strict):
+class Population(Strict):
     """Who is screened and who may enter.
 
     ``anti_sgc_positive_fraction``: share of fibromyalgia patients whose IgG binds satellite
@@ -45,7 +42,7 @@ class Population(_Strict):
     inclusion_minimum: float = Field(default=4.0, ge=0.0, le=100.0)
 
 
-class Arm(_Strict):
+class Arm(Strict):
     """A treatment arm: a name and the therapy blocks it receives (see
     :mod:`fmsim.config.therapy`; no blocks, or ``[{type: placebo}]``, is placebo). Days of the
     blocks count from the arm's start (day 0 of the trial, or of the period in a crossover)."""
@@ -70,7 +67,7 @@ class Arm(_Strict):
         return all(b.type == "placebo" for b in self.therapies)
 
 
-class Sequence(_Strict):
+class Sequence(Strict):
     """A crossover sequence: the arm received in each period, in order."""
 
     name: str = Field(min_length=1)
@@ -78,7 +75,7 @@ class Sequence(_Strict):
     allocation: float = Field(default=1.0, gt=0.0)
 
 
-class Crossover(_Strict):
+class Crossover(Strict):
     """Crossover timing: every period lasts ``period_weeks``; ``washout_weeks`` separate them;
     the period's outcome is the mean of its last ``assessment_weeks`` weeks."""
 
@@ -88,7 +85,7 @@ class Crossover(_Strict):
     assessment_weeks: int = Field(default=2, ge=1, le=104)
 
 
-class Endpoint(_Strict):
+class Endpoint(Strict):
     """An endpoint: change from baseline in ``outcome`` at ``week`` (parallel designs; in a
     crossover the period assessment is used), analysed by ``analysis``."""
 
@@ -97,7 +94,7 @@ class Endpoint(_Strict):
     analysis: Literal["ancova", "mmrm"] = "ancova"
 
 
-class Power(_Strict):
+class Power(Strict):
     """Replicate trials for power: ``sample_sizes`` are total patients randomised;
     ``positive_fractions``: anti-SGC-positive shares of the population at which the power of
     the configured trial size is also estimated."""
@@ -117,7 +114,7 @@ class Power(_Strict):
         return self
 
 
-class TrialConfig(_Strict):
+class TrialConfig(Strict):
     """A virtual trial. ``patients``: number randomised; ``duration_weeks``: treatment and
     follow-up of a parallel design (a crossover's length follows from its periods);
     ``dropout_per_week``: constant weekly dropout hazard (default: the clinical parameter file's,
@@ -228,10 +225,7 @@ class TrialConfig(_Strict):
 def load_trial_config(path: str | Path) -> TrialConfig:
     """Read and validate a trial YAML; raise :class:`ConfigError` with one line per mistake."""
     path = Path(path)
-    data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
-    return parse_trial_config(data, str(path))
+    return parse_trial_config(read_yaml(path), str(path))
 
 
 def parse_trial_config(data: dict, origin: str = "trial config") -> TrialConfig:

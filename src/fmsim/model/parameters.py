@@ -104,14 +104,21 @@ class ParameterSet:
 
 
 def load_parameter_set(path: str | Path | None = None) -> ParameterSet:
-    """Load a parameter file; by default the shipped mouse set."""
+    """Load a shipped parameter file (by default the mouse set).
+
+    For files written by users, use :func:`fmsim.config.parameters.load_parameter_file`: it
+    reads them with the configuration's hardened YAML reader and validates every entry."""
     if path is None:
         text = resources.files("fmsim.model.data").joinpath("mouse.yaml").read_text()
         origin = "fmsim/model/data/mouse.yaml"
     else:
         text = Path(path).read_text()
         origin = str(path)
-    raw = yaml.safe_load(text)
+    return parameter_set_from_mapping(yaml.safe_load(text), origin)
+
+
+def parameter_set_from_mapping(raw: dict, origin: str) -> ParameterSet:
+    """The parameter set described by the parsed content ``raw`` of a parameter file."""
     parameters = {}
     for name, entry in raw["parameters"].items():
         missing = {"value", "unit", "source", "cv"} - set(entry)
