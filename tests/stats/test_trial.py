@@ -15,11 +15,14 @@ from fmsim.stats.trial import (
     ResponderAnalysis,
     TreatmentEffect,
     ancova,
+    ancova_effects,
     crossover_effect,
     mmrm,
+    mmrm_effects,
     power_from_replicates,
     required_sample_size,
     responder_analysis,
+    responder_effects,
     weekly_means,
 )
 
@@ -98,6 +101,59 @@ def test_ancova_equals_hand_computed_ols():
     assert f"t-test on {df} residual df" in res.method
 
 
+@pytest.mark.parametrize(
+    "name", ["visits_complete", "visits_dropout", "visits_intermittent", "visits_small"]
+)
+def test_ancova_matches_r_lm(name, r_results, reference_table):
+    ref = r_results[name]["ancova"]
+    week = r_results[name]["endpoint_week"]
+    table = reference_table(name)
+    single = ancova(table, week, PLACEBO, DRUG)
+    batched = ancova_effects(table.assign(replicate=0), week, PLACEBO, DRUG).iloc[0]
+    assert single.estimate == pytest.approx(ref["estimate"], rel=1e-6)
+    assert t_se(single, ref["df"]) == pytest.approx(ref["se"], rel=1e-4)
+    assert batched.estimate == pytest.approx(ref["estimate"], rel=1e-6)
+    assert batched.se == pytest.approx(ref["se"], rel=1e-4)
+    assert batched.df == ref["df"]
+
+
+def test_batched_ancova_and_responders_equal_single_trial_analyses():
+    rng = np.random.default_rng(8)
+    tables = [
+        simulate_trial(rng, n_per_arm=int(rng.integers(5, 30)), effect=-1.0, dropout=0.3)[1]
+        for _ in range(10)
+    ]
+    table = replicate_table(tables)
+    batched = ancova_effects(table, 4, PLACEBO, DRUG)
+    responders = responder_effects(table, 4, PLACEBO, DRUG, 0.3)
+    for r, visits in enumerate(tables):
+        single = ancova(visits, 4, PLACEBO, DRUG)
+        assert batched.loc[r, "estimate"] == pytest.approx(single.estimate, rel=1e-10)
+        assert batched.loc[r, "ci_low"] == pytest.approx(single.ci_low, rel=1e-10)
+        assert batched.loc[r, "p_value"] == pytest.approx(single.p_value, rel=1e-8)
+        one = responder_analysis(visits, 4, PLACEBO, DRUG, 0.3)
+        assert responders.loc[r, "treatment"] == one.proportions[DRUG]
+        assert responders.loc[r, "control"] == one.proportions[PLACEBO]
+        assert responders.loc[r, "ci_low"] == pytest.approx(one.effect.ci_low, rel=1e-12)
+        assert responders.loc[r, "ci_high"] == pytest.approx(one.effect.ci_high, rel=1e-12)
+        assert responders.loc[r, "p_value"] == pytest.approx(one.effect.p_value, rel=1e-12)
+
+
+def test_batched_ancova_and_responders_reject_bad_input():
+    _, visits = simulate_trial(np.random.default_rng(1), n_per_arm=4)
+    table = visits.assign(replicate="r1")
+    lost = table[~((table["week"] == 4) & (table["arm"] == DRUG))].assign(replicate="r0")
+    with pytest.raises(ValueError, match=r"replicates \['r0'\]: fewer than 2 patients per arm"):
+        ancova_effects(pd.concat([lost, table]), 4, PLACEBO, DRUG)
+    with pytest.raises(ValueError, match=r"missing required column\(s\) \['replicate'\]"):
+        ancova_effects(visits, 4, PLACEBO, DRUG)
+    with pytest.raises(ValueError, match="threshold must be in"):
+        responder_effects(table, 4, PLACEBO, DRUG, 30)
+    zero = table.assign(value=np.where(table.index == 0, 0.0, table["value"]))
+    with pytest.raises(ValueError, match=r"replicate 'r1' patients \['p000'\] have a baseline"):
+        responder_effects(zero, 4, PLACEBO, DRUG, 0.3)
+
+
 # ----------------------------------------------------------------- MMRM
 
 
@@ -127,7 +183,7 @@ def test_mmrm_falls_back_to_compound_symmetry_matching_random_intercept_model():
                     continue  # dropout and one intermittent missing visit
                 rows.append((f"{arm}{i}", arm, week, 6.0 + level + rng.normal(0.0, 1.0)))
     visits = pd.DataFrame(rows, columns=["patient", "arm", "week", "value"])
-    res = mmrm(visits, 8, PLACEBO, DRUG)
+    res = mmrm(visits, 8, PLACEBO, DRUG, df_method="residual")
     assert "covariance compound symmetry" in res.method
     assert "fallback because unstructured" in res.method
 
@@ -168,7 +224,8 @@ def test_mmrm_falls_back_to_independent_visits_for_degenerate_covariance():
                 (f"{arm}{i}", arm, w, baseline + (offset - 0.2 * w) * (w > 0)) for w in range(5)
             ]
     visits = pd.DataFrame(rows, columns=["patient", "arm", "week", "value"])
-    res, ref = mmrm(visits, 4, PLACEBO, DRUG), ancova(visits, 4, PLACEBO, DRUG)
+    res = mmrm(visits, 4, PLACEBO, DRUG, df_method="residual")
+    ref = ancova(visits, 4, PLACEBO, DRUG)
     assert "covariance independent" in res.method
     assert "compound symmetry REML fit" in res.method
     assert res.estimate == pytest.approx(ref.estimate, abs=1e-10)
@@ -178,22 +235,24 @@ def test_mmrm_falls_back_to_independent_visits_for_degenerate_covariance():
 # ----------------------------------------------------------------- simulation checks
 
 
-#: Replicate trials per simulation check: ANCOVA fits take ~7 ms, MMRM fits ~13 ms
-#: (4 post-baseline weeks, 60 patients), which keeps this file within its time budget.
-N_REPLICATES = {"ancova": 400, "mmrm": 200}
+#: Replicate trials per simulation check (fitted together by the batched analyses, which
+#: tests/stats/test_mmrm.py checks against the single-trial fits).
+N_REPLICATES = 400
+
+
+def replicate_table(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat([t.assign(replicate=i) for i, t in enumerate(tables)], ignore_index=True)
 
 
 @pytest.fixture(scope="module")
 def null_p_values():
-    """p-values of trials without arm effect, MAR dropout (MMRM on the first 200)."""
+    """p-values of trials without arm effect, MAR dropout."""
     rng = np.random.default_rng(20250101)
-    p = {"ancova": [], "mmrm": []}
-    for i in range(N_REPLICATES["ancova"]):
-        _, visits = simulate_trial(rng, dropout=0.4)
-        p["ancova"].append(ancova(visits, 4, PLACEBO, DRUG).p_value)
-        if i < N_REPLICATES["mmrm"]:
-            p["mmrm"].append(mmrm(visits, 4, PLACEBO, DRUG).p_value)
-    return p
+    table = replicate_table([simulate_trial(rng, dropout=0.4)[1] for _ in range(N_REPLICATES)])
+    return {
+        "ancova": ancova_effects(table, 4, PLACEBO, DRUG)["p_value"],
+        "mmrm": mmrm_effects(table, 4, PLACEBO, DRUG)["p_value"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -201,13 +260,16 @@ def effect_fits():
     """True effect -1.0 NRS: ANCOVA on the complete and on the observed data, MMRM on the
     observed data (about a third of the patients drop out by week 4)."""
     rng = np.random.default_rng(20250202)
-    fits = {"ancova": [], "mmrm": [], "completers": []}
-    for _ in range(N_REPLICATES["mmrm"]):
-        complete, observed = simulate_trial(rng, effect=-1.0, dropout=0.4)
-        fits["ancova"].append(ancova(complete, 4, PLACEBO, DRUG))
-        fits["mmrm"].append(mmrm(observed, 4, PLACEBO, DRUG))
-        fits["completers"].append(ancova(observed, 4, PLACEBO, DRUG))
-    return fits
+    complete, observed = zip(
+        *(simulate_trial(rng, effect=-1.0, dropout=0.4) for _ in range(N_REPLICATES)),
+        strict=True,
+    )
+    complete, observed = replicate_table(list(complete)), replicate_table(list(observed))
+    return {
+        "ancova": ancova_effects(complete, 4, PLACEBO, DRUG),
+        "mmrm": mmrm_effects(observed, 4, PLACEBO, DRUG),
+        "completers": ancova_effects(observed, 4, PLACEBO, DRUG),
+    }
 
 
 @pytest.mark.parametrize("name", ["ancova", "mmrm"])
@@ -218,19 +280,19 @@ def test_type_one_error_is_nominal(null_p_values, name):
     assert low <= rejections <= high, f"{name}: {rejections}/{n} rejections"
 
 
-def mean_and_mc_se(fits: list[TreatmentEffect]) -> tuple[float, float]:
-    estimates = np.array([f.estimate for f in fits])
+def mean_and_mc_se(fits: pd.DataFrame) -> tuple[float, float]:
+    estimates = fits["estimate"].to_numpy()
     return estimates.mean(), estimates.std(ddof=1) / math.sqrt(len(estimates))
 
 
 @pytest.mark.parametrize("name", ["ancova", "mmrm"])
 def test_known_effect_is_recovered_with_nominal_coverage(effect_fits, name):
-    mean, mc_se = mean_and_mc_se(effect_fits[name])
+    fits = effect_fits[name]
+    mean, mc_se = mean_and_mc_se(fits)
     assert abs(mean + 1.0) <= 3 * mc_se, f"{name}: mean {mean:.3f} +/- {mc_se:.3f}"
-    covered = sum(f.ci_low <= -1.0 <= f.ci_high for f in effect_fits[name])
-    n = len(effect_fits[name])
-    low, high = stats.binom.interval(0.99, n, 0.95)
-    assert low <= covered <= high, f"{name}: coverage {covered}/{n}"
+    covered = int(((fits["ci_low"] <= -1.0) & (-1.0 <= fits["ci_high"])).sum())
+    low, high = stats.binom.interval(0.99, len(fits), 0.95)
+    assert low <= covered <= high, f"{name}: coverage {covered}/{len(fits)}"
 
 
 def test_dropout_is_informative_so_mmrm_recovery_is_a_mar_check(effect_fits):
