@@ -528,8 +528,9 @@ def test_same_seed_gives_identical_trials_and_replicates_match_single_analysis()
     assert results["replicate"].tolist() == [0, 1, 2]
     for k in range(3):
         primary = tr.analyse_trial(replicated, replicate=k).effects.iloc[0]
-        assert primary["estimate"] == results["estimate"][k]
-        assert primary["p_value"] == results["p_value"][k]
+        # batched analysis of all replicates = single-trial analysis (to rounding)
+        assert primary["estimate"] == pytest.approx(results["estimate"][k], rel=1e-9)
+        assert primary["p_value"] == pytest.approx(results["p_value"][k], rel=1e-9)
     assert results["estimate"].nunique() == 3  # independent replicates
 
 

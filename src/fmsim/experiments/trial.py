@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from fmsim.assays import clinical
@@ -275,11 +274,12 @@ def outcome_table(visits: pd.DataFrame, outcome: str) -> pd.DataFrame:
 
 def crossover_table(config: TrialConfig, visits: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Period values of a crossover: the mean of the last ``assessment_weeks`` weeks of each
-    period, with the treatment received and the patient's baseline (week 0)."""
+    period, with the treatment received, the patient's baseline (week 0) and replicate."""
     design = config.crossover
     periods = {s.name: s.periods for s in design.sequences}
     baseline = visits[visits["week"] == 0].set_index("patient")[outcome]
     sequence = visits.groupby("patient")["group"].first()
+    replicate = visits.groupby("patient")["replicate"].first()
     frames = []
     for k in range(max(len(p) for p in periods.values())):
         end = (k + 1) * design.period_weeks + k * design.washout_weeks
@@ -297,6 +297,7 @@ def crossover_table(config: TrialConfig, visits: pd.DataFrame, outcome: str) -> 
                     "treatment": [periods[name][k] for name in seq],
                     "value": means.to_numpy(),
                     "baseline": baseline.reindex(means.index).to_numpy(),
+                    "replicate": replicate.reindex(means.index).to_numpy(),
                 }
             )
         )
@@ -367,20 +368,29 @@ def analyse_trial(simulation: TrialSimulation, replicate: int = 0) -> TrialAnaly
     return TrialAnalysis(pd.DataFrame(rows), pd.DataFrame(responders))
 
 
+def replicate_effects(
+    config: TrialConfig, visits: pd.DataFrame, endpoint: Endpoint, arm: str
+) -> pd.DataFrame:
+    """Effect of ``arm`` versus the control arm on one endpoint in every replicate trial of
+    ``visits``, analysed together (:mod:`fmsim.stats` batched analyses; one row per replicate
+    with estimate, se, df, ci_low, ci_high and p_value)."""
+    if config.design == "crossover":
+        table = crossover_table(config, visits, endpoint.outcome)
+        return trial_stats.crossover_effects(table, config.control_arm, arm)
+    week = endpoint.week or config.total_weeks
+    table = outcome_table(visits, endpoint.outcome).assign(replicate=visits["replicate"].to_numpy())
+    if endpoint.analysis == "ancova":
+        return trial_stats.ancova_effects(table, week, config.control_arm, arm)
+    return trial_stats.mmrm_effects(table, week, config.control_arm, arm)
+
+
 def primary_results(simulation: TrialSimulation, arm: str | None = None) -> pd.DataFrame:
     """Primary-endpoint estimate and p-value of ``arm`` (default: the first non-control arm)
     versus control in every replicate trial of ``simulation``."""
     config = simulation.config
     arm = arm or treatment_arms(config)[0]
-    rows = []
-    # many small model fits: one BLAS thread each is faster than sharing the cores per fit
-    with threadpool_limits(limits=1, user_api="blas"):
-        for replicate, visits in simulation.visits.groupby("replicate", sort=True):
-            effect = endpoint_effect(config, visits, config.primary, arm)
-            rows.append(
-                {"replicate": replicate, "estimate": effect.estimate, "p_value": effect.p_value}
-            )
-    return pd.DataFrame(rows)
+    effects = replicate_effects(config, simulation.visits, config.primary, arm)
+    return effects.loc[:, ["replicate", "estimate", "p_value"]]
 
 
 @dataclass(frozen=True)
