@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from fmsim.assays import clinical
@@ -376,12 +377,18 @@ def replicate_effects(
     with estimate, se, df, ci_low, ci_high and p_value)."""
     if config.design == "crossover":
         table = crossover_table(config, visits, endpoint.outcome)
-        return trial_stats.crossover_effects(table, config.control_arm, arm)
-    week = endpoint.week or config.total_weeks
-    table = outcome_table(visits, endpoint.outcome).assign(replicate=visits["replicate"].to_numpy())
-    if endpoint.analysis == "ancova":
-        return trial_stats.ancova_effects(table, week, config.control_arm, arm)
-    return trial_stats.mmrm_effects(table, week, config.control_arm, arm)
+        analysis, args = trial_stats.crossover_effects, (table, config.control_arm, arm)
+    else:
+        week = endpoint.week or config.total_weeks
+        table = outcome_table(visits, endpoint.outcome).assign(
+            replicate=visits["replicate"].to_numpy()
+        )
+        batched = {"ancova": trial_stats.ancova_effects, "mmrm": trial_stats.mmrm_effects}
+        analysis = batched[endpoint.analysis]
+        args = (table, week, config.control_arm, arm)
+    # stacks of small matrices: one BLAS thread each is faster than sharing the cores per call
+    with threadpool_limits(limits=1, user_api="blas"):
+        return analysis(*args)
 
 
 def primary_results(simulation: TrialSimulation, arm: str | None = None) -> pd.DataFrame:

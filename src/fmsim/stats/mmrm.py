@@ -175,9 +175,11 @@ class _Structure:
 
     def pair_trace(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``sum_p tr(G_i a_p G_j b_p)`` for all pairs: (R, q, q) from (R, P, T, T) arrays."""
-        n = a.shape[-1]
-        tensor = np.einsum("rpbc,rpda->rabcd", a, b).reshape(len(a), n * n, n * n)
-        return self.flat @ tensor @ self.flat.T
+        n_rep, n_slots, n = a.shape[:3]
+        # K[(b, c), (d, a)] = sum_p a_p[b, c] b_p[d, a], then reordered to [(a, b), (c, d)]
+        tensor = np.swapaxes(a.reshape(n_rep, n_slots, -1), 1, 2) @ b.reshape(n_rep, n_slots, -1)
+        tensor = tensor.reshape(n_rep, n, n, n, n).transpose(0, 4, 1, 2, 3)
+        return self.flat @ tensor.reshape(n_rep, n * n, n * n) @ self.flat.T
 
 
 # --------------------------------------------------------------------------- REML
@@ -195,8 +197,32 @@ class _Evaluation:
     valid: np.ndarray  # (R,) False where a covariance or X'V^-1 X is numerically singular
 
 
+def _kron_sum(a: np.ndarray, zz: np.ndarray) -> np.ndarray:
+    """``sum_p kron(a_p, zz_p)`` for ``a`` (R, P, ..., T, T) and ``zz`` (R, P, k, k), as
+    (R, ..., T*k, T*k) with row index ``week * k + covariate``."""
+    n_rep, n_slots = zz.shape[:2]
+    k, n = zz.shape[-1], a.shape[-1]
+    middle = a.shape[2:-2]
+    flat = a.reshape(n_rep, n_slots, -1)
+    total = np.swapaxes(flat, 1, 2) @ zz.reshape(n_rep, n_slots, k * k)  # (R, ...*T*T, k*k)
+    total = total.reshape(n_rep, *middle, n, n, k, k)
+    axes = len(middle) + 1
+    order = (*range(axes), axes, axes + 2, axes + 1, axes + 3)
+    return total.transpose(order).reshape(n_rep, *middle, n * k, n * k)
+
+
 def _inverse_logdet(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Inverse, log-determinant and positive definiteness of symmetric matrices (..., n, n)."""
+    try:  # fast path: all positive definite
+        chol_inv = np.linalg.inv(np.linalg.cholesky(a))
+        diag = np.einsum("...ii->...i", chol_inv)
+        ok = np.all(diag > 0, axis=-1) & np.isfinite(diag).all(axis=-1)
+        condition = (diag.max(axis=-1) / diag.min(axis=-1)) ** 2
+        if ok.all() and np.all(condition < 1.0 / MIN_EIGEN_RATIO):
+            inverse = np.swapaxes(chol_inv, -1, -2) @ chol_inv
+            return inverse, -2.0 * np.log(diag).sum(axis=-1), ok
+    except np.linalg.LinAlgError:
+        pass
     eigval, eigvec = np.linalg.eigh(a)
     ok = eigval[..., 0] > MIN_EIGEN_RATIO * np.abs(eigval[..., -1])
     safe = np.where(ok[..., None], eigval, 1.0)
@@ -213,7 +239,7 @@ def _evaluate(data: _Patterns, sigma: np.ndarray) -> _Evaluation:
     padded = sigma[:, None] * pair + hidden
     inverse, logdet, ok_sigma = _inverse_logdet(padded)
     inverse -= hidden
-    info = np.einsum("rpst,rpab->rsatb", inverse, data.zz).reshape(n_rep, n_weeks * k, -1)
+    info = _kron_sum(inverse, data.zz)
     score = np.einsum("rpst,rptb->rsb", inverse, data.yz).reshape(n_rep, -1)
     cov_beta, logdet_info, ok_info = _inverse_logdet(info)
     beta = np.einsum("rab,rb->ra", cov_beta, score).reshape(n_rep, n_weeks, k)
@@ -247,15 +273,15 @@ def _information(data: _Patterns, fit: _Evaluation, structure: _Structure):
     inv = fit.inverse
     left = inv[:, :, None] @ structure.basis  # S^-1 G_a, (R, P, q, T, T)
     sandwich = left @ inv[:, :, None]
-    p_mats = np.einsum("rpist,rpab->risatb", sandwich, data.zz)
-    n_beta = n_weeks * data.zz.shape[-1]
-    p_mats = p_mats.reshape(n_rep, n_param, n_beta, n_beta)
+    p_mats = _kron_sum(sandwich, data.zz)
+    n_beta = p_mats.shape[-1]
     phi_p = fit.cov_beta[:, None] @ p_mats
     weighted = data.count[..., None, None] * inv
     expected = 0.5 * (
         structure.pair_trace(inv, weighted)
         - 2.0 * structure.pair_trace(inv, inv @ fit.leverage @ inv)
-        + np.einsum("riab,rjba->rij", phi_p, phi_p)
+        + phi_p.reshape(n_rep, n_param, -1)
+        @ np.swapaxes(phi_p, -1, -2).reshape(n_rep, n_param, -1).swapaxes(1, 2)
     )
     fitted_z = fit.beta[:, None] @ data.zz  # (R, P, T, k)
     resid_z = (data.yz - fitted_z) * data.mask[..., None]
