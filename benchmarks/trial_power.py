@@ -63,35 +63,39 @@ def main() -> None:
 
     rows = []
     for n in sizes:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         simulation = simulate_trial(
             config, n, replicates=args.replicates, seed=1000 + n, keep_courses=False
         )
-        simulated = time.perf_counter() - start
+        simulated, simulated_cpu = time.perf_counter() - start, time.process_time() - cpu
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         new = primary_results(simulation)
-        analysed = time.perf_counter() - start
+        analysed, analysed_cpu = time.perf_counter() - start, time.process_time() - cpu
 
         visits = simulation.visits
         old_visits = visits[visits["replicate"] < args.old_replicates]
         table = crossover_table(config, old_visits, config.primary.outcome)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with threadpool_limits(limits=1, user_api="blas"):
             old = [
                 old_crossover_p_value(rows_r, treatment)
                 for _, rows_r in table.groupby("replicate", sort=True)
             ]
         old_time = (time.perf_counter() - start) * args.replicates / len(old)
+        old_cpu = (time.process_time() - cpu) * args.replicates / len(old)
         old_estimates = np.array([e for e, _ in old])
         rows.append(
             {
                 "patients": n,
                 "replicates": args.replicates,
                 "simulate_s": simulated,
+                "simulate_cpu_s": simulated_cpu,
                 "new_analysis_s": analysed,
+                "new_analysis_cpu_s": analysed_cpu,
                 "old_analysis_s (extrapolated)": old_time,
-                "analysis_speed-up": old_time / analysed,
+                "old_analysis_cpu_s (extrapolated)": old_cpu,
+                "analysis_speed-up (cpu)": old_cpu / analysed_cpu,
                 "power": float((new["p_value"] < config.power.alpha).mean()),
                 "max abs difference of estimates (new - old)": float(
                     np.max(np.abs(new["estimate"].to_numpy()[: len(old)] - old_estimates))
@@ -101,10 +105,10 @@ def main() -> None:
         print(pd.DataFrame(rows[-1:]).to_string(index=False, float_format="%.3g"), flush=True)
 
     table = pd.DataFrame(rows)
-    total = table[["simulate_s", "new_analysis_s", "old_analysis_s (extrapolated)"]].sum()
+    total = table.drop(columns=["patients", "replicates", "power"]).sum()
     patients = int((table["patients"] * table["replicates"]).sum())
     print()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
     print(markdown(table))
     print()
     print(
@@ -113,7 +117,9 @@ def main() -> None:
         f"{total['new_analysis_s']:.1f} s, old {total['old_analysis_s (extrapolated)']:.0f} s "
         f"(extrapolated from {args.old_replicates} replicates per size); whole power curve new "
         f"{total['simulate_s'] + total['new_analysis_s']:.0f} s, old "
-        f"{total['simulate_s'] + total['old_analysis_s (extrapolated)']:.0f} s"
+        f"{total['simulate_s'] + total['old_analysis_s (extrapolated)']:.0f} s; CPU seconds: "
+        f"simulation {total['simulate_cpu_s']:.0f}, analysis new "
+        f"{total['new_analysis_cpu_s']:.1f}, old {total['old_analysis_cpu_s (extrapolated)']:.0f}"
     )
 
 
