@@ -47,7 +47,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from fmsim.engine import Bolus, run
-from fmsim.model.equations import INDEX, MODEL, Subjects, build_subjects, initial_state
+from fmsim.model.equations import MODEL, Subjects, build_subjects, initial_state
 from fmsim.model.parameters import load_parameter_set
 
 RTOL, ATOL = 1e-8, 1e-10
@@ -64,7 +64,7 @@ def scenario(n: int) -> tuple[Subjects, np.ndarray, list[Bolus]]:
     gets the same mice), their undosed state and the four doses."""
     values = load_parameter_set().sample(max(n, MAX_N), np.random.default_rng(SEED))
     subjects = take(build_subjects(values, np.full(max(n, MAX_N), 0.005)), slice(0, n))
-    doses = [Bolus(day, INDEX["human_ip_depot"], 8.0) for day in DOSE_DAYS]
+    doses = [Bolus(day, MODEL.index("human_ip_depot"), 8.0) for day in DOSE_DAYS]
     return subjects, initial_state(subjects), doses
 
 
@@ -114,12 +114,12 @@ import json, time
 start = time.perf_counter()
 import numpy as np
 from fmsim.engine import Bolus, run
-from fmsim.model.equations import INDEX, MODEL, build_subjects, initial_state
+from fmsim.model.equations import MODEL, build_subjects, initial_state
 from fmsim.model.parameters import load_parameter_set
 imported = time.perf_counter()
 values = load_parameter_set().sample(2, np.random.default_rng(0))
 subjects = build_subjects(values, np.full(2, 0.005))
-doses = [Bolus(d, INDEX["human_ip_depot"], 8.0) for d in (0.0, 1.0, 2.0, 3.0)]
+doses = [Bolus(d, MODEL.index("human_ip_depot"), 8.0) for d in (0.0, 1.0, 2.0, 3.0)]
 times = np.arange(36.0)
 before = time.perf_counter()
 run(MODEL, subjects, initial_state(subjects), times, doses)
@@ -243,7 +243,7 @@ def reference(n: int) -> np.ndarray:
         y = y0[:, i].copy()
         for k, (t0, t1) in enumerate(zip(TIMES, [*TIMES[1:], None], strict=True)):
             out[k, :, i] = y
-            y[INDEX["human_ip_depot"]] += 8.0 * (t0 in DOSE_DAYS)
+            y[MODEL.index("human_ip_depot")] += 8.0 * (t0 in DOSE_DAYS)
             if t1 is not None:
 
                 def rhs(t, state, one=one):

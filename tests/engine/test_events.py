@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fmsim.engine import BACKENDS, Bolus, Infusion, Removal, run
-from fmsim.engine.compiled import BOLUS, INFUSION_START, INFUSION_STOP, REMOVAL, subject_events
+from fmsim.engine.events import BOLUS, INFUSION_START, INFUSION_STOP, REMOVAL, subject_events
 from fmsim.model.definition import ModelDefinition
 
 
@@ -182,7 +182,7 @@ def test_subject_events_sorted_per_subject_without_zero_values():
 
 @pytest.mark.parametrize("time", [-1.0, np.nan])
 def test_subject_events_reject_events_before_time_zero(time):
-    with pytest.raises(ValueError, match="before time 0"):
+    with pytest.raises(ValueError, match="finite days >= 0"):
         subject_events([Bolus(time, 0, 1.0)], n_states=1, n_subjects=1, end=5.0)
 
 

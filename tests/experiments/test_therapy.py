@@ -23,7 +23,7 @@ from fmsim.config.therapy import load_protocol, parse_protocol
 from fmsim.engine import Bolus, Infusion, Removal
 from fmsim.experiments import therapy as th
 from fmsim.experiments.validation import TARGETS
-from fmsim.model.human import INDEX, PLASMA_STATES, body_surface_area
+from fmsim.model.human import HUMAN_MODEL, PLASMA_STATES, body_surface_area
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "therapies").glob("*.yaml"))
 EPS = 1e-6  # output just after an instantaneous exchange session
@@ -414,12 +414,14 @@ def test_events_are_per_patient():
         population,
     )
     efg, rtx, sc, tpe, ia = events
-    assert isinstance(efg, Infusion) and efg.state == INDEX["inhibitor_central"]
+    assert isinstance(efg, Infusion) and efg.state == HUMAN_MODEL.index("inhibitor_central")
     np.testing.assert_allclose(efg.rate * (efg.stop - efg.start), [500.0, 1000.0, 1200.0])
     bsa = body_surface_area(population.values["body_weight"], population.values["height"])
     np.testing.assert_allclose(rtx.rate * (rtx.stop - rtx.start), 375.0 * bsa)
-    assert rtx.state == INDEX["rituximab_central"] and rtx.stop - rtx.start == pytest.approx(4 / 24)
-    assert isinstance(sc, Bolus) and sc.state == INDEX["inhibitor_depot"]
+    assert rtx.state == HUMAN_MODEL.index(
+        "rituximab_central"
+    ) and rtx.stop - rtx.start == pytest.approx(4 / 24)
+    assert isinstance(sc, Bolus) and sc.state == HUMAN_MODEL.index("inhibitor_depot")
     assert isinstance(tpe, Removal) and tpe.states == PLASMA_STATES
     assert tpe.fraction == pytest.approx(1 - np.exp(-1.5))
     assert ia.fraction == pytest.approx(1 - np.exp(-1.0))

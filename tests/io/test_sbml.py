@@ -34,12 +34,16 @@ from fmsim.io.sbml import (
     validate_sbml,
 )
 from fmsim.model.definition import ModelDefinition
-from fmsim.model.equations import INDEX, MODEL, initial_state
+from fmsim.model.equations import MODEL, initial_state
 from fmsim.model.fcrn import free_fcrn, newton_step
 
 TOLERANCE = 1e-6  # largest accepted relative difference above the floor
 TIMES = np.arange(0.125, 28.0, 0.25)  # days, never an event time of the cases below
-HP, MP, DEPOT = INDEX["human_plasma"], INDEX["host_plasma"], INDEX["human_ip_depot"]
+HP, MP, DEPOT = (
+    MODEL.index("human_plasma"),
+    MODEL.index("host_plasma"),
+    MODEL.index("human_ip_depot"),
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests for fmsim.model.equations, calibration and the mouse parameter file.
+"""Tests for fmsim.model.equations and the mouse parameter file.
 
 Units: days, mg, mL, mg/mL; FcRn in uM. Reference values:
 HB2002 = Hansen & Balthasar, Thromb Haemost 2002;88:898-899: clearance of murine IgG1 7E3 in
@@ -13,24 +13,20 @@ from functools import cache
 import numpy as np
 import pytest
 
-from fmsim.engine import Bolus, simulate
-from fmsim.model.calibration import calibrate_fcrn, host_tracer_clearance
-from fmsim.model.equations import (
-    INDEX,
-    N_STATES,
-    STATES,
-    build_subjects,
-    initial_state,
-    rhs,
-)
+from fmsim import engine
+from fmsim.engine import Bolus
+from fmsim.model.equations import MODEL, N_STATES, STATES, build_subjects, initial_state
 from fmsim.model.parameters import load_parameter_set
 
 HB2002_WILD_TYPE_CLEARANCE = 5.2  # mL/day/kg
-HB2002_IVIG_CLEARANCE = 14.4  # mL/day/kg, IVIG 1 g/kg
 STUDY_DOSE_MG = 8.0
 STUDY_DAYS = (0.0, 1.0, 2.0, 3.0)
-HUMAN_IGG = (INDEX["human_ip_depot"], INDEX["human_plasma"], INDEX["human_interstitial"])
-HOST_IGG = (INDEX["host_plasma"], INDEX["host_interstitial"])
+HUMAN_IGG = (
+    MODEL.index("human_ip_depot"),
+    MODEL.index("human_plasma"),
+    MODEL.index("human_interstitial"),
+)
+HOST_IGG = (MODEL.index("host_plasma"), MODEL.index("host_interstitial"))
 
 
 def typical_subjects(params, n=3, pathogenic_fraction=0.0):
@@ -40,12 +36,12 @@ def typical_subjects(params, n=3, pathogenic_fraction=0.0):
 
 def run(params, times, doses, n=3, subjects=None):
     subjects = subjects or typical_subjects(params, n)
-    result = simulate(lambda t, y: rhs(t, y, subjects), initial_state(subjects), times, doses)
+    result = engine.run(MODEL, subjects, initial_state(subjects), times, doses)
     return subjects, result
 
 
 def study_doses(amount=STUDY_DOSE_MG):
-    return [Bolus(d, INDEX["human_ip_depot"], amount) for d in STUDY_DAYS]
+    return [Bolus(d, MODEL.index("human_ip_depot"), amount) for d in STUDY_DAYS]
 
 
 def terminal_half_life(times, conc, start, stop):
@@ -65,7 +61,7 @@ def study_run():
 
 @cache
 def tracer_run():
-    return run(load_parameter_set(), TIMES, [Bolus(0.0, INDEX["human_plasma"], 0.01)])
+    return run(load_parameter_set(), TIMES, [Bolus(0.0, MODEL.index("human_plasma"), 0.01)])
 
 
 def analytic_tracer_half_life(params):
@@ -97,12 +93,12 @@ def test_undosed_rhs_vanishes_at_initial_state(kind):
     s = typical_subjects(load_parameter_set()) if kind == "typical" else sampled_subjects()
     y0 = initial_state(s)
     assert y0.shape == (N_STATES, s.n) == (len(STATES), s.n)
-    dy = rhs(0.0, y0, s)
+    dy = MODEL.rhs(0.0, y0, s)
     scale = np.max(np.abs(y0), axis=0)
     assert np.all(np.abs(dy) < 1e-12 * scale)
     # host IgG steady state really is at the stated plasma level
     np.testing.assert_allclose(
-        y0[INDEX["host_plasma"]] / s.plasma_volume, s.host_plasma_steady, rtol=1e-14
+        y0[MODEL.index("host_plasma")] / s.plasma_volume, s.host_plasma_steady, rtol=1e-14
     )
     assert np.all(s.host_production > 0)
 
@@ -112,20 +108,20 @@ def test_undosed_mouse_stays_at_steady_state_for_60_days():
     times = np.array([0.0, 1.0, 10.0, 30.0, 60.0])
     _, result = run(None, times, [], subjects=s)
     y0 = initial_state(s)
-    host_plasma = result.states[:, INDEX["host_plasma"]] / s.plasma_volume
+    host_plasma = result.state("host_plasma") / s.plasma_volume
     np.testing.assert_allclose(
         host_plasma, np.broadcast_to(s.host_plasma_steady, (5, 6)), rtol=1e-6
     )
     # The interstitium is the fast mode (~7/day); DOP853 at rtol 1e-8 lets it wobble by ~2e-6.
-    host_interstitial = result.states[:, INDEX["host_interstitial"]]
+    host_interstitial = result.state("host_interstitial")
     np.testing.assert_allclose(
-        host_interstitial, np.broadcast_to(y0[INDEX["host_interstitial"]], (5, 6)), rtol=1e-5
+        host_interstitial, np.broadcast_to(y0[MODEL.index("host_interstitial")], (5, 6)), rtol=1e-5
     )
     # everything else is exactly at rest (no human IgG, no DRG binding, S = N = 1)
     for name in STATES:
         if name not in ("host_plasma", "host_interstitial"):
             np.testing.assert_array_equal(
-                result.states[:, INDEX[name]], np.broadcast_to(y0[INDEX[name]], (5, 6))
+                result.state(name), np.broadcast_to(y0[MODEL.index(name)], (5, 6))
             )
 
 
@@ -140,14 +136,13 @@ def test_mass_balance_without_elimination(bioavailability):
         ip_bioavailability=bioavailability,
     )
     times = np.arange(0.0, 10.0 + 1e-9, 0.125)
-    doses = [*study_doses(), Bolus(5.5, INDEX["human_plasma"], np.array([0.0, 1.0, 3.0]))]
+    doses = [*study_doses(), Bolus(5.5, MODEL.index("human_plasma"), np.array([0.0, 1.0, 3.0]))]
     s, result = run(params, times, doses)
-    states = result.states
     # F * depot + plasma + interstitial equals F * (i.p. given) + (i.v. given)
     human = (
-        bioavailability * states[:, INDEX["human_ip_depot"]]
-        + states[:, INDEX["human_plasma"]]
-        + states[:, INDEX["human_interstitial"]]
+        bioavailability * result.state("human_ip_depot")
+        + result.state("human_plasma")
+        + result.state("human_interstitial")
     )
     # post-dose reference: every dose at or before t (see the engine tests for the
     # pre/post-dose convention at the exact dose time, which is avoided here)
@@ -156,10 +151,10 @@ def test_mass_balance_without_elimination(bioavailability):
     iv_given = np.where(times[:, None] >= 5.5, np.array([0.0, 1.0, 3.0]), 0.0)
     expected = bioavailability * ip_given[:, None] + iv_given
     np.testing.assert_allclose(human[off_dose], expected[off_dose], rtol=1e-7)
-    host = states[:, INDEX["host_plasma"]] + states[:, INDEX["host_interstitial"]]
+    host = result.state("host_plasma") + result.state("host_interstitial")
     host0 = initial_state(s)[list(HOST_IGG)].sum(axis=0)
     np.testing.assert_allclose(host, np.broadcast_to(host0, host.shape), rtol=1e-7)
-    assert np.all(states[:, list(HUMAN_IGG)] >= -1e-9)
+    assert np.all(result.states[:, list(HUMAN_IGG)] >= -1e-9)
 
 
 # ---------------------------------------------------------------- kinetics
@@ -167,7 +162,7 @@ def test_mass_balance_without_elimination(bioavailability):
 
 def test_human_igg_peaks_during_dosing():
     s, result = study_run()
-    conc = result.states[:, INDEX["human_plasma"], 0] / s.plasma_volume[0]
+    conc = result.state("human_plasma")[:, 0] / s.plasma_volume[0]
     peak_day = TIMES[np.argmax(conc)]
     assert 2.0 <= peak_day <= 5.0
     # 32 mg into ~60 mL/kg * 0.02 kg of distribution volume, less elimination: order 10 mg/mL
@@ -176,7 +171,7 @@ def test_human_igg_peaks_during_dosing():
 
 def test_terminal_half_life_after_study_regimen_is_mouse_like():
     s, result = study_run()
-    conc = result.states[:, INDEX["human_plasma"], 0] / s.plasma_volume[0]
+    conc = result.state("human_plasma")[:, 0] / s.plasma_volume[0]
     half_life = terminal_half_life(TIMES, conc, 21.0, 35.0)
     assert 6.0 < half_life < 10.0
 
@@ -186,7 +181,7 @@ def test_tracer_half_life_matches_hb2002_clearance_and_volume():
     expected = analytic_tracer_half_life(params)
     assert 7.0 < expected < 9.0  # ~8 days, the mouse IgG half-life
     s, result = tracer_run()
-    conc = result.states[:, INDEX["human_plasma"], 0] / s.plasma_volume[0]
+    conc = result.state("human_plasma")[:, 0] / s.plasma_volume[0]
     assert terminal_half_life(TIMES, conc, 21.0, 35.0) == pytest.approx(expected, rel=0.10)
     # a tracer does not perturb FcRn, so the decay is already log-linear early on
     assert terminal_half_life(TIMES, conc, 4.0, 7.0) == pytest.approx(expected, rel=0.10)
@@ -199,19 +194,19 @@ def test_tracer_half_life_scales_with_pinocytic_uptake():
         pinocytic_clearance_per_kg=params["pinocytic_clearance_per_kg"].value / 2
     )
     times = np.arange(0.0, 40.0 + 1e-9, 0.5)
-    dose = [Bolus(0.0, INDEX["human_plasma"], 0.01)]
+    dose = [Bolus(0.0, MODEL.index("human_plasma"), 0.01)]
     s, fast_result = run(params, times, dose, n=1)
     _, slow_result = run(slow, times, dose, n=1)
-    fast = terminal_half_life(times, fast_result.states[:, 1, 0], 21.0, 35.0)
-    slow_hl = terminal_half_life(times, slow_result.states[:, 1, 0], 21.0, 35.0)
+    fast = terminal_half_life(times, fast_result.state("human_plasma")[:, 0], 21.0, 35.0)
+    slow_hl = terminal_half_life(times, slow_result.state("human_plasma")[:, 0], 21.0, 35.0)
     assert slow_hl / fast == pytest.approx(2.0, rel=0.02)
 
 
 def test_fcrn_saturation_shortens_early_half_life():
     s, result = study_run()
-    conc = result.states[:, INDEX["human_plasma"], 0] / s.plasma_volume[0]
+    conc = result.state("human_plasma")[:, 0] / s.plasma_volume[0]
     _, tracer = tracer_run()
-    tracer_conc = tracer.states[:, INDEX["human_plasma"], 0] / s.plasma_volume[0]
+    tracer_conc = tracer.state("human_plasma")[:, 0] / s.plasma_volume[0]
     early = terminal_half_life(TIMES, conc, 4.0, 7.0)
     assert early < terminal_half_life(TIMES, tracer_conc, 4.0, 7.0)
     assert early < 0.75 * analytic_tracer_half_life(load_parameter_set())
@@ -219,7 +214,7 @@ def test_fcrn_saturation_shortens_early_half_life():
 
 def test_host_igg_is_depleted_by_fcrn_competition_and_recovers():
     s, result = study_run()
-    host = result.states[:, INDEX["host_plasma"], 0] / s.plasma_volume[0]
+    host = result.state("host_plasma")[:, 0] / s.plasma_volume[0]
     baseline = s.host_plasma_steady[0]
     assert host[0] == pytest.approx(baseline, rel=1e-12)
     day4 = host[TIMES == 4.0][0]
@@ -236,38 +231,14 @@ def test_subjects_are_independent_in_a_batch():
     values = params.sample(4, np.random.default_rng(11))
     batch = build_subjects(values, np.zeros(4))
     times = np.array([0.0, 2.5, 7.0, 20.0])
-    doses = [Bolus(d, INDEX["human_ip_depot"], np.array([8.0, 0.0, 4.0, 8.0])) for d in (0, 1)]
+    doses = [
+        Bolus(d, MODEL.index("human_ip_depot"), np.array([8.0, 0.0, 4.0, 8.0])) for d in (0, 1)
+    ]
     _, together = run(None, times, doses, subjects=batch)
     single = build_subjects({k: v[2:3] for k, v in values.items()}, np.zeros(1))
-    doses_single = [Bolus(d, INDEX["human_ip_depot"], np.array([4.0])) for d in (0, 1)]
+    doses_single = [Bolus(d, MODEL.index("human_ip_depot"), np.array([4.0])) for d in (0, 1)]
     _, alone = run(None, times, doses_single, subjects=single)
     np.testing.assert_allclose(together.states[..., 2], alone.states[..., 0], rtol=1e-6, atol=1e-12)
-
-
-# ---------------------------------------------------------------- calibration
-
-
-def test_calibration_reproduces_parameter_file():
-    params = load_parameter_set()
-    result = calibrate_fcrn(params)
-    assert result.fcrn_total == pytest.approx(params["fcrn_total"].value, rel=1e-3)
-    assert result.endosomal_ratio == pytest.approx(params["endosomal_ratio"].value, rel=1e-3)
-    # With the unrounded calibration the wild-type clearance is exact (closed form: the
-    # undosed mouse stays at steady state) and the IVIG clearance is met to brentq's tolerance.
-    exact = params.with_values(fcrn_total=result.fcrn_total, endosomal_ratio=result.endosomal_ratio)
-    assert host_tracer_clearance(exact) == pytest.approx(HB2002_WILD_TYPE_CLEARANCE, rel=1e-6)
-    assert host_tracer_clearance(exact, 1000.0) == pytest.approx(HB2002_IVIG_CLEARANCE, rel=1e-4)
-
-
-def test_host_tracer_clearance_reproduces_hb2002():
-    params = load_parameter_set()
-    # mouse.yaml stores fcrn_total to 6 significant figures (14.6473 for 14.647344), which
-    # alone shifts the wild-type clearance by 5.4e-6 relative: 1e-5 is the file's precision.
-    assert host_tracer_clearance(params) == pytest.approx(HB2002_WILD_TYPE_CLEARANCE, rel=1e-5)
-    assert host_tracer_clearance(params, 1000.0) == pytest.approx(HB2002_IVIG_CLEARANCE, rel=1e-3)
-    # no FcRn: clearance is the pinocytic uptake itself (HB2002 FcRn-/- value, 71.5)
-    knockout = params.with_values(fcrn_total=0.0)
-    assert host_tracer_clearance(knockout) == pytest.approx(71.5, rel=1e-12)
 
 
 # ---------------------------------------------------------------- parameter file

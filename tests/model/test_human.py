@@ -16,7 +16,6 @@ from fmsim.engine import Infusion, Removal, run
 from fmsim.model.human import (
     FCRN_INHIBITORS,
     HUMAN_MODEL,
-    INDEX,
     N_STATES,
     PLASMA_STATES,
     STATES,
@@ -32,7 +31,9 @@ from fmsim.model.symbolic import FREE_FCRN, symbolic_model
 
 PARAMS = load_human_parameters()
 IGG_STATES = [
-    INDEX[f"{k}_{c}"] for k in ("igg", "anti_sgc", "ivig") for c in ("plasma", "interstitial")
+    HUMAN_MODEL.index(f"{k}_{c}")
+    for k in ("igg", "anti_sgc", "ivig")
+    for c in ("plasma", "interstitial")
 ]
 
 
@@ -75,7 +76,9 @@ def test_parameter_file_has_a_source_for_every_entry():
 def test_baseline_reproduces_the_sourced_igg_kinetics():
     s = typical()
     y = initial_state(s)
-    conc = (y[INDEX["igg_plasma"]] + y[INDEX["anti_sgc_plasma"]]) / s.plasma_volume
+    conc = (
+        y[HUMAN_MODEL.index("igg_plasma")] + y[HUMAN_MODEL.index("anti_sgc_plasma")]
+    ) / s.plasma_volume
     np.testing.assert_allclose(conc, PARAMS["igg_baseline"].value)
     # recycled fraction at baseline = IgK / (1 + IgK) (VAL2025)
     free = free_fcrn(conc, 0.0, 1.0, s)
@@ -84,7 +87,7 @@ def test_baseline_reproduces_the_sourced_igg_kinetics():
         recycled_fraction(free, s.fcrn_kd_igg), ratio / (1 + ratio), rtol=1e-10
     )
     # 45% of body IgG in plasma (REV2007)
-    plasma = y[INDEX["igg_plasma"]] + y[INDEX["anti_sgc_plasma"]]
+    plasma = y[HUMAN_MODEL.index("igg_plasma")] + y[HUMAN_MODEL.index("anti_sgc_plasma")]
     np.testing.assert_allclose(plasma / total_igg_amount(y), 0.45, rtol=1e-12)
     # net elimination of body IgG = kdeg,IgG / (1 + IgK) = 0.0357/day (t1/2 19.4 d)
     net = (s.igg_production + s.anti_sgc_production) / total_igg_amount(y)
@@ -97,8 +100,8 @@ def test_tracer_half_life_is_the_net_igg_half_life():
     within 3% (the slow eigenvalue of the two-compartment system: exchange is not instant)."""
     s = typical(0.0)
     times = np.arange(0.0, 61.0, 1.0)
-    dose = [Infusion(0.0, 0.01, INDEX["ivig_plasma"], 1.0)]
-    ivig = run(HUMAN_MODEL, s, initial_state(s), times, dose).states[:, INDEX["ivig_plasma"], 0]
+    dose = [Infusion(0.0, 0.01, HUMAN_MODEL.index("ivig_plasma"), 1.0)]
+    ivig = run(HUMAN_MODEL, s, initial_state(s), times, dose).state("ivig_plasma")[:, 0]
     window = times >= 10
     slope = np.polyfit(times[window], np.log(ivig[window]), 1)[0]
     assert -np.log(2) / slope == pytest.approx(np.log(2) * 6.08 / 0.217, rel=0.03)
@@ -120,13 +123,15 @@ def test_exchange_cancels_and_igg_balance_is_production_minus_catabolism():
     s = sampled(seed=5)
     rng = np.random.default_rng(0)
     y = initial_state(s) * rng.uniform(0.3, 2.0, (N_STATES, s.n))
-    y[INDEX["inhibitor_central"]] = rng.uniform(0.0, 2000.0, s.n)
+    y[HUMAN_MODEL.index("inhibitor_central")] = rng.uniform(0.0, 2000.0, s.n)
     dy = HUMAN_MODEL.rhs(0.0, y, s)
-    cp = [y[INDEX[f"{k}_plasma"]] / s.plasma_volume for k in ("igg", "anti_sgc", "ivig")]
-    drug = y[INDEX["inhibitor_central"]] / s.inhibitor_central_volume
-    free = free_fcrn(sum(cp), drug, y[INDEX["fcrn_relative"]], s)
+    cp = [
+        y[HUMAN_MODEL.index(f"{k}_plasma")] / s.plasma_volume for k in ("igg", "anti_sgc", "ivig")
+    ]
+    drug = y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume
+    free = free_fcrn(sum(cp), drug, y[HUMAN_MODEL.index("fcrn_relative")], s)
     catabolism = s.pinocytic_clearance * sum(cp) * (1.0 - recycled_fraction(free, s.fcrn_kd_igg))
-    source = y[INDEX["b_cell_source"]]
+    source = y[HUMAN_MODEL.index("b_cell_source")]
     production = s.igg_production * (
         s.igg_short_lived_fraction * source + 1 - s.igg_short_lived_fraction
     ) + s.anti_sgc_production * (
@@ -141,23 +146,29 @@ def test_drug_mass_balance():
     s = sampled(seed=7, inhibitor="nipocalimab")
     rng = np.random.default_rng(1)
     y = initial_state(s)
-    y[INDEX["inhibitor_depot"]] = rng.uniform(0, 500, s.n)
-    y[INDEX["inhibitor_central"]] = rng.uniform(0, 2000, s.n)
-    y[INDEX["inhibitor_peripheral"]] = rng.uniform(0, 300, s.n)
+    y[HUMAN_MODEL.index("inhibitor_depot")] = rng.uniform(0, 500, s.n)
+    y[HUMAN_MODEL.index("inhibitor_central")] = rng.uniform(0, 2000, s.n)
+    y[HUMAN_MODEL.index("inhibitor_peripheral")] = rng.uniform(0, 300, s.n)
     dy = HUMAN_MODEL.rhs(0.0, y, s)
-    conc = y[INDEX["inhibitor_central"]] / s.inhibitor_central_volume
-    igg = y[INDEX["igg_plasma"]] / s.plasma_volume + y[INDEX["anti_sgc_plasma"]] / s.plasma_volume
+    conc = y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume
+    igg = (
+        y[HUMAN_MODEL.index("igg_plasma")] / s.plasma_volume
+        + y[HUMAN_MODEL.index("anti_sgc_plasma")] / s.plasma_volume
+    )
     bound = recycled_fraction(free_fcrn(igg, conc, 1.0, s), s.inhibitor_fcrn_kd)
     losses = (
         (1 - s.inhibitor_sc_bioavailability)
         * s.inhibitor_sc_absorption_rate
-        * y[INDEX["inhibitor_depot"]]
+        * y[HUMAN_MODEL.index("inhibitor_depot")]
         + s.inhibitor_clearance * conc * (1 - bound)
         + (s.fcrn_turnover_rate + s.inhibitor_complex_excess_degradation)
-        * y[INDEX["inhibitor_central"]]
+        * y[HUMAN_MODEL.index("inhibitor_central")]
         * bound
     )
-    drug = [INDEX[n] for n in ("inhibitor_depot", "inhibitor_central", "inhibitor_peripheral")]
+    drug = [
+        HUMAN_MODEL.index(n)
+        for n in ("inhibitor_depot", "inhibitor_central", "inhibitor_peripheral")
+    ]
     np.testing.assert_allclose(dy[drug].sum(axis=0), -losses, rtol=1e-9)
 
 
@@ -166,7 +177,7 @@ def test_infused_ivig_is_accounted_for_over_time():
     s = typical(0.0)
     times = np.arange(0.0, 30.0 + 1e-9, 0.02)
     dose = 2000.0 * 75.0  # 2 g/kg, 75 kg, over 5 days
-    events = [Infusion(0.0, 5.0, INDEX["ivig_plasma"], dose / 5.0)]
+    events = [Infusion(0.0, 5.0, HUMAN_MODEL.index("ivig_plasma"), dose / 5.0)]
     states = run(HUMAN_MODEL, s, initial_state(s), times, events).states
     rates = np.stack([HUMAN_MODEL.rhs(t, y, s) for t, y in zip(times, states, strict=True)])
     net = np.trapezoid(rates[:, IGG_STATES].sum(axis=1), times, axis=0)
@@ -177,8 +188,8 @@ def test_infused_ivig_is_accounted_for_over_time():
 def test_removal_takes_exactly_the_fraction_of_plasma_states():
     s = sampled(n=6, seed=9)
     y0 = initial_state(s)
-    y0[INDEX["inhibitor_central"]] = 100.0
-    y0[INDEX["rituximab_central"]] = 50.0
+    y0[HUMAN_MODEL.index("inhibitor_central")] = 100.0
+    y0[HUMAN_MODEL.index("rituximab_central")] = 50.0
     fraction = 1.0 - np.exp(-1.0)  # one plasma volume exchanged
     result = run(
         HUMAN_MODEL, s, y0, [0.0, 1.0, 1.0 + 1e-9], [Removal(1.0, PLASMA_STATES, fraction)]
@@ -192,15 +203,15 @@ def test_removal_takes_exactly_the_fraction_of_plasma_states():
 def test_no_anti_sgc_igg_means_no_sensitisation():
     s = typical(0.0)
     y = initial_state(s)
-    assert y[INDEX["sensitisation"], 0] == 1.0
-    assert y[INDEX["drg_anti_sgc"], 0] == 0.0
-    assert HUMAN_MODEL.rhs(0.0, y, s)[INDEX["sensitisation"], 0] == 0.0
+    assert y[HUMAN_MODEL.index("sensitisation"), 0] == 1.0
+    assert y[HUMAN_MODEL.index("drg_anti_sgc"), 0] == 0.0
+    assert HUMAN_MODEL.rhs(0.0, y, s)[HUMAN_MODEL.index("sensitisation"), 0] == 0.0
 
 
 def test_anti_sgc_positive_patients_start_sensitised_at_steady_state():
     s = typical(0.005)
     y = initial_state(s)
-    assert y[INDEX["sensitisation"], 0] > 1.5
+    assert y[HUMAN_MODEL.index("sensitisation"), 0] > 1.5
     assert np.max(np.abs(HUMAN_MODEL.rhs(0.0, y, s))) < 1e-9
 
 
@@ -222,13 +233,19 @@ def test_symbolic_model_matches_the_numeric_right_hand_side():
     assert len(sm.fcrn.ligands) == 2  # all IgG kinds share one ligand; the drug is the other
     s = sampled(n=3, seed=11, inhibitor="nipocalimab")
     y = initial_state(s) * np.random.default_rng(2).uniform(0.5, 1.5, (N_STATES, s.n))
-    y[INDEX["inhibitor_central"]] = [10.0, 300.0, 3000.0]
-    y[INDEX["rituximab_central"]] = [0.0, 100.0, 1000.0]
+    y[HUMAN_MODEL.index("inhibitor_central")] = [10.0, 300.0, 3000.0]
+    y[HUMAN_MODEL.index("rituximab_central")] = [0.0, 100.0, 1000.0]
     numeric = HUMAN_MODEL.rhs(0.0, y, s)
     functions = sympy.lambdify([*sm.states, *sm.constants, FREE_FCRN], sm.rates)
-    cp = sum(y[INDEX[f"{k}_plasma"]] for k in ("igg", "anti_sgc", "ivig")) / s.plasma_volume
+    cp = (
+        sum(y[HUMAN_MODEL.index(f"{k}_plasma")] for k in ("igg", "anti_sgc", "ivig"))
+        / s.plasma_volume
+    )
     free = free_fcrn(
-        cp, y[INDEX["inhibitor_central"]] / s.inhibitor_central_volume, y[INDEX["fcrn_relative"]], s
+        cp,
+        y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume,
+        y[HUMAN_MODEL.index("fcrn_relative")],
+        s,
     )
     for i in range(s.n):
         constants = [getattr(s, name)[i] for name in HUMAN_MODEL.constants]

@@ -3,11 +3,17 @@
 Every subject has its own constants row, its own events and its own error control (the scipy
 backend controls the error of the whole batch jointly). The method is Dormand-Prince 8(5,3)
 (DOP853; Hairer, Norsett & Wanner, *Solving Ordinary Differential Equations I*, Sec. II.10) as
-:class:`scipy.integrate.DOP853` implements it: the same tableau (taken from scipy), error norm
-(the 5th- and 3rd-order estimates combined, RMS over the states, scale
-``atol + rtol max(|y|, |y_new|)``), step-size controller (safety 0.9, factors 0.2 to 10,
-exponent -1/8, no increase right after a rejection) and initial-step selection. Results agree
-with the scipy backend to within the tolerance.
+:class:`scipy.integrate.DOP853` implements it, in three parts as diffrax separates them:
+
+* the **tableau** (``_A``, ``_C``, ``_E3``, ``_E5``, taken from scipy);
+* the **solver step** (:func:`_dop853_step`: the stages, the 8th-order solution and its
+  derivative) and its **error estimate** (:func:`_error_norm`: the 5th- and 3rd-order estimates
+  combined, RMS over the states, scale ``atol + rtol max(|y|, |y_new|)``);
+* the **step-size controller** (:func:`_controller`: safety 0.9, factors 0.2 to 10, exponent
+  -1/8, no increase right after a rejection) and scipy's initial-step selection
+  (:func:`_initial_step`).
+
+Results agree with the scipy backend to within the tolerance.
 
 Integration stops exactly at every output time and at each of the subject's event times, so every
 output is the state at the end of an accepted, error-controlled step; there is no interpolation.
@@ -15,14 +21,15 @@ When a step is shortened to land on an output time, the next step resumes with t
 was shortened from. This costs about what dense output costs (DOP853's interpolant needs three
 more evaluations per step with an output) and keeps outputs as accurate as the steps: between
 steps the interpolant is not error-controlled (the scipy backend's outputs are ~2e-6 off in
-relative terms at rtol 1e-8, and its interpolated fast-decaying amounts undershoot zero by ~50
-``atol``, the strict xfail in ``tests/engine/test_batch.py``).
+relative terms at rtol 1e-8, and without the projection below its interpolated fast-decaying
+amounts undershoot zero by ~40 ``atol``; see ``tests/engine/test_scipy_backend.py``).
 
-Non-negative states: a step end may still undershoot zero by up to its local error tolerance
-(observed: ~3e-9 mg in the i.p. depot of a mouse absorbing 8 mg at 100/day). States marked
-non-negative (all, by default) are therefore set to zero at step acceptance when they end a step
-below it, and the derivative at the step end is re-evaluated; the change is within the error just
-accepted (the projection of Shampine et al., Appl Math Comput 2005;170:556-569).
+Non-negative states (``SolverOptions.nonnegative``): a step end may still undershoot zero by up
+to its local error tolerance (observed: ~3e-9 mg in the i.p. depot of a mouse absorbing 8 mg at
+100/day). States marked non-negative (all, by default) are therefore set to zero at step
+acceptance when they end a step below it, and the derivative at the step end is re-evaluated;
+the change is within the error just accepted (the projection of Shampine et al., Appl Math
+Comput 2005;170:556-569).
 
 Events (see :mod:`fmsim.engine.events`) are converted once into per-subject arrays sorted by
 time; a subject whose value for an event is zero does not have that event, so its cost depends on
@@ -34,16 +41,17 @@ fresh initial step, as the scipy backend does.
 Subjects run in parallel with ``numba.prange`` over blocks of subjects; each block allocates its
 work arrays once, and no Python runs per step or per subject. The hot loop passes arrays as
 borrowed views (no reference counting: an atomic increment and decrement per array and call
-otherwise costs more than the right-hand side itself). A failure (step size below 10 ulp of t,
-more than ``max_steps`` steps, a non-finite state or derivative) stops that subject only: its
-remaining outputs are NaN and :class:`~fmsim.engine.batch.SimulationResult` reports it by index
-with a message.
+otherwise costs more than the right-hand side itself). A failure stops that subject only: its
+remaining outputs are NaN and its :class:`~fmsim.engine.result.Status` and the time it reached
+are reported. Failures are a step size below 10 ulp of t, more than ``max_steps`` steps tried, a
+non-finite state or derivative, and the batch's wall-time budget running out, which every
+subject checks when it starts and every 1,024 steps (``clock_gettime(CLOCK_MONOTONIC)``, ~30 ns).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import time
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -51,17 +59,20 @@ from types import ModuleType
 import numpy as np
 from llvmlite import ir
 from numba import njit, parallel_chunksize, prange, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import populate_array
 from scipy.integrate._ivp import dop853_coefficients as _scipy_dop853
 from tqdm.auto import tqdm
 
-from fmsim.engine.batch import SimulationResult
 from fmsim.engine.codegen import generate_source, load_generated
-from fmsim.engine.events import Bolus, Event, Removal, check_events
+from fmsim.engine.events import BOLUS, INFUSION_START, REMOVAL, subject_events
+from fmsim.engine.options import SolverOptions
+from fmsim.engine.problem import Problem
+from fmsim.engine.result import SimulationResult, Status
 from fmsim.model.definition import ModelDefinition
 
-# ---------------------------------------------------------------- DOP853, as scipy.integrate
+# ---------------------------------------------------------------- tableau: DOP853 as scipy's
 
 _N_STAGES = _scipy_dop853.N_STAGES  # 12; K[12] holds the derivative at the step end (FSAL)
 _A = np.ascontiguousarray(_scipy_dop853.A[: _N_STAGES + 1, :_N_STAGES])  # row 12 is B
@@ -73,76 +84,19 @@ _MIN_FACTOR = 0.2
 _MAX_FACTOR = 10.0
 _ERROR_EXPONENT = -1.0 / 8.0  # -1 / (error estimator order 7 + 1)
 
-# ---------------------------------------------------------------- events and status codes
+# ---------------------------------------------------------------- kernel constants
 
-REMOVAL, BOLUS, INFUSION_STOP, INFUSION_START = 0, 1, 2, 3  # order of application at one time
-
-SUCCESS, STEP_TOO_SMALL, TOO_MANY_STEPS, NOT_FINITE = 0, 1, 2, 3
-MAX_STEPS = 1_000_000  # steps tried per subject (about 150 for a 35-day passive transfer)
-CHUNK_SIZE = 4096  # subjects per call of the parallel kernel (progress-bar granularity)
+SUCCESS = int(Status.SUCCESS)
+STEP_TOO_SMALL = int(Status.STEP_TOO_SMALL)
+TOO_MANY_STEPS = int(Status.TOO_MANY_STEPS)
+NOT_FINITE = int(Status.NOT_FINITE)
+BUDGET_EXHAUSTED = int(Status.BUDGET_EXHAUSTED)
+_CLOCK_EVERY = 1024  # steps between reads of the clock (a power of two)
 _BLOCK = 16  # subjects per allocation of work arrays inside the kernel
 _BLOCKS_PER_TASK = 4  # blocks a thread takes at a time from the chunk
-_WORK_ROWS = 5  # y, inputs, y_new, y_stage, scale; then the 13 stage derivatives K
+_WORK_ROWS = 4  # y, inputs, y_new, scale; then the 13 stage derivatives K
 
-
-@dataclass(frozen=True)
-class SubjectEvents:
-    """Each subject's events, sorted by time then kind (removals, boluses, infusion changes).
-
-    Subject ``i`` owns entries ``pointer[i]:pointer[i + 1]``; ``value`` is the amount (bolus),
-    fraction (removal) or rate (infusion start and stop) in the state's units."""
-
-    pointer: np.ndarray  # int64, (n + 1,)
-    time: np.ndarray  # float64, days
-    kind: np.ndarray  # int64, REMOVAL, BOLUS, INFUSION_STOP or INFUSION_START
-    state: np.ndarray  # int64
-    value: np.ndarray  # float64
-
-
-def subject_events(
-    events: Sequence[Event], n_states: int, n_subjects: int, end: float
-) -> SubjectEvents:
-    """Per-subject sorted event arrays for events up to ``end`` (days), vectorised over subjects.
-
-    Entries whose value is zero for a subject are left out for that subject."""
-    check_events(events, n_states, n_subjects)
-    columns: list[tuple[np.ndarray, float, int, int, np.ndarray]] = []
-    for event in events:
-        if isinstance(event, Bolus):
-            entries = [(event.time, BOLUS, event.state, event.amount)]
-        elif isinstance(event, Removal):
-            entries = [(event.time, REMOVAL, s, event.fraction) for s in event.states]
-        else:
-            entries = [
-                (event.start, INFUSION_START, event.state, event.rate),
-                (event.stop, INFUSION_STOP, event.state, event.rate),
-            ]
-        for time, kind, state, value in entries:
-            if not time >= 0:  # NaN too
-                raise ValueError(f"event {event!r} happens before time 0 (or at no time)")
-            if time > end:
-                continue
-            values = np.broadcast_to(np.asarray(value, dtype=float), (n_subjects,))
-            who = np.flatnonzero(values != 0.0)
-            columns.append((who, float(time), kind, state, values[who]))
-    if not columns:
-        empty = np.empty(0)
-        return SubjectEvents(
-            np.zeros(n_subjects + 1, dtype=np.int64), empty, empty.astype(np.int64),
-            empty.astype(np.int64), empty,
-        )  # fmt: skip
-    subject = np.concatenate([c[0] for c in columns])
-    time = np.concatenate([np.full(c[0].size, c[1]) for c in columns])
-    kind = np.concatenate([np.full(c[0].size, c[2], dtype=np.int64) for c in columns])
-    state = np.concatenate([np.full(c[0].size, c[3], dtype=np.int64) for c in columns])
-    value = np.concatenate([c[4] for c in columns])
-    order = np.lexsort((kind, time, subject))  # stable: same-kind entries keep event order
-    counts = np.bincount(subject, minlength=n_subjects)
-    pointer = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return SubjectEvents(pointer, time[order], kind[order], state[order], value[order])
-
-
-# ---------------------------------------------------------------- compiled kernel
+# ---------------------------------------------------------------- intrinsics
 
 
 @intrinsic
@@ -227,6 +181,35 @@ def _call_derive(typingctx, address, c):
     return types.none(types.intp, types.CPointer(types.float64)), codegen
 
 
+@intrinsic
+def _monotonic_ns(typingctx):
+    """Nanoseconds on the monotonic clock: ``clock_gettime(CLOCK_MONOTONIC)``, the clock of
+    Python's ``time.clock_gettime_ns(time.CLOCK_MONOTONIC)``; resolved from the C library when
+    the (cached) machine code is loaded."""
+
+    def codegen(context, builder, signature, args):
+        word = ir.IntType(64)
+        timespec = ir.LiteralStructType([word, word])  # tv_sec, tv_nsec (64-bit platforms)
+        clock_type = ir.FunctionType(ir.IntType(32), [ir.IntType(32), timespec.as_pointer()])
+        clock = cgutils.get_or_insert_function(builder.module, clock_type, "clock_gettime")
+        spec = cgutils.alloca_once(builder, timespec)
+        builder.call(clock, [ir.Constant(ir.IntType(32), time.CLOCK_MONOTONIC), spec])
+        seconds = builder.load(cgutils.gep_inbounds(builder, spec, 0, 0))
+        nanoseconds = builder.load(cgutils.gep_inbounds(builder, spec, 0, 1))
+        return builder.add(builder.mul(seconds, ir.Constant(word, 1_000_000_000)), nanoseconds)
+
+    return types.int64(), codegen
+
+
+@njit(cache=True)
+def monotonic_ns() -> int:
+    """The kernel's clock, callable from Python (for deadlines and tests)."""
+    return _monotonic_ns()
+
+
+# ---------------------------------------------------------------- right-hand side
+
+
 @njit(cache=True, error_model="numpy", inline="always")
 def _evaluate(rhs, t, y, c, inputs, stage, row, fcrn_guess):
     """stage[row] = the model's derivative at (t, y) plus the infusion inputs; returns the
@@ -243,6 +226,68 @@ def _all_finite(x):
     for j in range(x.shape[0]):
         total += x[j] * 0.0  # NaN if any entry is NaN or infinite
     return total == 0.0
+
+
+# ---------------------------------------------------------------- solver: one DOP853 step
+
+
+@njit(cache=True, error_model="numpy")
+def _dop853_step(rhs, t, t_new, y, c, inputs, stage, y_new, fcrn):
+    """One DOP853 step from (t, y), with stage[0] = f(t, y), to t_new: the stage derivatives
+    into stage[1:12], the 8th-order solution into ``y_new`` (also the stages' scratch) and its
+    derivative into stage[12]. Returns the free FcRn."""
+    n = y.shape[0]
+    h = t_new - t
+    for s in range(1, _N_STAGES + 1):
+        for j in range(n):
+            acc = 0.0
+            for m in range(s):
+                acc += _A[s, m] * stage[m, j]
+            y_new[j] = y[j] + acc * h
+        if s < _N_STAGES:
+            fcrn = _evaluate(rhs, t + _C[s] * h, y_new, c, inputs, stage, s, fcrn)
+    return _evaluate(rhs, t_new, y_new, c, inputs, stage, _N_STAGES, fcrn)
+
+
+@njit(cache=True, error_model="numpy")
+def _error_norm(y, y_new, stage, h_abs, rtol, atol):
+    """scipy's DOP853 error norm of the step just taken (accept if < 1): the 5th-order estimate
+    corrected by the 3rd-order one, RMS over the states, each scaled by
+    ``atol + rtol max(|y|, |y_new|)``. NaN or inf if the step was not finite."""
+    n = y.shape[0]
+    err5 = 0.0
+    err3 = 0.0
+    for j in range(n):
+        e5 = 0.0
+        e3 = 0.0
+        for m in range(_N_STAGES + 1):
+            e5 += _E5[m] * stage[m, j]
+            e3 += _E3[m] * stage[m, j]
+        sc = atol + max(abs(y[j]), abs(y_new[j])) * rtol
+        err5 += (e5 / sc) ** 2
+        err3 += (e3 / sc) ** 2
+    if err5 == 0.0 and err3 == 0.0:
+        return 0.0
+    return h_abs * err5 / math.sqrt((err5 + 0.01 * err3) * n)
+
+
+# ---------------------------------------------------------------- step-size controller
+
+
+@njit(cache=True, error_model="numpy")
+def _controller(error_norm, finite, rejected):
+    """(accept, factor): whether to accept a step with ``error_norm`` (``finite``: its state
+    and error are finite), and the factor for the next step size (scipy's DOP853 controller:
+    no increase right after a rejection; a non-finite step shrinks by the smallest factor)."""
+    if not finite:
+        return False, _MIN_FACTOR
+    if error_norm < 1.0:
+        if error_norm == 0.0:
+            factor = _MAX_FACTOR
+        else:
+            factor = min(_MAX_FACTOR, _SAFETY * error_norm**_ERROR_EXPONENT)
+        return True, (min(1.0, factor) if rejected else factor)
+    return False, max(_MIN_FACTOR, _SAFETY * error_norm**_ERROR_EXPONENT)
 
 
 @njit(cache=True, error_model="numpy")
@@ -275,115 +320,140 @@ def _initial_step(rhs, t0, t1, y, c, inputs, stage, y1, scale, rtol, atol, fcrn)
     return min(100.0 * h0, h1, interval), fcrn
 
 
+# ---------------------------------------------------------------- integration of one subject
+
+
+@njit(cache=True, error_model="numpy")
+def _accepted_step(
+    rhs, t, stop, h_abs, y, c, inputs, stage, y_new, rtol, atol, max_steps, deadline, fcrn,
+    counts,
+):  # fmt: skip
+    """Try steps from (t, y) towards ``stop`` (days) until one is accepted; the step lands on
+    ``stop`` exactly if it would pass it. Returns (status, new time, next step size, free
+    FcRn), the new state in ``y_new``; ``counts`` accumulates steps tried and right-hand-side
+    evaluations."""
+    min_step = 10.0 * abs(np.nextafter(t, np.inf) - t)
+    h_abs = max(h_abs, min_step)
+    finite = True
+    rejected = False
+    while True:
+        if h_abs < min_step:
+            return (STEP_TOO_SMALL if finite else NOT_FINITE), t, h_abs, fcrn
+        if counts[0] >= max_steps:
+            return TOO_MANY_STEPS, t, h_abs, fcrn
+        if counts[0] % _CLOCK_EVERY == 0 and _monotonic_ns() > deadline:
+            return BUDGET_EXHAUSTED, t, h_abs, fcrn
+        h_free = h_abs
+        t_new = t + h_abs
+        shortened = t_new > stop
+        if shortened:  # land exactly on the output or event time
+            t_new = stop
+        h_abs = t_new - t
+        fcrn = _dop853_step(rhs, t, t_new, y, c, inputs, stage, y_new, fcrn)
+        counts[0] += 1
+        counts[1] += _N_STAGES
+        error_norm = _error_norm(y, y_new, stage, h_abs, rtol, atol)
+        finite = math.isfinite(error_norm) and _all_finite(y_new)
+        accept, factor = _controller(error_norm, finite, rejected)
+        h_abs *= factor
+        if accept:
+            if shortened:  # resume with the step size it was shortened from
+                h_abs = max(h_abs, h_free)
+            return SUCCESS, t_new, h_abs, fcrn
+        rejected = True
+
+
+@njit(cache=True, error_model="numpy")
+def _project_nonnegative(y, nonnegative):
+    """Set the marked states of ``y`` that lie below zero to zero; True if any was."""
+    clipped = False
+    for j in range(y.shape[0]):
+        if nonnegative[j] and y[j] < 0.0:
+            y[j] = 0.0
+            clipped = True
+    return clipped
+
+
+@njit(cache=True, error_model="numpy")
+def _store_outputs(out, i, y, times, k_out, t, t1):
+    """Write ``y`` as subject ``i``'s output at every output time equal to ``t`` and before the
+    segment end ``t1`` (outputs at t1 are written pre-event by the caller); returns the index
+    of the next output time."""
+    while k_out < times.shape[0] and times[k_out] == t and t < t1:
+        out[k_out, :, i] = y
+        k_out += 1
+    return k_out
+
+
 @njit(cache=True, error_model="numpy")
 def _segment(
-    rhs, t0, t1, y, c, inputs, stage, y_new, y_stage, scale, times, k_out, out, i,
-    rtol, atol, max_steps, nonnegative, fcrn, counts,
+    rhs, t0, t1, y, c, inputs, stage, y_new, scale, times, k_out, out, i,
+    rtol, atol, max_steps, deadline, nonnegative, fcrn, counts,
 ):  # fmt: skip
     """Integrate subject ``i`` from t0 to t1 (days, the next event time or the end) in place in
     ``y``, writing the outputs strictly before t1. Returns (status, time reached, next output
-    index, free FcRn); ``counts`` accumulates steps tried and right-hand-side evaluations."""
-    n = y.shape[0]
+    index, free FcRn)."""
     n_times = times.shape[0]
     fcrn = _evaluate(rhs, t0, y, c, inputs, stage, 0, fcrn)
     counts[1] += 2  # this evaluation and the one in _initial_step
     if not (_all_finite(y) and _all_finite(stage[0])):
         return NOT_FINITE, t0, k_out, fcrn
-    h_abs, fcrn = _initial_step(rhs, t0, t1, y, c, inputs, stage, y_stage, scale, rtol, atol, fcrn)
+    h_abs, fcrn = _initial_step(rhs, t0, t1, y, c, inputs, stage, y_new, scale, rtol, atol, fcrn)
     t = t0
     while t < t1:
-        min_step = 10.0 * abs(np.nextafter(t, np.inf) - t)
-        if h_abs < min_step:
-            h_abs = min_step
         stop = times[k_out] if (k_out < n_times and times[k_out] < t1) else t1
-        rejected = False
-        finite = True
-        h_free = 0.0
-        while True:
-            if h_abs < min_step:
-                return (STEP_TOO_SMALL if finite else NOT_FINITE), t, k_out, fcrn
-            if counts[0] >= max_steps:
-                return TOO_MANY_STEPS, t, k_out, fcrn
-            t_new = t + h_abs
-            shortened = t_new > stop
-            if shortened:  # land exactly on the output or event time
-                h_free = h_abs
-                t_new = stop
-            h = t_new - t
-            h_abs = abs(h)
-            for s in range(1, _N_STAGES + 1):
-                for j in range(n):
-                    acc = 0.0
-                    for m in range(s):
-                        acc += _A[s, m] * stage[m, j]
-                    y_stage[j] = y[j] + acc * h
-                if s < _N_STAGES:
-                    fcrn = _evaluate(rhs, t + _C[s] * h, y_stage, c, inputs, stage, s, fcrn)
-            for j in range(n):
-                y_new[j] = y_stage[j]
-            fcrn = _evaluate(rhs, t_new, y_new, c, inputs, stage, _N_STAGES, fcrn)
-            counts[0] += 1
-            counts[1] += _N_STAGES
-            err5 = 0.0
-            err3 = 0.0
-            for j in range(n):
-                e5 = 0.0
-                e3 = 0.0
-                for m in range(_N_STAGES + 1):
-                    e5 += _E5[m] * stage[m, j]
-                    e3 += _E3[m] * stage[m, j]
-                sc = atol + max(abs(y[j]), abs(y_new[j])) * rtol
-                err5 += (e5 / sc) ** 2
-                err3 += (e3 / sc) ** 2
-            if err5 == 0.0 and err3 == 0.0:
-                error_norm = 0.0
-            else:
-                error_norm = h_abs * err5 / math.sqrt((err5 + 0.01 * err3) * n)
-            finite = math.isfinite(error_norm) and _all_finite(y_new)
-            if finite and error_norm < 1.0:
-                if error_norm == 0.0:
-                    factor = _MAX_FACTOR
-                else:
-                    factor = min(_MAX_FACTOR, _SAFETY * error_norm**_ERROR_EXPONENT)
-                if rejected:
-                    factor = min(1.0, factor)
-                h_abs *= factor
-                if shortened and h_abs < h_free:
-                    h_abs = h_free
-                break
-            if finite:
-                h_abs *= max(_MIN_FACTOR, _SAFETY * error_norm**_ERROR_EXPONENT)
-            else:
-                h_abs *= _MIN_FACTOR
-            rejected = True
-        clipped = False
-        for j in range(n):
-            if nonnegative[j] and y_new[j] < 0.0:
-                y_new[j] = 0.0  # an undershoot within the local error just accepted
-                clipped = True
-        if clipped:
+        status, t_new, h_abs, fcrn = _accepted_step(
+            rhs, t, stop, h_abs, y, c, inputs, stage, y_new, rtol, atol, max_steps, deadline,
+            fcrn, counts,
+        )  # fmt: skip
+        if status != SUCCESS:
+            return status, t, k_out, fcrn
+        if _project_nonnegative(y_new, nonnegative):  # an undershoot within the error accepted
             fcrn = _evaluate(rhs, t_new, y_new, c, inputs, stage, _N_STAGES, fcrn)
             counts[1] += 1
-        for j in range(n):
+        for j in range(y.shape[0]):
             y[j] = y_new[j]
-            stage[0, j] = stage[_N_STAGES, j]
+            stage[0, j] = stage[_N_STAGES, j]  # first same as last
         t = t_new
-        while k_out < n_times and times[k_out] == t and t < t1:
-            out[k_out, :, i] = y
-            k_out += 1
+        k_out = _store_outputs(out, i, y, times, k_out, t, t1)
     return SUCCESS, t, k_out, fcrn
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_events(y, inputs, active, t, e, e_stop, ev_time, ev_kind, ev_state, ev_value):
+    """Apply the subject's events at time ``t`` from entry ``e`` on (removals, boluses, then
+    infusion changes, as sorted); returns the first entry after them."""
+    while e < e_stop and ev_time[e] == t:
+        kind = ev_kind[e]
+        s = ev_state[e]
+        if kind == REMOVAL:
+            y[s] *= 1.0 - ev_value[e]
+        elif kind == BOLUS:
+            y[s] += ev_value[e]
+        elif kind == INFUSION_START:
+            inputs[s] += ev_value[e]
+            active[s] += 1
+        else:
+            active[s] -= 1
+            inputs[s] = inputs[s] - ev_value[e] if active[s] > 0 else 0.0
+        e += 1
+    return e
 
 
 @njit(cache=True, error_model="numpy")
 def _subject(
     rhs, derive, i, times, y0, constants, ev_pointer, ev_time, ev_kind, ev_state, ev_value,
-    rtol, atol, max_steps, nonnegative, out, y, c, inputs, active, stage, y_new, y_stage, scale,
+    rtol, atol, max_steps, deadline, nonnegative, out, y, c, inputs, active, stage, y_new, scale,
     counts,
 ):  # fmt: skip
-    """Integrate subject ``i`` over all output times; returns (status, time reached)."""
+    """Integrate subject ``i`` over all output times; returns (status, time reached). A failed
+    subject's outputs from the failure on are NaN."""
     n = y.shape[0]
     n_times = times.shape[0]
     end = times[n_times - 1]
+    if _monotonic_ns() > deadline:
+        out[:, :, i] = np.nan
+        return BUDGET_EXHAUSTED, 0.0
     for j in range(n):
         y[j] = y0[j, i]
         inputs[j] = 0.0
@@ -400,26 +470,13 @@ def _subject(
         while k_out < n_times and times[k_out] == t:  # pre-event outputs
             out[k_out, :, i] = y
             k_out += 1
-        while e < e_stop and ev_time[e] == t:
-            kind = ev_kind[e]
-            s = ev_state[e]
-            if kind == REMOVAL:
-                y[s] *= 1.0 - ev_value[e]
-            elif kind == BOLUS:
-                y[s] += ev_value[e]
-            elif kind == INFUSION_START:
-                inputs[s] += ev_value[e]
-                active[s] += 1
-            else:
-                active[s] -= 1
-                inputs[s] = inputs[s] - ev_value[e] if active[s] > 0 else 0.0
-            e += 1
+        e = _apply_events(y, inputs, active, t, e, e_stop, ev_time, ev_kind, ev_state, ev_value)
         if t >= end:
             return SUCCESS, t
         t_next = ev_time[e] if e < e_stop else end
         status, t, k_out, fcrn = _segment(
-            rhs, t, t_next, y, c, inputs, stage, y_new, y_stage, scale, times, k_out, out, i,
-            rtol, atol, max_steps, nonnegative, fcrn, counts,
+            rhs, t, t_next, y, c, inputs, stage, y_new, scale, times, k_out, out, i,
+            rtol, atol, max_steps, deadline, nonnegative, fcrn, counts,
         )  # fmt: skip
         if status != SUCCESS:
             out[k_out:, :, i] = np.nan
@@ -429,7 +486,8 @@ def _subject(
 @njit(cache=True, parallel=True, error_model="numpy")
 def _integrate_chunk(
     rhs, derive, n_extended, first, last, times, y0, constants, ev_pointer, ev_time, ev_kind,
-    ev_state, ev_value, rtol, atol, max_steps, nonnegative, out, status, reached, counts,
+    ev_state, ev_value, rtol, atol, max_steps, deadline, nonnegative, out, status, reached,
+    counts,
 ):  # fmt: skip
     """Integrate subjects first..last-1 in parallel blocks; results written in place."""
     n_states = y0.shape[0]
@@ -443,10 +501,9 @@ def _integrate_chunk(
             status[i], reached[i] = _subject(
                 rhs, derive, i, _borrow(times), _borrow(y0), _borrow(constants),
                 _borrow(ev_pointer), _borrow(ev_time), _borrow(ev_kind), _borrow(ev_state),
-                _borrow(ev_value), rtol, atol, max_steps, _borrow(nonnegative), _borrow(out),
-                _borrow(work[0]),
-                _borrow(c), _borrow(work[1]), _borrow(active), stage, _borrow(work[2]),
-                _borrow(work[3]), _borrow(work[4]), _borrow(counts[i]),
+                _borrow(ev_value), rtol, atol, max_steps, deadline, _borrow(nonnegative),
+                _borrow(out), _borrow(work[0]), _borrow(c), _borrow(work[1]), _borrow(active),
+                stage, _borrow(work[2]), _borrow(work[3]), _borrow(counts[i]),
             )  # fmt: skip
 
 
@@ -470,84 +527,39 @@ def compile_model(definition: ModelDefinition) -> CompiledModel:
     return CompiledModel(definition, module, generated.n_constants + generated.n_derived)
 
 
-_MESSAGES = {
-    STEP_TOO_SMALL: "step size fell below 10 ulp of t at t = {t:.9g} days",
-    TOO_MANY_STEPS: "more than {max_steps} steps before t = {t:.9g} days",
-    NOT_FINITE: "non-finite state or derivative at t = {t:.9g} days",
-}
+def deadline_ns(budget_s: float) -> int:
+    """The kernel clock's reading ``budget_s`` seconds from now (capped at the int64 range)."""
+    return int(min(monotonic_ns() + budget_s * 1e9, float(np.iinfo(np.int64).max) / 2))
 
 
-def simulate_compiled(
-    model: ModelDefinition,
-    subjects,
-    y0: np.ndarray,
-    times: Sequence[float],
-    events: Sequence[Event] = (),
-    rtol: float = 1e-8,
-    atol: float = 1e-10,
-    *,
-    nonnegative: bool | Sequence[int] = True,
-    max_steps: int = MAX_STEPS,
-    chunk_size: int = CHUNK_SIZE,
-    progress: bool | None = None,
-) -> SimulationResult:
-    """Integrate every subject of ``subjects`` (the model's subjects dataclass) from ``y0``
-    (shape (n_states, n)) with its own events; states at ``times`` (days, sorted, >= 0) in an
-    array of shape (n_times, n_states, n), pre-event at event times.
-
-    ``nonnegative``: the states kept at or above zero (True: all, as for fmsim's amounts,
-    concentrations and relative quantities; False: none; or state indices). ``max_steps``
-    bounds the steps tried per subject. ``progress`` shows a tqdm bar over chunks of
-    ``chunk_size`` subjects (None: only for more than one chunk, on a terminal). Failed subjects
-    have NaN outputs from the failure on, a nonzero ``status`` and a message."""
-    times = np.ascontiguousarray(times, dtype=float)
-    if (
-        times.ndim != 1
-        or times.size == 0
-        or not np.all(np.isfinite(times))
-        or np.any(np.diff(times) < 0)
-        or times[0] < 0
-    ):
-        raise ValueError("output times must be a sorted 1-D sequence starting at or after 0")
-    if not (rtol > 0 and atol > 0):
-        raise ValueError(f"tolerances must be positive (rtol {rtol}, atol {atol})")
-    y0 = np.ascontiguousarray(y0, dtype=float)
+def simulate_compiled(problem: Problem, options: SolverOptions) -> SimulationResult:
+    """The compiled backend: integrate every subject of ``problem`` on its own, in parallel,
+    with ``options`` (all of them are honoured)."""
+    model, times, y0 = problem.model, problem.times, problem.y0
     n_states, n = y0.shape
-    if n_states != model.n_states:
-        raise ValueError(f"y0 has {n_states} states; {model.name} has {model.n_states}")
-    constants = model.constant_matrix(subjects)
-    if constants.shape[0] != n:
-        raise ValueError(f"{constants.shape[0]} subjects' constants for {n} initial states")
-    if isinstance(nonnegative, bool):
-        clip = np.full(n_states, nonnegative)
-    else:
-        clip = np.zeros(n_states, dtype=bool)
-        clip[list(nonnegative)] = True
     compiled = compile_model(model)
-    ev = subject_events(events, n_states, n, float(times[-1]))
+    ev = subject_events(problem.events, n_states, n, float(times[-1]))
     out = np.empty((times.size, n_states, n))
     status = np.zeros(n, dtype=np.int64)
     reached = np.zeros(n)
     counts = np.zeros((n, 2), dtype=np.int64)  # steps tried, right-hand-side evaluations
-    starts = range(0, n, chunk_size)
-    disable = (None if len(starts) > 1 else True) if progress is None else not progress
-    for first in tqdm(starts, disable=disable, unit="chunk", desc=model.name):
+
+    def integrate(first: int, last: int, deadline: int) -> None:
         # blocks handed out dynamically: threads stay busy however uneven the subjects' costs
         with parallel_chunksize(_BLOCKS_PER_TASK):
             _integrate_chunk(
                 compiled.module.rhs_pointer.address, compiled.module.derive_pointer.address,
-                compiled.n_extended, first, min(n, first + chunk_size), times, y0, constants,
-                ev.pointer, ev.time, ev.kind, ev.state, ev.value, float(rtol), float(atol),
-                int(max_steps), clip, out, status, reached, counts,
+                compiled.n_extended, first, last, times, y0, problem.constants, ev.pointer,
+                ev.time, ev.kind, ev.state, ev.value, float(options.rtol), float(options.atol),
+                int(options.max_steps), deadline, options.nonnegative_mask(model.states), out,
+                status, reached, counts,
             )  # fmt: skip
-    messages = {
-        int(i): _MESSAGES[int(status[i])].format(t=reached[i], max_steps=max_steps)
-        for i in np.flatnonzero(status)
-    }
-    return SimulationResult(
-        times=times,
-        states=out,
-        n_rhs_evaluations=int(counts[:, 1].sum()),
-        status=status,
-        messages=messages,
-    )
+
+    integrate(0, 0, 0)  # no subjects: compiles or loads the kernel outside the time budget
+    deadline = deadline_ns(options.wall_time_budget(n))
+    starts = range(0, n, options.chunk_size)
+    progress = options.progress
+    disable = (None if len(starts) > 1 else True) if progress is None else not progress
+    for first in tqdm(starts, disable=disable, unit="chunk", desc=model.name):
+        integrate(first, min(n, first + options.chunk_size), deadline)
+    return problem.result(out, status, reached, counts[:, 0], int(counts[:, 1].sum()), options)

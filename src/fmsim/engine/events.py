@@ -71,8 +71,15 @@ def event_times(events: Iterable[Event]) -> list[float]:
 
 
 def check_events(events: Sequence[Event], n_states: int, n_subjects: int) -> None:
-    """Raise ValueError naming the event if a state index or a per-subject value does not fit."""
+    """Raise ValueError naming the event if its time is not a finite day >= 0, a state index or
+    a per-subject value does not fit, or a value is not finite."""
     for k, event in enumerate(events):
+        times = (event.start, event.stop) if isinstance(event, Infusion) else (event.time,)
+        if not all(np.isfinite(t) and t >= 0 for t in times):
+            raise ValueError(
+                f"event {k} ({event!r}) happens before time 0 or at no finite time: "
+                "times must be finite days >= 0"
+            )
         states = event.states if isinstance(event, Removal) else (event.state,)
         if any(not 0 <= s < n_states for s in states):
             raise ValueError(f"event {k} ({event!r}): state index out of range 0..{n_states - 1}")
@@ -83,5 +90,71 @@ def check_events(events: Sequence[Event], n_states: int, n_subjects: int) -> Non
                 f"event {k}: {value} must be a scalar or have one value per subject "
                 f"({n_subjects}), got shape {array.shape}"
             )
+        if not np.all(np.isfinite(array)):
+            where = np.flatnonzero(~np.isfinite(np.broadcast_to(array, (n_subjects,))))
+            raise ValueError(
+                f"event {k} ({type(event).__name__} at day {times[0]:g}): {value} is not finite "
+                f"for subject(s) {where[:5].tolist()}{' ...' if where.size > 5 else ''}"
+            )
         if isinstance(event, Removal) and np.any((array < 0) | (array > 1)):
             raise ValueError(f"event {k}: removal fraction must lie in [0, 1]")
+
+
+# ---------------------------------------------------------------- per-subject event table
+
+REMOVAL, BOLUS, INFUSION_STOP, INFUSION_START = 0, 1, 2, 3  # order of application at one time
+
+
+@dataclass(frozen=True)
+class SubjectEvents:
+    """Each subject's events, sorted by time then kind (removals, boluses, infusion changes).
+
+    Subject ``i`` owns entries ``pointer[i]:pointer[i + 1]``; ``value`` is the amount (bolus),
+    fraction (removal) or rate (infusion start and stop) in the state's units."""
+
+    pointer: np.ndarray  # int64, (n + 1,)
+    time: np.ndarray  # float64, days
+    kind: np.ndarray  # int64, REMOVAL, BOLUS, INFUSION_STOP or INFUSION_START
+    state: np.ndarray  # int64
+    value: np.ndarray  # float64
+
+
+def subject_events(
+    events: Sequence[Event], n_states: int, n_subjects: int, end: float
+) -> SubjectEvents:
+    """Per-subject sorted event arrays for events up to ``end`` (days), vectorised over subjects.
+
+    Entries whose value is zero for a subject are left out for that subject."""
+    check_events(events, n_states, n_subjects)
+    columns: list[tuple[np.ndarray, float, int, int, np.ndarray]] = []
+    for event in events:
+        if isinstance(event, Bolus):
+            entries = [(event.time, BOLUS, event.state, event.amount)]
+        elif isinstance(event, Removal):
+            entries = [(event.time, REMOVAL, s, event.fraction) for s in event.states]
+        else:
+            entries = [
+                (event.start, INFUSION_START, event.state, event.rate),
+                (event.stop, INFUSION_STOP, event.state, event.rate),
+            ]
+        for time, kind, state, value in entries:
+            if time > end:
+                continue
+            values = np.broadcast_to(np.asarray(value, dtype=float), (n_subjects,))
+            who = np.flatnonzero(values != 0.0)
+            columns.append((who, float(time), kind, state, values[who]))
+    if not columns:
+        empty = np.empty(0)
+        return SubjectEvents(
+            np.zeros(n_subjects + 1, dtype=np.int64), empty, empty.astype(np.int64),
+            empty.astype(np.int64), empty,
+        )  # fmt: skip
+    subject = np.concatenate([c[0] for c in columns])
+    time = np.concatenate([np.full(c[0].size, c[1]) for c in columns])
+    kind = np.concatenate([np.full(c[0].size, c[2], dtype=np.int64) for c in columns])
+    state = np.concatenate([np.full(c[0].size, c[3], dtype=np.int64) for c in columns])
+    value = np.concatenate([c[4] for c in columns])
+    order = np.lexsort((kind, time, subject))  # stable: same-kind entries keep event order
+    counts = np.bincount(subject, minlength=n_subjects)
+    pointer = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return SubjectEvents(pointer, time[order], kind[order], state[order], value[order])

@@ -16,15 +16,8 @@ import pandas as pd
 
 from fmsim.assays.von_frey import simulate_up_down
 from fmsim.config import ConfigError, PassiveTransferConfig
-from fmsim.engine import Bolus, simulate
-from fmsim.model.equations import (
-    INDEX,
-    Subjects,
-    build_subjects,
-    initial_state,
-    rhs,
-    sgc_occupancy,
-)
+from fmsim.engine import Bolus, SimulationResult, run
+from fmsim.model.equations import MODEL, Subjects, build_subjects, initial_state, sgc_occupancy
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 from fmsim.model.readouts import IENFD, expected_readout, lognormal_factor
 
@@ -97,7 +90,7 @@ def build_virtual_cohort(
     dose_value, dose_unit = config.dose_quantity()
     per_mouse = dose_value * (values["body_weight"] / 1000.0 if dose_unit == "mg/kg" else 1.0)
     amounts = np.where(cohort["receives_igg"].to_numpy(), per_mouse, 0.0)
-    doses = [Bolus(day, INDEX["human_ip_depot"], amounts) for day in config.injection_days]
+    doses = [Bolus(day, MODEL.index("human_ip_depot"), amounts) for day in config.injection_days]
     return VirtualCohort(parameters, cohort, values, subjects, doses, rng)
 
 
@@ -110,10 +103,8 @@ def run_passive_transfer(
     last_day = max(config.test_days[-1], max(config.ienfd_days, default=0.0))
     grid = np.arange(0.0, last_day + TRAJECTORY_STEP / 2, TRAJECTORY_STEP)
     times = np.unique(np.concatenate([grid, config.test_days, config.ienfd_days]))
-    solution = simulate(
-        lambda t, y: rhs(t, y, subjects), initial_state(subjects), times, virtual.doses
-    )
-    trajectories = _trajectories(virtual.cohort, solution.times, solution.states, subjects)
+    solution = run(MODEL, subjects, initial_state(subjects), times, virtual.doses)
+    trajectories = _trajectories(virtual.cohort, solution, subjects)
     measurements = _measure(
         config, virtual.parameters, virtual.cohort, trajectories, virtual.values, virtual.rng
     )
@@ -122,21 +113,22 @@ def run_passive_transfer(
     )
 
 
-def _trajectories(cohort, times, states, subjects) -> pd.DataFrame:
-    n_times, _, n = states.shape
+def _trajectories(cohort, solution: SimulationResult, subjects: Subjects) -> pd.DataFrame:
+    n_times, _, n = solution.states.shape
     volume = subjects.plasma_volume
+    drg = solution.state("drg_pathogenic")
     frame = pd.DataFrame(
         {
             "mouse": np.tile(cohort["mouse"].to_numpy(), n_times),
             "group": np.tile(cohort["group"].to_numpy(), n_times),
             "donor": np.tile(cohort["donor"].to_numpy(), n_times),
-            "day": np.repeat(times, n),
-            "human_igg_plasma": (states[:, INDEX["human_plasma"]] / volume).ravel(),
-            "host_igg_plasma": (states[:, INDEX["host_plasma"]] / volume).ravel(),
-            "drg_pathogenic_igg": states[:, INDEX["drg_pathogenic"]].ravel(),
-            "sgc_occupancy": sgc_occupancy(states[:, INDEX["drg_pathogenic"]], subjects).ravel(),
-            "sensitisation": states[:, INDEX["sensitisation"]].ravel(),
-            "ienfd_relative": states[:, INDEX["ienfd_relative"]].ravel(),
+            "day": np.repeat(solution.times, n),
+            "human_igg_plasma": (solution.state("human_plasma") / volume).ravel(),
+            "host_igg_plasma": (solution.state("host_plasma") / volume).ravel(),
+            "drg_pathogenic_igg": drg.ravel(),
+            "sgc_occupancy": sgc_occupancy(drg, subjects).ravel(),
+            "sensitisation": solution.state("sensitisation").ravel(),
+            "ienfd_relative": solution.state("ienfd_relative").ravel(),
         }
     )
     frame["sensitisation_emax"] = np.tile(subjects.sensitisation_emax, n_times)

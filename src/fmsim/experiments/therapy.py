@@ -31,10 +31,9 @@ from scipy.optimize import brentq, least_squares
 
 from fmsim.config.quantities import parse_dose
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol, parse_protocol
-from fmsim.engine import Bolus, Event, Infusion, Removal, run
+from fmsim.engine import Bolus, Event, Infusion, Removal, SimulationResult, run
 from fmsim.model.human import (
     HUMAN_MODEL,
-    INDEX,
     PLASMA_STATES,
     Patients,
     body_surface_area,
@@ -184,11 +183,11 @@ def protocol_events(protocol: TherapyProtocol, population: Population) -> list[E
         elif block.type != "placebo":
             amount = per_patient_amount(block, population)
             if block.route_of() == "iv":
-                state = INDEX[_INFUSED_STATE.get(block.type, "inhibitor_central")]
+                state = HUMAN_MODEL.index(_INFUSED_STATE.get(block.type, "inhibitor_central"))
                 length = block.hours() / 24.0
                 events += [Infusion(day, day + length, state, amount / length) for day in days]
             else:
-                events += [Bolus(day, INDEX["inhibitor_depot"], amount) for day in days]
+                events += [Bolus(day, HUMAN_MODEL.index("inhibitor_depot"), amount) for day in days]
     return events
 
 
@@ -259,28 +258,28 @@ def simulate_course(
         times = np.arange(0.0, days + step / 2.0, step)
     times = np.asarray(times, dtype=float)
     events = protocol_events(protocol, patients)
-    states = run(HUMAN_MODEL, constants, initial_state(constants), times, events).states
-    return _course(protocol, times, states, constants, patients.anti_sgc_positive)
+    result = run(HUMAN_MODEL, constants, initial_state(constants), times, events)
+    return _course(protocol, result, constants, patients.anti_sgc_positive)
 
 
-def _course(protocol, times, states, s: Patients, positive) -> CourseResult:
+def _course(protocol, result: SimulationResult, s: Patients, positive) -> CourseResult:
     def plasma(name):
-        return states[:, INDEX[name]] / s.plasma_volume
+        return result.state(name) / s.plasma_volume
 
     igg, anti_sgc, ivig = plasma("igg_plasma"), plasma("anti_sgc_plasma"), plasma("ivig_plasma")
-    drug = states[:, INDEX["inhibitor_central"]] / s.inhibitor_central_volume
-    free = _free_fcrn_relative(igg + anti_sgc + ivig, drug, states[:, INDEX["fcrn_relative"]], s)
+    drug = result.state("inhibitor_central") / s.inhibitor_central_volume
+    free = _free_fcrn_relative(igg + anti_sgc + ivig, drug, result.state("fcrn_relative"), s)
     return CourseResult(
         protocol=protocol,
-        days=times,
+        days=result.times,
         total_igg=igg + anti_sgc + ivig,
         anti_sgc=anti_sgc,
         ivig=ivig,
         inhibitor=1e3 * drug,
-        rituximab=1e3 * states[:, INDEX["rituximab_central"]] / s.rituximab_central_volume,
+        rituximab=1e3 * result.state("rituximab_central") / s.rituximab_central_volume,
         fcrn_free=free,
-        b_cells=states[:, INDEX["b_cell_source"]],
-        sensitisation=states[:, INDEX["sensitisation"]],
+        b_cells=result.state("b_cell_source"),
+        sensitisation=result.state("sensitisation"),
         anti_sgc_positive=np.asarray(positive, dtype=bool),
     )
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fmsim.engine import Bolus, simulate
-from fmsim.model.equations import INDEX, build_subjects, initial_state, rhs
+from fmsim.engine import Bolus, run
+from fmsim.model.equations import MODEL, build_subjects, initial_state
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
 INJECTION_DAYS = (0.0, 1.0, 2.0, 3.0)
@@ -66,9 +66,9 @@ def scan_time_course(
     fraction = combos.get("anti_sgc_fraction", pd.Series(np.full(n, 0.005))).to_numpy(float)
     subjects = build_subjects(values, fraction)
     times = np.arange(0.0, horizon + step / 2, step)
-    doses = [Bolus(day, INDEX["human_ip_depot"], DOSE_MG) for day in INJECTION_DAYS]
-    states = simulate(lambda t, y: rhs(t, y, subjects), initial_state(subjects), times, doses)
-    excess = states.states[:, INDEX["sensitisation"], :] - 1.0  # (time, combination)
+    doses = [Bolus(day, MODEL.index("human_ip_depot"), DOSE_MG) for day in INJECTION_DAYS]
+    result = run(MODEL, subjects, initial_state(subjects), times, doses)
+    excess = result.state("sensitisation") - 1.0  # (time, combination)
     peak = excess.max(axis=0)
     relative = excess / np.where(peak > 0, peak, np.nan)
     at = {

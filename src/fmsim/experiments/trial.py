@@ -36,7 +36,7 @@ from fmsim.assays import clinical
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol
 from fmsim.config.trial import OUTCOME_LABELS, Endpoint, TrialConfig
 from fmsim.experiments import therapy
-from fmsim.model.human import INDEX, initial_state
+from fmsim.model.human import HUMAN_MODEL, initial_state
 from fmsim.stats import trial as trial_stats
 
 #: Outcome columns of the visits table, in their units (see :data:`OUTCOME_LABELS`).
@@ -201,7 +201,7 @@ def _screen(
             )
         batch = max(2 * (needed - found), 64)
         candidates = therapy.sample_population(batch, rng, positive_fraction)
-        s = initial_state(candidates.patients())[INDEX["sensitisation"]]
+        s = initial_state(candidates.patients())[HUMAN_MODEL.index("sensitisation")]
         traits = clinical.sample_patients(batch, rng, params)
         diary = clinical.pain_diary(baseline_days, s[:, None], traits, rng, params)
         weekly = clinical.weekly_mean_pain(diary, baseline_days, np.array([0]))

@@ -42,7 +42,6 @@ STATES = (
     "ienfd_relative",
 )
 STATE_UNITS = ("mg", "mg", "mg", "mg", "mg", "mg/mL", "1", "1")
-INDEX = {name: i for i, name in enumerate(STATES)}
 N_STATES = len(STATES)
 
 
@@ -129,14 +128,14 @@ def initial_state(subjects: Subjects) -> np.ndarray:
     """Undosed steady state, shape (N_STATES, n)."""
     y = np.zeros((N_STATES, subjects.n))
     host_amount = subjects.host_plasma_steady * subjects.plasma_volume
-    y[INDEX["host_plasma"]] = host_amount
+    y[MODEL.index("host_plasma")] = host_amount
     # interstitial steady state: (1-sigma_V) L Cp = (1-sigma_IS) L Ci
     ratio = subjects.to_interstitium / subjects.from_interstitium
-    y[INDEX["host_interstitial"]] = (
+    y[MODEL.index("host_interstitial")] = (
         ratio * subjects.host_plasma_steady * (subjects.interstitial_volume)
     )
-    y[INDEX["sensitisation"]] = 1.0
-    y[INDEX["ienfd_relative"]] = 1.0
+    y[MODEL.index("sensitisation")] = 1.0
+    y[MODEL.index("ienfd_relative")] = 1.0
     return y
 
 

@@ -67,15 +67,17 @@ STATES = (
     "sensitisation",
 )
 STATE_UNITS = ("mg",) * 9 + ("1", "mg", "mg", "1", "mg/mL", "1")
-INDEX = {name: i for i, name in enumerate(STATES)}
 N_STATES = len(STATES)
 # States in blood plasma: what an exchange or adsorption session removes from.
-PLASMA_STATES = (
-    INDEX["igg_plasma"],
-    INDEX["anti_sgc_plasma"],
-    INDEX["ivig_plasma"],
-    INDEX["inhibitor_central"],
-    INDEX["rituximab_central"],
+PLASMA_STATES = tuple(
+    STATES.index(name)
+    for name in (
+        "igg_plasma",
+        "anti_sgc_plasma",
+        "ivig_plasma",
+        "inhibitor_central",
+        "rituximab_central",
+    )
 )
 FCRN_INHIBITORS = ("efgartigimod", "rozanolixizumab", "nipocalimab")
 REFERENCE_WEIGHT_KG = 75.0  # VAL2025 allometric reference
@@ -259,12 +261,13 @@ def initial_state(s: Patients) -> np.ndarray:
         ("igg", s.igg_baseline - s.anti_sgc_baseline),
         ("anti_sgc", s.anti_sgc_baseline),
     ):
-        y[INDEX[f"{kind}_plasma"]] = conc * s.plasma_volume
-        y[INDEX[f"{kind}_interstitial"]] = partition * conc * s.interstitial_volume
-    y[INDEX["fcrn_relative"]] = 1.0
-    y[INDEX["b_cell_source"]] = 1.0
-    y[INDEX["drg_anti_sgc"]] = s.anti_sgc_baseline
-    y[INDEX["sensitisation"]] = 1.0 + sensitisation_drive(sgc_occupancy(s.anti_sgc_baseline, s), s)
+        y[HUMAN_MODEL.index(f"{kind}_plasma")] = conc * s.plasma_volume
+        y[HUMAN_MODEL.index(f"{kind}_interstitial")] = partition * conc * s.interstitial_volume
+    y[HUMAN_MODEL.index("fcrn_relative")] = 1.0
+    y[HUMAN_MODEL.index("b_cell_source")] = 1.0
+    y[HUMAN_MODEL.index("drg_anti_sgc")] = s.anti_sgc_baseline
+    drive = sensitisation_drive(sgc_occupancy(s.anti_sgc_baseline, s), s)
+    y[HUMAN_MODEL.index("sensitisation")] = 1.0 + drive
     return y
 
 

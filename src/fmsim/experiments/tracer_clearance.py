@@ -1,4 +1,4 @@
-"""Calibrate the mouse FcRn capacity to Hansen & Balthasar 2002 (HB2002).
+"""Calibrate the mouse FcRn capacity to the tracer clearances of Hansen & Balthasar 2002 (HB2002).
 
 HB2002 measured the clearance of a murine IgG1 (7E3, 8 mg/kg i.v.): 71.5 mL/day/kg in FcRn-/-
 mice (no recycling, so this is the pinocytic uptake clearance), 5.2 mL/day/kg in wild-type mice,
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-from fmsim.engine import simulate
-from fmsim.model.equations import INDEX, build_subjects, initial_state, recycled_fractions, rhs
+from fmsim.engine import run
+from fmsim.model.equations import MODEL, build_subjects, initial_state, recycled_fractions
 from fmsim.model.parameters import ParameterSet
 
 WILD_TYPE_CLEARANCE = 5.2  # mL/day/kg, HB2002
@@ -41,11 +41,11 @@ def host_tracer_clearance(params: ParameterSet, human_dose_mg_per_kg: float = 0.
     subjects = build_subjects(values, pathogenic_fraction=np.zeros(1))
     times = np.linspace(0.0, IVIG_WINDOW, 141)
     start = initial_state(subjects)  # i.v. bolus of human IgG at t = 0
-    start[INDEX["human_plasma"]] += human_dose_mg_per_kg * values["body_weight"] / 1000.0
-    result = simulate(lambda t, y: rhs(t, y, subjects), start, times, rtol=1e-8)
+    start[MODEL.index("human_plasma")] += human_dose_mg_per_kg * values["body_weight"] / 1000.0
+    result = run(MODEL, subjects, start, times)
     volume = subjects.plasma_volume
-    host = result.states[:, INDEX["host_plasma"], 0] / volume
-    human = result.states[:, INDEX["human_plasma"], 0] / volume
+    host = result.state("host_plasma")[:, 0] / volume
+    human = result.state("human_plasma")[:, 0] / volume
     recycled_host = recycled_fractions(host, human, subjects)[0]  # broadcasts over time
     per_kg = params["pinocytic_clearance_per_kg"].value
     return float(np.trapezoid(per_kg * (1.0 - recycled_host), times) / IVIG_WINDOW)
