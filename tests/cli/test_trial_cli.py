@@ -88,21 +88,26 @@ def test_trial_writes_report_tables_and_resumes_power_chunks(tmp_path):
     assert (shares["patients"] == 20).all()
     assert len(pd.read_parquet(out / "required_sample_size.parquet")) == 2
 
-    # 2 populations x 2 sizes + 2 positive shares = 6 chunks, reused by a second run: mark
-    # every replicate significant in the chunk files; the rerun must read them, not recompute
+    # 2 populations x 2 sizes + 2 positive shares = 6 chunks, reused by a second run after
+    # verification (the same files, not rewritten) ...
     assert len(chunk_state(out)) == 6
-    for path in (out / "chunks").glob("*.parquet"):
-        pd.read_parquet(path).assign(p_value=0.0).to_parquet(path)
-    marked = chunk_state(out)
+    assert "chunks: 0 of 6 reused" in result.stdout
+    written = chunk_state(out)
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
-    assert chunk_state(out) == marked  # same files, not rewritten
-    rerun = pd.read_parquet(out / "power.parquet")
-    assert (rerun["power"] == 1.0).all()
-    pd.testing.assert_series_equal(rerun["mean_effect"], power["mean_effect"])
-    rerun_shares = pd.read_parquet(out / "power_by_positive_share.parquet")
-    assert (rerun_shares["power"] == 1.0).all()
-    pd.testing.assert_series_equal(rerun_shares["mean_effect"], shares["mean_effect"])
+    assert "chunks: 6 of 6 reused after verification" in again.stdout
+    assert chunk_state(out) == written
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "power.parquet"), power)
+    # ... but a chunk edited in place (every replicate marked significant) is not trusted:
+    # it is reported, recomputed, and the results are those of the first run
+    edited = sorted((out / "chunks").glob("*.parquet"))[0]
+    pd.read_parquet(edited).assign(p_value=0.0).to_parquet(edited)
+    third = runner.invoke(app, args)
+    assert third.exit_code == 0, third.output
+    assert "chunks: 5 of 6 reused after verification" in third.stdout
+    assert f"chunk recomputed: {edited.name} (" in third.stdout
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "power.parquet"), power)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "power_by_positive_share.parquet"), shares)
 
 
 @pytest.mark.parametrize("example", ["efgartigimod_parallel", "rozanolixizumab_nct05643794"])

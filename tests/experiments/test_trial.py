@@ -232,7 +232,7 @@ def test_enrichment_lowers_the_required_sample_size(tmp_path):
         "all comers (as configured)": {},
         "anti-SGC positive only": {"enrichment": "anti_sgc_positive"},
     }
-    curve = tr.power_curve(config, chunk_folder=tmp_path)
+    curve = tr.power_curve(config, chunks=tr.chunk_store(config, tmp_path))
     table = curve.table.set_index(["population", "patients"])
     assert len(table) == 6 and (table["replicates"] == 40).all()
     assert len(list(tmp_path.glob("*.parquet"))) == 6
@@ -251,7 +251,7 @@ def test_enrichment_lowers_the_required_sample_size(tmp_path):
     assert labels["all comers (as configured)"] == "more than 160"
 
     # the same config run again reuses the chunks (same table, no new files)
-    again = tr.power_curve(config, chunk_folder=tmp_path)
+    again = tr.power_curve(config, chunks=tr.chunk_store(config, tmp_path))
     pd.testing.assert_frame_equal(again.table, curve.table)
     assert len(list(tmp_path.glob("*.parquet"))) == 6
 
@@ -259,7 +259,7 @@ def test_enrichment_lowers_the_required_sample_size(tmp_path):
 def test_power_rises_with_the_anti_sgc_positive_share(tmp_path):
     power = {"positive_fractions": [0.0, 0.5, 1.0], "replicates": 40}
     config = trial_config(seed=505, patients=80, dropout_per_week=0.0, power=power)
-    table = tr.power_by_positive_fraction(config, chunk_folder=tmp_path)
+    table = tr.power_by_positive_fraction(config, chunks=tr.chunk_store(config, tmp_path))
     assert table["positive_fraction"].tolist() == [0.0, 0.5, 1.0]
     assert (table["patients"] == 80).all()
     # per-replicate estimates from the chunk files, matched to the rows by their mean

@@ -1,1 +1,2 @@
-"""Command-line interface: ``fmsim reproduce``, ``fmsim simulate``, ``fmsim params``."""
+"""Command-line interface: ``fmsim reproduce | simulate | analyze | power | params | therapies |
+trial | export``; ``fmsim --version``, ``fmsim --debug``."""

@@ -9,6 +9,7 @@ import typer
 
 from fmsim.cli.errors import fail
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
+from fmsim.io.store import OutputFile
 
 DEFAULT_SCENARIO = "default"
 
@@ -30,6 +31,7 @@ def sbml(
         1, help="Mouse number within the group, 1-based as in its id (e.g. FMS-IgG#001)."
     ),
     group: str = typer.Option(None, help="Group name (default: the scenario's disease group)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT file."),
 ) -> None:
     """Write one mouse of a passive-transfer scenario with its injections, or the typical
     anti-SGC-positive patient under a therapy protocol, as SBML L3V2."""
@@ -37,15 +39,15 @@ def sbml(
     from fmsim.io.sbml import export_sbml
     from fmsim.model.equations import MODEL, initial_state
 
+    inputs = () if scenario == DEFAULT_SCENARIO else (Path(scenario),)
+    target = OutputFile(out, inputs, overwrite)
+    target.check()
     protocol = None if scenario == DEFAULT_SCENARIO else _therapy_protocol(Path(scenario))
     if protocol is not None:
-        _export_therapy(Path(scenario), protocol, out)
+        _export_therapy(Path(scenario), protocol, target)
         return
-    try:
-        config = _scenario(scenario)
-        virtual = build_virtual_cohort(config)
-    except ConfigError as error:
-        fail(str(error))
+    config = _scenario(scenario)
+    virtual = build_virtual_cohort(config)
     group = group or config.disease_group
     cohort = virtual.cohort
     names = list(dict.fromkeys(cohort["group"]))
@@ -65,7 +67,7 @@ def sbml(
         index,
         model_id=f"{MODEL.name}_{mouse}",
     )
-    report = _write_validated(text, out)
+    report = _write_validated(text, target)
 
     n = len(cohort)
     doses = [
@@ -96,40 +98,33 @@ def _therapy_protocol(path: Path) -> dict | None:
     return data if isinstance(data, dict) and "therapies" in data else None
 
 
-def _export_therapy(path: Path, data: dict, out: Path) -> None:
+def _export_therapy(path: Path, data: dict, out: OutputFile) -> None:
     """The typical anti-SGC-positive patient under the protocol ``data`` read from ``path``."""
     from fmsim.config.therapy import parse_protocol
     from fmsim.experiments.therapy import protocol_events, typical_population
     from fmsim.io.sbml import export_sbml
     from fmsim.model.human import HUMAN_MODEL, initial_state
 
-    try:
-        protocol = parse_protocol(data, str(path))
-    except ConfigError as error:
-        fail(str(error))
+    protocol = parse_protocol(data, str(path))
     population = typical_population()
     patients = population.patients(protocol.fcrn_inhibitor())
     events = protocol_events(protocol, population)
     text = export_sbml(HUMAN_MODEL, patients, initial_state(patients), events, 0)
     report = _write_validated(text, out)
-    typer.echo(f"wrote {out}: SBML Level 3 Version 2, model {HUMAN_MODEL.name}")
+    typer.echo(f"wrote {out.path}: SBML Level 3 Version 2, model {HUMAN_MODEL.name}")
     typer.echo(f"  typical anti-SGC-positive patient, protocol {protocol.name!r}")
     typer.echo(f"  {len(events)} therapy events")
     _echo_validation(report)
 
 
-def _write_validated(text: str, out: Path):
+def _write_validated(text: str, out: OutputFile):
     """Validate ``text`` with libsbml and write it; return the validation report."""
     from fmsim.io.sbml import validate_sbml
 
     report = validate_sbml(text)
     if report.errors:
-        typer.echo(f"error: the generated SBML does not validate: {report.errors[0]}", err=True)
-        raise typer.Exit(code=1)
-    try:
-        out.write_text(text)
-    except OSError as error:
-        fail(f"{out}: cannot write: {error.strerror}")
+        raise RuntimeError(f"the generated SBML does not validate: {report.errors[0]}")
+    out.write(text)
     return report
 
 

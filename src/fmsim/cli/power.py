@@ -6,71 +6,65 @@ from pathlib import Path
 
 import pandas as pd
 import typer
-from tqdm import tqdm
 
-from fmsim.cli.errors import fail
-from fmsim.config import ConfigError
+from fmsim.cli.options import echo_kept, number_list, open_run, overwrite_option, seed_option
 
-
-def _numbers(text: str, kind=float) -> list:
-    try:
-        return [kind(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}") from None
+#: Mice per group and replicate experiments accepted (memory: mice x replicates per design).
+MAX_MICE_PER_GROUP, MAX_REPLICATES = 1000, 100_000
 
 
 def power(
-    n: str = typer.Option("3,4,5,6,8,10,12", help="Mice per group to try, comma-separated."),
-    titre: str = typer.Option("0.003,0.005", help="Donor anti-SGC fractions, comma-separated."),
+    n: str = typer.Option(
+        "3,4,5,6,8,10,12",
+        callback=number_list(int, low=2, high=MAX_MICE_PER_GROUP),
+        help="Mice per group to try, comma-separated (at least 2 each).",
+    ),
+    titre: str = typer.Option(
+        "0.003,0.005",
+        callback=number_list(float, low=0.0, high=1.0),
+        help="Donor anti-SGC fractions of IgG, comma-separated (0 to 1).",
+    ),
     dose: str = typer.Option("8 mg", help="IgG per injection, e.g. '8 mg' or '200 mg/kg'."),
     endpoint: str = typer.Option("paw_pressure_threshold", help="Primary endpoint (readout)."),
-    test_days: str = typer.Option("0,1,2,3,5,7", help="Test days; day 0 is baseline."),
-    replicates: int = typer.Option(200, min=20, help="Simulated experiments per design."),
-    seed: int = typer.Option(1, help="Random seed."),
+    test_days: str = typer.Option(
+        "0,1,2,3,5,7",
+        callback=number_list(float, low=0.0, high=365.0, increasing=True, minimum_count=2),
+        help="Test days, increasing; day 0 is baseline.",
+    ),
+    replicates: int = typer.Option(
+        200, min=20, max=MAX_REPLICATES, help="Simulated experiments per design."
+    ),
+    seed: int = seed_option(1),
     target: float = typer.Option(0.8, min=0.05, max=0.99, help="Target power."),
     out: Path = typer.Option(Path("results/power"), help="Output folder."),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Power curve over mice per group and donor titre; smallest n reaching the target."""
-    from fmsim.experiments.power import PowerDesign, estimate_power, smallest_n
-    from fmsim.io.store import write_table
-    from fmsim.report.figures import power_curves
+    from fmsim.experiments.studies import PowerStudy, power_study
+    from fmsim.report import render
 
-    sizes, fractions = _numbers(n, int), _numbers(titre)
-    days = tuple(_numbers(test_days))
-    rows, summary = [], []
-    try:
-        with tqdm(total=len(sizes) * len(fractions), desc="designs", unit="design") as bar:
-            for fraction in fractions:
-                estimates = []
-                for size in sizes:
-                    design = PowerDesign(size, dose, fraction, endpoint, days)
-                    estimate = estimate_power(design, replicates, seed + size)
-                    estimates.append(estimate)
-                    rows.append(
-                        {
-                            "mice_per_group": size,
-                            "anti_sgc_fraction": fraction,
-                            "power": estimate.power,
-                            "ci_low": estimate.ci_low,
-                            "ci_high": estimate.ci_high,
-                            "replicates": replicates,
-                            "mean_difference_percent": estimate.mean_difference_percent,
-                        }
-                    )
-                    bar.update()
-                summary.append((fraction, smallest_n(estimates, target)))
-    except ConfigError as error:
-        fail(str(error))
-    table = pd.DataFrame(rows)
-    write_table(table, out, "power")
-    figure = power_curves(table, target)
-    figure.savefig(out / "power_curve.png", dpi=150)
-    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    for fraction, size in summary:
-        answer = f"{size} mice per group" if size else f"not reached with n <= {max(sizes)}"
-        typer.echo(
-            f"anti-SGC fraction {fraction:g}: {target:.0%} power at {answer} "
-            f"({endpoint}, Welch t-test on mean % change, days "
-            f"{', '.join(f'{d:g}' for d in days[1:])})"
+    if test_days[0] != 0.0:
+        raise typer.BadParameter(
+            f"got {test_days[0]:g} first: the first test day must be 0 (baseline)",
+            param_hint="--test-days",
         )
-    typer.echo(f"power curve: {(out / 'power_curve.png').resolve()}")
+    with open_run(PowerStudy, out, overwrite=overwrite) as run:
+        study = power_study(
+            n, titre, dose=dose, endpoint=endpoint, test_days=test_days,
+            replicates=replicates, seed=seed, target=target, progress=True,
+        )  # fmt: skip
+        study.save(run)
+        figure = render(study, run)
+    echo_kept(run)
+    typer.echo(study.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for row in study.required.itertuples():
+        reached = not pd.isna(row.mice_per_group)
+        answer = (
+            f"{row.mice_per_group} mice per group" if reached else f"not reached with n <= {max(n)}"
+        )
+        typer.echo(
+            f"anti-SGC fraction {row.anti_sgc_fraction:g}: {target:.0%} power at {answer} "
+            f"({endpoint}, Welch t-test on mean % change, days "
+            f"{', '.join(f'{d:g}' for d in test_days[1:])})"
+        )
+    typer.echo(f"power curve: {figure}")

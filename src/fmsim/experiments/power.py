@@ -62,11 +62,7 @@ class ReplicateResults:
 
 def simulate_replicates(design: PowerDesign, replicates: int, seed: int) -> ReplicateResults:
     """Simulate and analyse ``replicates`` independent experiments of ``design``."""
-    n = design.mice_per_group * replicates
-    try:
-        config = _experiment(design, n, seed)
-    except ValidationError as error:
-        raise format_validation_error("power design", error) from None
+    config = experiment_config(design, design.mice_per_group * replicates, seed)
     data = run_passive_transfer(config).measurements
     change = percent_change_from_baseline(data)
     disease = change[DISEASE].reshape(replicates, design.mice_per_group)
@@ -81,33 +77,37 @@ def simulate_replicates(design: PowerDesign, replicates: int, seed: int) -> Repl
     )
 
 
-def _experiment(design: PowerDesign, n: int, seed: int) -> PassiveTransferConfig:
-    """A two-group experiment (one FMS donor versus HC) with ``n`` mice per group."""
-    return PassiveTransferConfig(
-        name="power",
-        seed=seed,
-        dose=design.dose,
-        injection_days=list(design.injection_days),
-        test_days=list(design.test_days),
-        ienfd_days=[],
-        readouts=[design.endpoint],
-        groups=[
-            {
-                "name": DISEASE,
-                "material": "igg",
-                "mice": n,
-                "donors": [{"id": "FMS", "anti_sgc_fraction": design.anti_sgc_fraction}],
-            },
-            {
-                "name": CONTROL,
-                "material": "igg",
-                "mice": n,
-                "donors": [{"id": "HC", "anti_sgc_fraction": 0.0}],
-            },
-        ],
-        control_group=CONTROL,
-        disease_group=DISEASE,
-    )
+def experiment_config(design: PowerDesign, n: int, seed: int) -> PassiveTransferConfig:
+    """A two-group experiment (one FMS donor versus HC) with ``n`` mice per group; raises
+    :class:`fmsim.config.ConfigError` if the design is invalid (dose, endpoint, days)."""
+    try:
+        return PassiveTransferConfig(
+            name="power",
+            seed=seed,
+            dose=design.dose,
+            injection_days=list(design.injection_days),
+            test_days=list(design.test_days),
+            ienfd_days=[],
+            readouts=[design.endpoint],
+            groups=[
+                {
+                    "name": DISEASE,
+                    "material": "igg",
+                    "mice": n,
+                    "donors": [{"id": "FMS", "anti_sgc_fraction": design.anti_sgc_fraction}],
+                },
+                {
+                    "name": CONTROL,
+                    "material": "igg",
+                    "mice": n,
+                    "donors": [{"id": "HC", "anti_sgc_fraction": 0.0}],
+                },
+            ],
+            control_group=CONTROL,
+            disease_group=DISEASE,
+        )
+    except ValidationError as error:
+        raise format_validation_error("power design", error) from None
 
 
 def percent_change_from_baseline(data: pd.DataFrame) -> dict[str, np.ndarray]:

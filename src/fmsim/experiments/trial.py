@@ -36,6 +36,7 @@ from fmsim.assays import clinical
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol
 from fmsim.config.trial import OUTCOME_LABELS, Endpoint, TrialConfig
 from fmsim.experiments import therapy
+from fmsim.io.store import ChunkStore
 from fmsim.model.human import HUMAN_MODEL, initial_state
 from fmsim.stats import trial as trial_stats
 
@@ -442,22 +443,23 @@ def power_curve(
     config: TrialConfig,
     populations: dict[str, dict[str, str]] | None = None,
     *,
-    chunk_folder: Path | None = None,
+    chunks: ChunkStore | None = None,
     progress: bool = False,
 ) -> PowerCurve:
     """Replicate trials for every population and sample size of ``config.power``.
 
     Each (population, sample size) is one chunk of ``config.power.replicates`` trials with its
-    own seed (derived from the config seed); with ``chunk_folder`` each chunk's per-replicate
-    results are written as Parquet and reused on the next run of the same config (resume)."""
+    own seed (derived from the config seed); with ``chunks`` (see :func:`chunk_store`) each
+    chunk's per-replicate results are stored and, verified, reused on the next run of the same
+    config (resume)."""
     populations = populations or enrichment_populations(config)
     jobs = [(p, n, populations[p]) for p in populations for n in config.power.sample_sizes]
-    table = _replicate_chunks(config, jobs, chunk_folder, progress, "power")
+    table = _replicate_chunks(config, jobs, chunks, progress, "power")
     return PowerCurve(table, _required_sizes(table, config.power.target))
 
 
 def power_by_positive_fraction(
-    config: TrialConfig, *, chunk_folder: Path | None = None, progress: bool = False
+    config: TrialConfig, *, chunks: ChunkStore | None = None, progress: bool = False
 ) -> pd.DataFrame:
     """Power of the configured trial (its size and enrichment) at each anti-SGC-positive share
     of ``config.power.positive_fractions``; same columns as :class:`PowerCurve` ``table`` plus
@@ -470,34 +472,34 @@ def power_by_positive_fraction(
         )
         for fraction in config.power.positive_fractions
     ]
-    table = _replicate_chunks(config, jobs, chunk_folder, progress, "positive share")
+    table = _replicate_chunks(config, jobs, chunks, progress, "positive share")
     return table.assign(positive_fraction=config.power.positive_fractions)
 
 
-def _fingerprint(config: TrialConfig) -> str:
+def chunk_fingerprint(config: TrialConfig) -> str:
     """Identifies what a chunk of replicate trials depends on: the config, the fmsim version and
     the human and clinical parameter files (a stale chunk is never reused)."""
     digest = hashlib.sha256(config.model_dump_json().encode())
     digest.update(metadata.version("fmsim").encode())
     for name in ("human.yaml", "clinical.yaml"):
         digest.update(resources.files("fmsim.model").joinpath("data", name).read_bytes())
-    return digest.hexdigest()[:12]
+    return digest.hexdigest()
 
 
-def _replicate_chunks(config, jobs, chunk_folder, progress, label) -> pd.DataFrame:
-    """Run (or reload) one chunk of replicate trials per job (label, patients, overrides)."""
+def chunk_store(config: TrialConfig, folder: Path) -> ChunkStore:
+    """The store of replicate-trial chunks of ``config`` in ``folder``."""
+    return ChunkStore(folder, chunk_fingerprint(config))
+
+
+def _replicate_chunks(config, jobs, chunks, progress, label) -> pd.DataFrame:
+    """Run (or reload, verified) one chunk of replicate trials per job (label, patients,
+    overrides)."""
     settings = config.power
-    fingerprint = _fingerprint(config)
     rows = []
     for population, n, overrides in tqdm(jobs, desc=label, disable=not progress):
         key = f"{population}|{n}|{sorted(overrides.items())}"
-        path = None
-        if chunk_folder is not None:
-            digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-            path = chunk_folder / f"{fingerprint}_{digest}.parquet"
-        if path is not None and path.exists():
-            results = pd.read_parquet(path)
-        else:
+        results = chunks.read_verified_chunk(key) if chunks is not None else None
+        if results is None:
             entropy = [config.seed, *key.encode()]
             seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
             simulation = simulate_trial(
@@ -509,9 +511,8 @@ def _replicate_chunks(config, jobs, chunk_folder, progress, label) -> pd.DataFra
                 **overrides,
             )
             results = primary_results(simulation)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                results.to_parquet(path)
+            if chunks is not None:
+                chunks.write_chunk(key, results)
         estimate = trial_stats.power_from_replicates(results["p_value"], settings.alpha)
         rows.append(
             {

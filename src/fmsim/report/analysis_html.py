@@ -7,17 +7,14 @@ the same code that analyses simulated experiments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader
 
-from fmsim.experiments.analysis import PassiveTransferAnalysis
+from fmsim.experiments.studies.lab_data import LabDataStudy
 from fmsim.io.lab_data import Issue
 from fmsim.report import figures
-from fmsim.report.html import _fmt, _p, _png
+from fmsim.report.common import findings_rows, png, render_template, run_files, statistics_rows
 
 
 @dataclass(frozen=True)
@@ -48,60 +45,24 @@ def quality_counts(clean: pd.DataFrame, issues: list[Issue]) -> dict[str, int]:
     }
 
 
-def write_analysis_report(
-    clean: pd.DataFrame,
-    issues: list[Issue],
-    analysis: PassiveTransferAnalysis,
-    folder: Path,
-    *,
-    source: str,
-    control: str,
-    disease_group: str,
-    baseline_day: float,
-    files: list[Path],
-) -> Path:
-    """Render ``folder/analysis.html`` (figures also saved as PNG in ``folder/figures``).
-
-    Days are in days; every value in the unit given in the data (von Frey in g)."""
+def render_lab_data(study: LabDataStudy, folder: Path) -> str:
+    """Draw the figures (``figures/*.png``) and write ``analysis.html`` into ``folder``; return
+    the report's name. Days are in days; every value in the unit given in the data (von Frey
+    in g)."""
+    clean, issues, analysis = study.data.clean, study.data.issues, study.analysis
     specs = readout_labels(clean)
-    figure_folder = folder / "figures"
-    figure_folder.mkdir(parents=True, exist_ok=True)
-    significant = analysis.significant_days(disease_group)
     figs = {"behaviour": "", "individual": ""}
     if analysis.readouts:
-        figs["behaviour"] = _png(
+        significant = analysis.significant_days(study.disease_group)
+        figs["behaviour"] = png(
             figures.behaviour_time_courses(clean, specs, [], significant),
-            figure_folder,
+            folder / "figures",
             "behaviour",
         )
-        figs["individual"] = _png(
-            figures.individual_time_courses(clean, specs), figure_folder, "individual_mice"
+        figs["individual"] = png(
+            figures.individual_time_courses(clean, specs), folder / "figures", "individual_mice"
         )
-
-    findings = [
-        {
-            "test": specs[row.test].label,
-            "first": _fmt(row.first_significant_day),
-            "last": _fmt(row.last_significant_day),
-            "largest": f"{_fmt(row.largest_difference)} {specs[row.test].unit}",
-            "p": _p(row.p_interaction),
-        }
-        for row in analysis.time_course.itertuples()
-    ]
-    statistics = []
-    method = ""
-    for test, a in analysis.readouts.items():
-        method = a.method
-        statistics.append(
-            {
-                "label": specs[test].label,
-                "unit": specs[test].unit,
-                "omnibus": a.omnibus.to_html(float_format=lambda v: f"{v:.4g}"),
-                "posthoc": a.posthoc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
-                "n_significant": int(a.posthoc["significant"].sum()),
-                "n_rows": len(a.posthoc),
-            }
-        )
+    statistics, method = statistics_rows(analysis, specs)
     endpoint = [
         {
             "label": specs[test].label,
@@ -124,28 +85,27 @@ def write_analysis_report(
         )
         .reset_index()
     )
-    # Always escape: group names, values and messages come from the user's file.
-    env = Environment(loader=PackageLoader("fmsim.report", "templates"), autoescape=True)
-    html = env.get_template("analysis.html.j2").render(
+    source = str(study.data.source)
+    return render_template(  # autoescaped: group names, values and messages come from the file
+        "analysis.html.j2",
+        folder,
+        "analysis.html",
         title=f"Analysis of {Path(source).name}",
         source=source,
-        version=metadata.version("fmsim"),
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        control=control,
-        disease=disease_group,
-        baseline_day=f"{baseline_day:g}",
+        version=study.provenance.fmsim_version,
+        generated=study.provenance.created,
+        control=study.control,
+        disease=study.disease_group,
+        baseline_day=f"{study.baseline_day:g}",
         counts=quality_counts(clean, issues),
         issues=issues,
         design=design.to_html(index=False),
         design_by_test=design_by_test.to_html(index=False),
-        findings=findings,
+        findings=findings_rows(analysis, specs),
         figures=figs,
         method=method,
         statistics=statistics,
         auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
         endpoint=endpoint,
-        files=[str(f) for f in files],
+        files=run_files(folder, "analysis.html"),
     )
-    path = folder / "analysis.html"
-    path.write_text(html)
-    return path

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import io
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader
 
-from fmsim.experiments.analysis import PassiveTransferAnalysis
-from fmsim.experiments.passive_transfer import PassiveTransferResult
-from fmsim.experiments.time_course_fit import scan_time_course
+from fmsim.experiments.studies.passive_transfer import PassiveTransferStudy
 from fmsim.report import figures
+from fmsim.report.common import (
+    findings_rows,
+    p_text,
+    png,
+    render_template,
+    run_files,
+    statistics_rows,
+)
 
 ASSUMPTIONS = (
     "Endogenous C57BL/6 IgG (3 mg/mL), the i.p. absorption rate and the human-IgG FcRn affinity "
@@ -40,26 +40,6 @@ ASSUMPTIONS = (
 )
 
 
-def _png(fig: plt.Figure, folder: Path, name: str) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    fig.savefig(folder / f"{name}.png", dpi=150)
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def _fmt(value, digits=3) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
-
-
-def _p(value: float) -> str:
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def human_igg_half_lives(trajectories: pd.DataFrame, windows=((5, 10), (21, 35))) -> str:
     """Log-linear half-lives (days) of mean human IgG in the groups that received IgG."""
     parts = []
@@ -75,94 +55,116 @@ def human_igg_half_lives(trajectories: pd.DataFrame, windows=((5, 10), (21, 35))
     return "; ".join(parts) or "no group received human IgG"
 
 
-def write_report(
-    result: PassiveTransferResult,
-    analysis: PassiveTransferAnalysis,
-    folder: Path,
-    disease_group: str,
-    files: list[Path],
-) -> Path:
-    """Render the report into ``folder/report.html`` (figures also saved as PNG)."""
-    config = result.config
-    specs = result.parameters.readouts
-    figure_folder = folder / "figures"
-    figure_folder.mkdir(parents=True, exist_ok=True)
-    significant = analysis.significant_days(disease_group)
-    figs = {
-        "behaviour": _png(
-            figures.behaviour_time_courses(
-                result.measurements, specs, config.injection_days, significant
-            ),
-            figure_folder,
-            "behaviour",
-        ),
-        "model": _png(
-            figures.model_time_courses(result.trajectories, config.injection_days),
-            figure_folder,
-            "model",
-        ),
-        "donors": _png(figures.donor_heatmap(analysis.donors), figure_folder, "donors")
+def render_passive_transfer(study: PassiveTransferStudy, folder: Path) -> str:
+    """Draw the figures (``figures/*.png``) and write ``report.html`` into ``folder``; return
+    the report's name."""
+    config, analysis = study.config, study.analysis
+    specs = study.simulation.parameters.readouts
+    findings = findings_rows(analysis, specs)
+    for row, donors in zip(findings, _donor_counts(analysis), strict=True):
+        row["donors"] = donors
+    statistics, method = statistics_rows(analysis, specs)
+    occupancy50 = study.simulation.parameters["sensitisation_occupancy50"].value
+    figures_html = _figures(study, folder / "figures")
+    return render_template(
+        "passive_transfer.html.j2",
+        folder,
+        "report.html",
+        title=config.name,
+        version=study.provenance.fmsim_version,
+        seed=config.seed,
+        generated=study.provenance.created,
+        dose=config.dose,
+        injection_days=_days(config.injection_days),
+        test_days=_days(config.test_days),
+        ienfd_days=_days(config.ienfd_days),
+        control=config.control_group,
+        disease=config.disease_group,
+        groups=_group_rows(config),
+        findings=findings,
+        endpoint=_endpoint_sentences(study, specs),
+        figures=figures_html,
+        half_lives=human_igg_half_lives(study.simulation.trajectories),
+        fit_summary=_fit_summary(study.scan),
+        occupancy50=f"{occupancy50:g}",
+        method=method,
+        statistics=statistics,
+        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+        parameter_table=pd.DataFrame(study.simulation.parameters.table()).to_html(index=False),
+        readout_table=_readout_table(specs).to_html(index=False),
+        assumptions=ASSUMPTIONS,
+        files=run_files(folder, "report.html"),
+    )
+
+
+def _days(days) -> str:
+    return ", ".join(f"{d:g}" for d in days)
+
+
+def _figures(study: PassiveTransferStudy, folder: Path) -> dict[str, str]:
+    """The report's figures, base64-encoded (also saved as PNG in ``folder``)."""
+    config, analysis, simulation = study.config, study.analysis, study.simulation
+    significant = analysis.significant_days(config.disease_group)
+    occupancy50 = simulation.parameters["sensitisation_occupancy50"].value
+    behaviour = figures.behaviour_time_courses(
+        simulation.measurements, simulation.parameters.readouts, config.injection_days, significant
+    )
+    model = figures.model_time_courses(simulation.trajectories, config.injection_days)
+    return {
+        "behaviour": png(behaviour, folder, "behaviour"),
+        "model": png(model, folder, "model"),
+        "donors": png(figures.donor_heatmap(analysis.donors), folder, "donors")
         if len(analysis.donors)
         else "",
+        "fit_map": png(
+            figures.time_course_fit_map(study.scan, occupancy50), folder, "time_course_fit"
+        ),
     }
-    occupancy50 = result.parameters["sensitisation_occupancy50"].value
-    scan = scan_time_course(parameters=result.parameters)
-    figs["fit_map"] = _png(
-        figures.time_course_fit_map(scan, occupancy50), figure_folder, "time_course_fit"
-    )
-    scan.to_csv(folder / "time_course_scan.csv", index=False)
-    files = [*files, folder / "time_course_scan.csv"]
+
+
+def _fit_summary(scan: pd.DataFrame) -> str:
+    """Which scanned combinations meet all time-course criteria, in one sentence."""
     fitting = scan[scan["fits"]]
-    fit_summary = (
+    if not len(fitting):
+        return f"none of {len(scan)} combinations meets all criteria"
+    return (
         f"{len(fitting)} of {len(scan)} combinations meet all criteria; they span donor "
         f"anti-SGC fractions {fitting['anti_sgc_fraction'].min():g}-"
         f"{fitting['anti_sgc_fraction'].max():g} and sensitisation turnover "
         f"{fitting['sensitisation_turnover'].min():g}-"
         f"{fitting['sensitisation_turnover'].max():g}/day"
-        if len(fitting)
-        else f"none of {len(scan)} combinations meets all criteria"
     )
+
+
+def _donor_counts(analysis) -> list[str]:
+    """Per test of the time-course summary: how many donors had an effect (``k of n``)."""
     donors = analysis.donors
-    findings = []
+    counts = []
     for row in analysis.time_course.itertuples():
         per_test = donors[donors["test"] == row.test] if len(donors) else donors
-        findings.append(
-            {
-                "test": specs[row.test].label,
-                "first": _fmt(row.first_significant_day),
-                "last": _fmt(row.last_significant_day),
-                "largest": f"{_fmt(row.largest_difference)} {specs[row.test].unit}",
-                "p": _p(row.p_interaction),
-                "donors": f"{int(per_test['effect'].sum())} of {len(per_test)}"
-                if len(per_test)
-                else "-",
-            }
+        counts.append(
+            f"{int(per_test['effect'].sum())} of {len(per_test)}" if len(per_test) else "-"
         )
-    endpoint = []
-    for test, table in analysis.endpoint.items():
+    return counts
+
+
+def _endpoint_sentences(study: PassiveTransferStudy, specs) -> list[str]:
+    """One sentence per single-day endpoint comparison (e.g. IENFD)."""
+    control = study.config.control_group
+    sentences = []
+    for test, table in study.analysis.endpoint.items():
         for r in table.itertuples():
-            endpoint.append(
+            sentences.append(
                 f"{specs[test].label} on day {r.day:g}: {r.group} {r.mean_group:.1f} vs "
-                f"{config.control_group} {r.mean_control:.1f} {specs[test].unit} "
+                f"{control} {r.mean_control:.1f} {specs[test].unit} "
                 f"(difference {r.difference:.1f}, 95% CI {r.ci_low:.1f} to {r.ci_high:.1f}, "
-                f"Welch p {_p(r.p_value)})."
+                f"Welch p {p_text(r.p_value)})."
             )
-    statistics = []
-    method = ""
-    for test, a in analysis.readouts.items():
-        method = a.method
-        post = a.posthoc.copy()
-        statistics.append(
-            {
-                "label": specs[test].label,
-                "unit": specs[test].unit,
-                "omnibus": a.omnibus.to_html(float_format=lambda v: f"{v:.4g}"),
-                "posthoc": post.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
-                "n_significant": int(post["significant"].sum()),
-                "n_rows": len(post),
-            }
-        )
-    groups = [
+    return sentences
+
+
+def _group_rows(config) -> list[dict]:
+    return [
         {
             "name": g.name,
             "material": g.material,
@@ -174,7 +176,10 @@ def write_report(
         }
         for g in config.groups
     ]
-    readout_table = pd.DataFrame(
+
+
+def _readout_table(specs) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "readout": s.label,
@@ -188,33 +193,3 @@ def write_report(
             for s in specs.values()
         ]
     )
-    env = Environment(loader=PackageLoader("fmsim.report", "templates"), autoescape=True)
-    html = env.get_template("passive_transfer.html.j2").render(
-        title=config.name,
-        version=metadata.version("fmsim"),
-        seed=config.seed,
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        dose=config.dose,
-        injection_days=", ".join(f"{d:g}" for d in config.injection_days),
-        test_days=", ".join(f"{d:g}" for d in config.test_days),
-        ienfd_days=", ".join(f"{d:g}" for d in config.ienfd_days),
-        control=config.control_group,
-        disease=disease_group,
-        groups=groups,
-        findings=findings,
-        endpoint=endpoint,
-        figures=figs,
-        half_lives=human_igg_half_lives(result.trajectories),
-        fit_summary=fit_summary,
-        occupancy50=f"{occupancy50:g}",
-        method=method,
-        statistics=statistics,
-        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
-        parameter_table=pd.DataFrame(result.parameters.table()).to_html(index=False),
-        readout_table=readout_table.to_html(index=False),
-        assumptions=ASSUMPTIONS,
-        files=[str(f) for f in files],
-    )
-    path = folder / "report.html"
-    path.write_text(html)
-    return path

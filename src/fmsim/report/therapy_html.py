@@ -3,8 +3,6 @@ validation table of the human model against published pharmacodynamics."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import matplotlib
@@ -13,16 +11,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from jinja2 import Environment, PackageLoader  # noqa: E402
 
-from fmsim.config.therapy import TherapyBlock, TherapyProtocol  # noqa: E402
+from fmsim.config.therapy import TherapyBlock  # noqa: E402
+from fmsim.experiments.studies.therapies import TherapyStudy  # noqa: E402
 from fmsim.experiments.validation import (  # noqa: E402
     COMPARISON_METRICS,
     COURSE_QUANTITIES,
-    ProtocolComparison,
 )
 from fmsim.model.parameters import ParameterSet  # noqa: E402
-from fmsim.report.html import _fmt, _png  # noqa: E402
+from fmsim.report.common import fmt, png, render_template, run_files  # noqa: E402
 
 LIMITS = (
     "The link from anti-SGC IgG to symptoms (DRG binding, sensitisation S) is the mouse model's, "
@@ -125,7 +122,7 @@ def _comparison_rows(summary: pd.DataFrame, n_patients: int) -> list[dict]:
 
 def _validation_rows(validation: pd.DataFrame) -> list[dict]:
     def value(x: float) -> str:
-        return _fmt(float(x)) if np.isfinite(x) else "-"
+        return fmt(float(x)) if np.isfinite(x) else "-"
 
     rows = []
     for r in validation.to_dict("records"):
@@ -154,45 +151,31 @@ def _parameter_rows(parameters: ParameterSet) -> list[dict]:
     ]
 
 
-def write_therapy_report(
-    comparison: ProtocolComparison,
-    validation: pd.DataFrame,
-    protocols: dict[str, TherapyProtocol],
-    folder: Path,
-    *,
-    parameters: ParameterSet,
-    population: str,
-    n_patients: int,
-    days: float,
-    seed: int,
-    source: str,
-    files: list[Path],
-) -> Path:
-    """Write ``report.html`` (figure embedded and saved as PNG) into ``folder``.
-
-    ``protocols`` maps the therapy label of ``comparison`` to its protocol; ``population``
-    describes the virtual patients (e.g. "anti-SGC positive only"); ``days`` is the simulated
-    length (days); ``source`` says where the protocols came from."""
-    folder.mkdir(parents=True, exist_ok=True)
-    figure = _png(course_figure(comparison.courses), folder, "therapy_courses")
+def render_therapies(study: TherapyStudy, folder: Path) -> str:
+    """Draw the course figure (``therapy_courses.png``) and write ``report.html`` into
+    ``folder``; return the report's name."""
+    validation = study.validation
+    figure = png(course_figure(study.comparison.courses), folder, "therapy_courses")
     passed = int((validation["verdict"] == "PASS").sum())
     unexpected = validation[validation["verdict"] != validation["expected"]]
-    environment = Environment(loader=PackageLoader("fmsim.report"), autoescape=True)
-    html = environment.get_template("therapies.html.j2").render(
+    return render_template(
+        "therapies.html.j2",
+        folder,
+        "report.html",
         title="IgG-lowering therapies in virtual fibromyalgia patients",
-        version=metadata.version("fmsim"),
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        seed=seed,
-        source=source,
-        n_patients=n_patients,
-        population=population,
-        days=f"{days:g}",
+        version=study.provenance.fmsim_version,
+        generated=study.provenance.created,
+        seed=study.seed,
+        source=study.source,
+        n_patients=study.n_patients,
+        population=study.population,
+        days=f"{study.days:g}",
         protocols=[
             {"label": label, "blocks": [_block_text(b) for b in protocol.therapies]}
-            for label, protocol in protocols.items()
+            for label, protocol in study.protocols.items()
         ],
         metrics=COMPARISON_METRICS,
-        comparison=_comparison_rows(comparison.summary, n_patients),
+        comparison=_comparison_rows(study.comparison.summary, study.n_patients),
         figure=figure,
         validation=_validation_rows(validation),
         passed=passed,
@@ -203,9 +186,6 @@ def write_therapy_report(
         ],
         unexpected=unexpected["id"].tolist(),
         limits=LIMITS,
-        parameters=_parameter_rows(parameters),
-        files=[str(f.relative_to(folder)) if f.is_relative_to(folder) else str(f) for f in files],
+        parameters=_parameter_rows(study.parameters),
+        files=run_files(folder, "report.html"),
     )
-    path = folder / "report.html"
-    path.write_text(html)
-    return path

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader
 
 from fmsim.config.trial import OUTCOME_LABELS
-from fmsim.experiments.trial import TrialAnalysis, TrialSimulation
+from fmsim.experiments.studies.trial import TrialStudy
+from fmsim.experiments.trial import TrialSimulation
 from fmsim.report import trial_figures
-from fmsim.report.html import _fmt, _p, _png
+from fmsim.report.common import fmt, p_text, png, render_template, run_files
 
 ASSUMPTIONS = (
     "Anti-SGC IgG causes part of fibromyalgia pain in antibody-positive patients through the "
@@ -67,30 +65,21 @@ def _enrolment(simulation: TrialSimulation) -> list[dict]:
                 "n": len(members),
                 "positive": int(members["anti_sgc_positive"].sum()),
                 "completed": int(np.isinf(members["dropout_day"]).sum()),
-                "pain": _fmt(float(baseline.reindex(ids)["pain_nrs"].mean())),
-                "primary": _fmt(float(baseline.reindex(ids)[primary].mean())),
+                "pain": fmt(float(baseline.reindex(ids)["pain_nrs"].mean())),
+                "primary": fmt(float(baseline.reindex(ids)[primary].mean())),
             }
         )
     return rows
 
 
-def write_trial_report(
-    simulation: TrialSimulation,
-    analysis: TrialAnalysis,
-    power: pd.DataFrame,
-    required: pd.DataFrame,
-    by_positive_fraction: pd.DataFrame,
-    folder: Path,
-    *,
-    source: str,
-    files: list[Path],
-) -> Path:
-    """Write ``report.html`` (figures embedded and saved as PNG) into ``folder``."""
+def render_trial(study: TrialStudy, folder: Path) -> str:
+    """Draw the figures (PNG) and write ``report.html`` into ``folder``; return its name."""
+    simulation, analysis = study.simulation, study.analysis
     config = simulation.config
-    folder.mkdir(parents=True, exist_ok=True)
+    power, required, by_positive_fraction = study.curve.table, study.curve.required, study.shares
     shares = None
     if not by_positive_fraction.empty:
-        shares = _png(
+        shares = png(
             trial_figures.positive_fraction_figure(
                 by_positive_fraction, config.patients, config.power.target
             ),
@@ -99,13 +88,13 @@ def write_trial_report(
         )
     figures = {
         "shares": shares,
-        "courses": _png(
+        "courses": png(
             trial_figures.course_figure(simulation.courses, simulation.patients), folder, "igg"
         ),
-        "outcomes": _png(trial_figures.outcome_figure(simulation.visits), folder, "outcomes"),
-        "forest": _png(trial_figures.forest_plot(analysis.effects), folder, "forest"),
+        "outcomes": png(trial_figures.outcome_figure(simulation.visits), folder, "outcomes"),
+        "forest": png(trial_figures.forest_plot(analysis.effects), folder, "forest"),
         "power": (
-            _png(trial_figures.power_figure(power, config.power.target), folder, "power")
+            png(trial_figures.power_figure(power, config.power.target), folder, "power")
             if not power.empty
             else None
         ),
@@ -113,9 +102,9 @@ def write_trial_report(
     effects = [
         {
             **r,
-            "estimate": _fmt(r["estimate"]),
-            "ci": f"{_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}",
-            "p": _p(r["p_value"]),
+            "estimate": fmt(r["estimate"]),
+            "ci": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
+            "p": p_text(r["p_value"]),
         }
         for r in analysis.effects.to_dict("records")
     ]
@@ -127,21 +116,23 @@ def write_trial_report(
             "control": f"{r['control']:.0%}",
             "difference": f"{r['difference']:+.0%}",
             "ci": f"{r['ci_low']:+.0%} to {r['ci_high']:+.0%}",
-            "p": _p(r["p_value"]),
+            "p": p_text(r["p_value"]),
         }
         for r in analysis.responders.to_dict("records")
     ]
     required_rows = [
-        {"population": r["population"], "effect": _fmt(r["mean_effect"]), "n": r["label"]}
+        {"population": r["population"], "effect": fmt(r["mean_effect"]), "n": r["label"]}
         for r in required.to_dict("records")
     ]
-    environment = Environment(loader=PackageLoader("fmsim.report"), autoescape=True)
-    html = environment.get_template("trial.html.j2").render(
+    return render_template(
+        "trial.html.j2",
+        folder,
+        "report.html",
         title=f"Virtual trial: {config.name}",
-        version=metadata.version("fmsim"),
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        version=study.provenance.fmsim_version,
+        generated=study.provenance.created,
         seed=config.seed,
-        source=source,
+        source=study.source,
         design=_design_rows(config),
         primary_label=OUTCOME_LABELS[config.primary.outcome],
         enrolment=_enrolment(simulation),
@@ -161,16 +152,13 @@ def write_trial_report(
             {
                 "share": f"{r['positive_fraction']:.0%}",
                 "power": f"{r['power']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f})",
-                "effect": _fmt(r["mean_effect"]),
+                "effect": fmt(r["mean_effect"]),
             }
             for r in by_positive_fraction.to_dict("records")
         ],
         assumptions=ASSUMPTIONS,
-        files=[str(f.relative_to(folder)) if f.is_relative_to(folder) else str(f) for f in files],
+        files=run_files(folder, "report.html"),
     )
-    path = folder / "report.html"
-    path.write_text(html)
-    return path
 
 
 def _screening_note(config) -> str:
@@ -189,7 +177,7 @@ def _enrichment_note(required: pd.DataFrame) -> str:
     rows = required.sort_values("required_n")
     best, other = rows.iloc[0], rows.iloc[-1]
     return (
-        f"Mean effect {_fmt(best['mean_effect'])} in '{best['population']}' versus "
-        f"{_fmt(other['mean_effect'])} in '{other['population']}'; patients needed: "
+        f"Mean effect {fmt(best['mean_effect'])} in '{best['population']}' versus "
+        f"{fmt(other['mean_effect'])} in '{other['population']}'; patients needed: "
         f"{best['label']} versus {other['label']}."
     )

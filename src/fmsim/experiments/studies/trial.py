@@ -1,0 +1,136 @@
+"""A virtual clinical trial: one trial in detail, then power curves from replicate trials kept as
+verified, resumable chunks (:class:`fmsim.io.store.ChunkStore`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import pandas as pd
+
+from fmsim.config.trial import TrialConfig
+from fmsim.experiments import trial as experiment
+from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
+
+#: The run folder's sub-folder holding the replicate-trial chunks (kept across runs).
+CHUNKS = "chunks"
+
+
+@dataclass(frozen=True)
+class ChunkReport:
+    """How the replicate-trial chunks of a run were obtained."""
+
+    total: int
+    reused: int
+    problems: tuple[str, ...]  # chunks found but not trusted (and recomputed), one line each
+
+
+@dataclass(frozen=True)
+class TrialStudy(StudyResult):
+    """One simulated trial (``simulation``) and its analysis, the power curve per population and
+    sample size, and power at other anti-SGC-positive shares (empty tables without power)."""
+
+    kind: ClassVar[str] = "trial"
+    stores: ClassVar[tuple[str, ...]] = (CHUNKS,)
+    simulation: experiment.TrialSimulation
+    analysis: experiment.TrialAnalysis
+    curve: experiment.PowerCurve
+    shares: pd.DataFrame
+    chunks: ChunkReport | None
+    source: str
+    provenance: Provenance
+
+    @property
+    def config(self) -> TrialConfig:
+        return self.simulation.config
+
+    def tables(self) -> dict[str, Table]:
+        power_units = {"power": "1", "ci_low": "1", "ci_high": "1",
+                       "mean_effect": "unit of the primary outcome"}  # fmt: skip
+        return {
+            "patients": Table(
+                self.simulation.patients,
+                "one row per randomised patient: group, anti-SGC status, covariates, dropout",
+                {"dropout_day": "day"},
+            ),
+            "visits": Table(
+                self.simulation.visits,
+                "one row per patient and visit week: outcomes (pain NRS 0-10, BPI-SF, FIQR...)",
+                {"week": "week"},
+            ),
+            "courses": Table(
+                self.simulation.courses,
+                "per patient and day: total and anti-SGC IgG, sensitisation S (1 = none)",
+                {"day": "day", "total_igg": "mg/mL", "anti_sgc": "mg/mL", "sensitisation": "1"},
+            ),
+            "effects": Table(
+                self.analysis.effects,
+                "per endpoint: treatment minus control, 95% CI, p",
+                {"estimate": "unit of the outcome", "p_value": "1"},
+            ),
+            "responders": Table(
+                self.analysis.responders,
+                "responder rates (>= 30 % / >= 50 % pain reduction) and their difference",
+                {"threshold": "1", "treatment": "1", "control": "1", "difference": "1"},
+            ),
+            "power": Table(
+                self.curve.table,
+                "per population and sample size: power from replicate trials",
+                power_units,
+            ),
+            "required_sample_size": Table(
+                self.curve.required,
+                f"per population: patients needed for {self.config.power.target:.0%} power",
+            ),
+            "power_by_positive_share": Table(
+                self.shares,
+                "power of the configured trial at other anti-SGC-positive shares",
+                {**power_units, "positive_fraction": "1"},
+            ),
+        }
+
+    def extra_files(self) -> dict[str, str]:
+        return {"config.yaml": config_yaml(self.config)}
+
+
+def trial_study(
+    config: TrialConfig,
+    *,
+    power: bool = True,
+    chunk_folder: Path | None = None,
+    source: str = "",
+    inputs: Sequence[Path] = (),
+    log: Callable[[str], None] | None = None,
+    progress: bool = False,
+) -> TrialStudy:
+    """Simulate and analyse ``config``; with ``power``, run the replicate trials of the power
+    curves, keeping each chunk in ``chunk_folder`` (verified before reuse). Raises ValueError
+    (e.g. inclusion criteria no screened patient meets) with a one-line message."""
+    log = log or (lambda _: None)
+    log(f"simulating {config.name!r}: {config.patients} patients, seed {config.seed} ...")
+    simulation = experiment.simulate_trial(config)
+    analysis = experiment.analyse_trial(simulation)
+    chunks = None
+    if power:
+        n_chunks = 2 * len(config.power.sample_sizes) + len(config.power.positive_fractions)
+        where = f" (chunks kept in {chunk_folder})" if chunk_folder is not None else ""
+        log(f"power: {n_chunks} chunks of {config.power.replicates} replicate trials{where} ...")
+        store = experiment.chunk_store(config, chunk_folder) if chunk_folder else None
+        curve = experiment.power_curve(config, chunks=store, progress=progress)
+        shares = experiment.power_by_positive_fraction(config, chunks=store, progress=progress)
+        if store is not None:
+            chunks = ChunkReport(n_chunks, store.reused, tuple(store.problems))
+    else:
+        curve = experiment.PowerCurve(*experiment.empty_power_tables())
+        shares = experiment.empty_power_tables()[0].assign(positive_fraction=[])
+    return TrialStudy(
+        simulation,
+        analysis,
+        curve,
+        shares,
+        chunks,
+        source,
+        Provenance(config_hash(config), tuple(inputs)),
+    )
