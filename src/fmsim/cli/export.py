@@ -41,12 +41,12 @@ def sbml(
 
     inputs = () if scenario == DEFAULT_SCENARIO else (Path(scenario),)
     target = OutputFile(out, inputs, overwrite)
-    target.check()
     protocol = None if scenario == DEFAULT_SCENARIO else _therapy_protocol(Path(scenario))
     if protocol is not None:
         _export_therapy(Path(scenario), protocol, target)
         return
     config = _scenario(scenario)
+    target.check()  # inputs first, then the output, then the computation
     virtual = build_virtual_cohort(config)
     group = group or config.disease_group
     cohort = virtual.cohort
@@ -106,6 +106,7 @@ def _export_therapy(path: Path, data: dict, out: OutputFile) -> None:
     from fmsim.model.human import HUMAN_MODEL, initial_state
 
     protocol = parse_protocol(data, str(path))
+    out.check()
     population = typical_population()
     patients = population.patients(protocol.fcrn_inhibitor())
     events = protocol_events(protocol, population)
