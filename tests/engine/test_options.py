@@ -16,7 +16,7 @@ STATES = ("depot", "plasma", "effect")
 def test_defaults_are_fmsims_tolerances_and_generous_budgets():
     options = SolverOptions()
     assert (options.rtol, options.atol, options.nonnegative) == (1e-8, 1e-10, True)
-    assert options.max_steps == 1_000_000 and options.max_wall_time is None
+    assert options.max_steps == 100_000 and options.max_wall_time is None
     # the default wall-time budget grows with the batch: 60 s plus 10 ms per subject
     assert options.wall_time_budget(0) == BASE_WALL_TIME == 60.0
     assert options.wall_time_budget(10**6) == 60.0 + 10**6 * WALL_TIME_PER_SUBJECT == 10_060.0

@@ -187,18 +187,25 @@ def _fcrn_lines(symbolic: SymbolicModel, names: list[str], indent: str) -> list[
     return [indent + line for line in body]
 
 
-def generate_source(definition: ModelDefinition) -> GeneratedSource:
-    """Python source of ``derive_constants``, ``rhs`` and their C callbacks for ``definition``."""
-    symbolic = symbolic_model(definition)
-    _check_names(symbolic)
+@dataclass(frozen=True)
+class _Reduced:
+    """A model's rates after hoisting constants-only subexpressions and sharing the rest."""
+
+    derived: list[tuple[sympy.Expr, sympy.Symbol]]  # constants-only, in order of creation
+    before_fcrn: list[tuple[sympy.Symbol, sympy.Expr]]  # shared, not needing the free FcRn
+    fcrn_args: list[sympy.Expr]  # R_T, E_k..., KD_k... (empty: no FcRn in the model)
+    after_fcrn: list[tuple[sympy.Symbol, sympy.Expr]]  # shared, needing the free FcRn
+    rates: list[sympy.Expr]  # d(state)/dt, in state order
+
+
+def _reduce(symbolic: SymbolicModel) -> _Reduced:
+    """Hoist the constants-only subexpressions (computed once per subject) and share common
+    subexpressions (sympy's ``cse``), split at the free-FcRn solve."""
     hoist = _Hoister(symbolic.constants)
     fcrn_args: list[sympy.Expr] = []
     if symbolic.fcrn is not None:
         fcrn_args = [symbolic.fcrn.total, *symbolic.fcrn.ligands, *symbolic.fcrn.kds]
     hoisted = [hoist(e) for e in (*fcrn_args, *symbolic.rates)]
-    derived = list(hoist.derived.items())  # (expression, symbol), in order of creation
-    n_states, n_constants = len(symbolic.states), len(symbolic.constants)
-
     shared, reduced = sympy.cse(hoisted, symbols=sympy.numbered_symbols("_w"), order="none")
     # Shared subexpressions that need the free FcRn come after its solve; cse lists them in
     # dependency order, so the two groups keep a valid order.
@@ -210,44 +217,69 @@ def generate_source(definition: ModelDefinition) -> GeneratedSource:
             after.append((symbol, expr))
         else:
             before.append((symbol, expr))
-    reduced_fcrn, reduced_rates = reduced[: len(fcrn_args)], reduced[len(fcrn_args) :]
+    n_fcrn = len(fcrn_args)
+    derived = list(hoist.derived.items())
+    return _Reduced(derived, before, reduced[:n_fcrn], after, reduced[n_fcrn:])
 
-    ind = "    "
-    derived_shared, derived_reduced = sympy.cse(
-        [expr for expr, _ in derived], symbols=sympy.numbered_symbols("_v"), order="none"
+
+_INDENT = "    "
+
+
+def _derive_body(symbolic: SymbolicModel, reduced: _Reduced) -> list[str]:
+    """Body of ``derive_constants``: the derived constants into ``c[n_constants:]``."""
+    n_constants = len(symbolic.constants)
+    shared, expressions = sympy.cse(
+        [expr for expr, _ in reduced.derived], symbols=sympy.numbered_symbols("_v"), order="none"
     )
-    derive_lines = [
-        *(f"{ind}{c} = c[{j}]" for j, c in enumerate(symbolic.constants)),
-        *_assignments(derived_shared, ind),
+    return [
+        *(f"{_INDENT}{c} = c[{j}]" for j, c in enumerate(symbolic.constants)),
+        *_assignments(shared, _INDENT),
         *(
-            f"{ind}c[{n_constants + j}] = {_PRINTER.doprint(expr)}"
-            for j, expr in enumerate(derived_reduced)
+            f"{_INDENT}c[{n_constants + j}] = {_PRINTER.doprint(expr)}"
+            for j, expr in enumerate(expressions)
         ),
     ]
-    fcrn_names = [f"_fcrn_arg{j}" for j in range(len(fcrn_args))]
-    rhs_lines = [
-        *(f"{ind}{s} = y[{j}]" for j, s in enumerate(symbolic.states)),
-        *(f"{ind}{c} = c[{j}]" for j, c in enumerate(symbolic.constants)),
-        *(f"{ind}{sym} = c[{n_constants + j}]" for j, (_, sym) in enumerate(derived)),
-        f"{ind}{TIME} = t",
-        *_assignments(before, ind),
+
+
+def _rhs_body(symbolic: SymbolicModel, reduced: _Reduced) -> list[str]:
+    """Body of ``rhs``: unpack states and constants, solve the free FcRn, write ``dy``."""
+    n_constants = len(symbolic.constants)
+    fcrn_names = [f"_fcrn_arg{j}" for j in range(len(reduced.fcrn_args))]
+    if reduced.fcrn_args:
+        fcrn_solve = _fcrn_lines(symbolic, fcrn_names, _INDENT)
+    else:
+        fcrn_solve = [f"{_INDENT}fcrn_free = 0.0"]
+    return [
+        *(f"{_INDENT}{s} = y[{j}]" for j, s in enumerate(symbolic.states)),
+        *(f"{_INDENT}{c} = c[{j}]" for j, c in enumerate(symbolic.constants)),
+        *(f"{_INDENT}{sym} = c[{n_constants + j}]" for j, (_, sym) in enumerate(reduced.derived)),
+        f"{_INDENT}{TIME} = t",
+        *_assignments(reduced.before_fcrn, _INDENT),
         *(
-            f"{ind}{n} = {_PRINTER.doprint(e)}"
-            for n, e in zip(fcrn_names, reduced_fcrn, strict=True)
+            f"{_INDENT}{n} = {_PRINTER.doprint(e)}"
+            for n, e in zip(fcrn_names, reduced.fcrn_args, strict=True)
         ),
-        *(_fcrn_lines(symbolic, fcrn_names, ind) if fcrn_args else [f"{ind}fcrn_free = 0.0"]),
-        *_assignments(after, ind),
-        *(f"{ind}dy[{j}] = {_PRINTER.doprint(e)}" for j, e in enumerate(reduced_rates)),
-        f"{ind}return fcrn_free",
+        *fcrn_solve,
+        *_assignments(reduced.after_fcrn, _INDENT),
+        *(f"{_INDENT}dy[{j}] = {_PRINTER.doprint(e)}" for j, e in enumerate(reduced.rates)),
+        f"{_INDENT}return fcrn_free",
     ]
+
+
+def generate_source(definition: ModelDefinition) -> GeneratedSource:
+    """Python source of ``derive_constants``, ``rhs`` and their C callbacks for ``definition``."""
+    symbolic = symbolic_model(definition)
+    _check_names(symbolic)
+    reduced = _reduce(symbolic)
+    n_states, n_constants = len(symbolic.states), len(symbolic.constants)
     source = _MODULE_TEMPLATE.format(
         name=definition.name,
         states=", ".join(definition.states),
         n_states=n_states,
         n_constants=n_constants,
-        n_derived=len(derived),
-        derive_body="\n".join(derive_lines) or f"{ind}pass",
-        rhs_body="\n".join(rhs_lines),
+        n_derived=len(reduced.derived),
+        derive_body="\n".join(_derive_body(symbolic, reduced)) or f"{_INDENT}pass",
+        rhs_body="\n".join(_rhs_body(symbolic, reduced)),
     )
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     safe_name = "".join(ch if ch.isalnum() else "_" for ch in definition.name)
@@ -256,7 +288,7 @@ def generate_source(definition: ModelDefinition) -> GeneratedSource:
         source=source,
         n_states=n_states,
         n_constants=n_constants,
-        n_derived=len(derived),
+        n_derived=len(reduced.derived),
         module_name=f"fmsim_generated_{safe_name}_{digest}",
     )
 
