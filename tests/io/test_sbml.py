@@ -1,5 +1,6 @@
-"""SBML export (fmsim.io.sbml): validity, layout, the FcRn Newton chain, and agreement with
-fmsim's scipy backend when libroadrunner simulates the document.
+"""SBML export (fmsim.io.sbml): validity and units, layout, notes, and agreement with fmsim's
+scipy backend when libroadrunner simulates the document (the FcRn closed form itself is tested
+in test_sbml_fcrn.py).
 
 Agreement is measured by :func:`fmsim.io.sbml.compare_with_roadrunner`: max over states and
 output times of |rr - fmsim| / max(|fmsim|, 1e-9), i.e. relative above an absolute floor of
@@ -10,8 +11,6 @@ test of that convention.
 
 from __future__ import annotations
 
-import itertools
-import re
 from dataclasses import dataclass, replace
 
 import libsbml
@@ -22,10 +21,7 @@ from fmsim.config import default_config
 from fmsim.engine import Bolus, Infusion, Removal, run
 from fmsim.experiments.passive_transfer import build_virtual_cohort
 from fmsim.io.sbml import (
-    NEWTON_FUNCTION,
-    NEWTON_STEPS,
-    NEWTON_STEPS_FUNCTION,
-    STEPS_PER_RULE,
+    ValidationReport,
     compare_with_roadrunner,
     export_sbml,
     roadrunner_for,
@@ -33,9 +29,10 @@ from fmsim.io.sbml import (
     use_subject,
     validate_sbml,
 )
-from fmsim.model.definition import ModelDefinition
+from fmsim.io.sbml_fcrn import NEWTON_STEPS, fcrn_functions
+from fmsim.model.definition import ModelDefinition, constant
 from fmsim.model.equations import MODEL, initial_state
-from fmsim.model.fcrn import free_fcrn, newton_step
+from fmsim.model.fcrn import free_fcrn
 
 TOLERANCE = 1e-6  # largest accepted relative difference above the floor
 TIMES = np.arange(0.125, 28.0, 0.25)  # days, never an event time of the cases below
@@ -81,15 +78,62 @@ def infusion_course(n: int) -> list:
 # ------------------------------------------------------------------ document, no simulator
 
 
-def test_documents_validate_without_errors(mice):
+def test_documents_validate_without_errors_or_unit_warnings(mice):
     y0 = initial_state(mice.subjects)
     n = mice.subjects.n
     for events in (mice.doses, exchange_course(n), infusion_course(n)):
         report = validate_sbml(export_sbml(MODEL, mice.subjects, y0, events, 0))
         assert report.errors == ()
-        # warnings only say that units cannot be fully checked (constants carry no units)
-        ids = {int(re.search(r"\[(\d+)\]", w).group(1)) for w in report.warnings}
-        assert ids <= {20616, 20702, 80701, 99505, 99508}
+        assert report.warnings == ()  # units declared everywhere and consistent
+
+
+def test_every_quantity_has_a_unit(mice):
+    text = export_sbml(MODEL, mice.subjects, initial_state(mice.subjects), mice.doses, 0)
+    model = libsbml.readSBMLFromString(text).getModel()
+    parameters = [model.getParameter(i) for i in range(model.getNumParameters())]
+    assert all(p.isSetUnits() for p in parameters)
+    species = [model.getSpecies(i) for i in range(model.getNumSpecies())]
+    assert all(s.isSetSubstanceUnits() for s in species)
+    assert model.getParameter("pinocytic_clearance").getUnits() == "mL_per_day"
+    assert model.getParameter("endosomal_ratio").getUnits() == "uM_mL_per_mg"
+    assert model.getParameter("fcrn_free").getUnits() == "uM"
+    # the logistic onset's 0.25 day: its coefficient 1 / 0.25 carries the unit 1/day
+    assert ("4", "per_day") in _numbers_with_units(model.getRateRule("human_plasma").getMath())
+
+
+def _numbers_with_units(math) -> set[tuple[str, str]]:
+    found = set()
+    if math.isNumber():
+        found.add((f"{math.getValue():g}", math.getUnits()))
+    for i in range(math.getNumChildren()):
+        found |= _numbers_with_units(math.getChild(i))
+    return found
+
+
+@dataclass(frozen=True)
+class PerHour:
+    """A decay constant declared per hour in a model whose time is days."""
+
+    elimination_rate: np.ndarray = constant("1/h")
+
+
+def test_export_refuses_inconsistent_units():
+    # libsbml compares only the kinds of units (mass per time), fmsim their scale too
+    model = ModelDefinition(
+        "per_hour", ("drug",), ("mg",), PerHour, lambda t, y, s, ops: [-s.elimination_rate * y[0]]
+    )
+    with pytest.raises(ValueError, match=r"rate of drug \(mg/day\).*unit"):
+        export_sbml(model, PerHour(np.array([0.2])), np.ones((1, 1)), (), 0)
+
+
+def test_constants_carry_their_parameter_sources(mice):
+    text = export_sbml(MODEL, mice.subjects, initial_state(mice.subjects), mice.doses, 0)
+    model = libsbml.readSBMLFromString(text).getModel()
+    notes = model.getParameter("pinocytic_clearance").getNotesString()
+    source = MODEL.parameter_set()["pinocytic_clearance_per_kg"].source
+    assert "pinocytic_clearance_per_kg" in notes and "body_weight" in notes
+    assert source.split(":")[0] in notes
+    assert "Set by the experiment" in model.getParameter("pathogenic_fraction").getNotesString()
 
 
 def test_round_trip_layout(mice):
@@ -98,10 +142,13 @@ def test_round_trip_layout(mice):
     assert (document.getLevel(), document.getVersion()) == (3, 2)
     model = document.getModel()
     species = [model.getSpecies(i) for i in range(model.getNumSpecies())]
-    assert [s.getId() for s in species] == list(MODEL.states)
+    # a concentration cannot be a species' substance unit: drg_pathogenic is a parameter
+    assert [s.getId() for s in species] == [s for s in MODEL.states if s != "drg_pathogenic"]
     assert all(s.getHasOnlySubstanceUnits() and s.getCompartment() == "subject" for s in species)
     assert model.getSpecies("human_plasma").getSubstanceUnits() == "mg"
-    assert model.getSpecies("drg_pathogenic").getName() == "drg_pathogenic (mg/mL)"
+    drg = model.getParameter("drg_pathogenic")
+    assert drg.getName() == "drg_pathogenic (mg/mL)" and not drg.getConstant()
+    assert drg.getUnits() == "mg_per_mL"
     assert model.getTimeUnits() == "day"
     # day 0 dose in the initial state, days 1-3 as one event each, with their amount parameters
     assert model.getSpecies("human_ip_depot").getInitialAmount() == 8.0
@@ -111,9 +158,9 @@ def test_round_trip_layout(mice):
         parameters
     )
     assert "bolus_1_amount" not in parameters
-    rules = NEWTON_STEPS // STEPS_PER_RULE + 2  # the chain and two ligands
+    rules = 2 + NEWTON_STEPS + 1  # two ligands, closed form and Newton steps, fcrn_free
     assert model.getNumRules() == MODEL.n_states + rules
-    assert model.getNumFunctionDefinitions() == 2
+    assert model.getNumFunctionDefinitions() == len(fcrn_functions())
     constant = model.getParameter("fcrn_total")
     assert constant.getConstant()
     # libsbml writes numbers with 15 significant digits
@@ -124,7 +171,7 @@ def test_round_trip_layout(mice):
     trigger = event.getTrigger()
     assert event.getUseValuesFromTriggerTime() and trigger.getPersistent()
     assert not trigger.getInitialValue()
-    assert libsbml.formulaToL3String(trigger.getMath()) == "time >= 1"
+    assert libsbml.formulaToL3String(trigger.getMath()) == "time >= 1 day"
     assignment = libsbml.formulaToL3String(event.getEventAssignment(0).getMath())
     assert assignment == "human_ip_depot + bolus_2_amount"
 
@@ -142,8 +189,10 @@ def test_removal_then_bolus_compose_in_one_event(mice):
         )
         for i in range(day6.getNumEventAssignments())
     }
-    assert formulas["human_plasma"] == "human_plasma * (1 + -removal_5_fraction) + bolus_8_amount"
-    assert formulas["host_plasma"] == "host_plasma * (1 + -removal_5_fraction)"
+    assert formulas["human_plasma"] == (
+        "human_plasma * (1 dimensionless + -removal_5_fraction) + bolus_8_amount"
+    )
+    assert formulas["host_plasma"] == "host_plasma * (1 dimensionless + -removal_5_fraction)"
     host = initial_state(mice.subjects)[MP, 0]
     assert model.getSpecies("host_plasma").getInitialAmount() == pytest.approx(0.7 * host)
 
@@ -168,63 +217,6 @@ def test_export_refuses_bad_input(mice):
     clash = replace(MODEL, states=(*MODEL.states[:-1], "fcrn_free"))
     with pytest.raises(ValueError, match="clash.*fcrn_free"):
         export_sbml(clash, mice.subjects, y0, mice.doses, 0)
-
-
-# ------------------------------------------------------------------ the FcRn Newton chain
-
-
-def chain_functions(text: str):
-    """The document's two Newton-step function definitions as numpy functions (their bodies
-    printed by libsbml and evaluated, so the exported math itself is tested)."""
-    model = libsbml.readSBMLFromString(text).getModel()
-    functions = {}
-    for name in (NEWTON_FUNCTION, NEWTON_STEPS_FUNCTION):
-        definition = model.getFunctionDefinition(name)
-        arguments = [
-            definition.getArgument(i).getName() for i in range(definition.getNumArguments())
-        ]
-        body = libsbml.formulaToL3String(definition.getBody()).replace("^", "**")
-        functions[name] = eval(f"lambda {', '.join(arguments)}: {body}", functions)  # noqa: S307
-    return functions[NEWTON_STEPS_FUNCTION]
-
-
-WIDE = {  # uM: total FcRn, endosomal IgG (0 to far beyond 100x the study dose), KD
-    "total": np.geomspace(1e-3, 1e4, 8),
-    "ligand": np.concatenate([[0.0], np.geomspace(1e-3, 1e9, 13)]),
-    "kd": np.geomspace(1e-3, 1e4, 8),
-}
-
-
-def wide_grid():
-    grid = np.array(
-        list(itertools.product(WIDE["total"], *[WIDE["ligand"]] * 2, *[WIDE["kd"]] * 2))
-    )
-    total, e1, e2, k1, k2 = grid.T
-    return total, np.stack([e1, e2]), np.stack([k1, k2])
-
-
-def test_exported_chain_equals_free_fcrn_over_wide_range(mice):
-    steps = chain_functions(export_sbml(MODEL, mice.subjects, initial_state(mice.subjects), (), 0))
-    total, ligands, kds = wide_grid()
-    free = np.zeros_like(total)
-    for _ in range(NEWTON_STEPS // STEPS_PER_RULE):
-        free = steps(free, total, ligands[0], kds[0], ligands[1], kds[1])
-    reference = free_fcrn(total, ligands, kds)
-    # both sit at the iteration's rounding floor, up to ~4e-13 where the residual cancels
-    np.testing.assert_allclose(free, reference, rtol=1e-12, atol=0.0)
-    assert np.all(free <= total)  # so the engine's cap at the total is not needed
-
-
-def test_chain_has_a_margin_over_the_steps_newton_needs():
-    total, ligands, kds = wide_grid()
-    reference = free_fcrn(total, ligands, kds)
-    free, close = np.zeros_like(total), []
-    for _ in range(NEWTON_STEPS):
-        free = newton_step(free, total, ligands, kds)
-        close.append(np.abs(free - reference) <= 1e-12 * reference)
-    stays = np.flip(np.cumprod(np.flip(np.array(close), 0), 0), 0)  # close from step k on
-    needed = NEWTON_STEPS - stays.sum(axis=0) + 1
-    assert needed.max() <= NEWTON_STEPS - 16  # measured: 16 steps at worst on this grid
 
 
 # ------------------------------------------------------------------ libroadrunner
@@ -345,7 +337,7 @@ def test_compare_refuses_output_times_at_events(mice):
 class Decay:
     """A one-compartment drug without FcRn: elimination rate (1/day) per subject."""
 
-    elimination_rate: np.ndarray
+    elimination_rate: np.ndarray = constant("1/day")
 
 
 def decay(t, y, s, ops):
@@ -364,7 +356,7 @@ def test_a_model_without_fcrn_exports_and_matches(roadrunner):
         Removal(3.0, (0,), 0.5),
     ]
     text = export_sbml(DECAY, subjects, y0, events, 0)
-    assert validate_sbml(text).errors == ()
+    assert validate_sbml(text) == ValidationReport((), ())
     assert libsbml.readSBMLFromString(text).getModel().getNumFunctionDefinitions() == 0
     times = np.arange(0.25, 6.0, 0.5)
     for index in (0, 1):

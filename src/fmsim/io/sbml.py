@@ -1,37 +1,32 @@
 """Export one subject of a model, with its dosing and therapy events, as SBML Level 3 Version 2.
 
 The equations are not written again: :func:`fmsim.model.symbolic.symbolic_model` evaluates the
-model's one ``derivatives`` function with sympy symbols, and this module translates the
-expressions into SBML math (libsbml syntax trees; no text formulas to re-parse).
+model's one ``derivatives`` function with sympy symbols, and :mod:`fmsim.io.sbml_math`
+translates the expressions into SBML math (libsbml syntax trees; no text formulas to re-parse).
 
 What the document contains, for subject ``index``:
 
-* **States** are species with ``hasOnlySubstanceUnits="true"`` in the dimensionless compartment
-  ``subject`` (size 1), each governed by a rate rule (no reactions); the species value is the
-  state in the model's ``state_units``, so tools that plot species show fmsim's states. The
-  unit is the species' substance unit where SBML allows one (mass, amount, dimensionless) and
-  is always part of its name, e.g. ``drg_pathogenic (mg/mL)``.
-* **Per-subject constants** are constant parameters with that subject's values. The model
-  definition does not record their units, so they carry none; libsbml then reports warnings
-  (no errors) that units cannot be fully checked.
-* **Time** is the ``time`` csymbol, in days. Numbers are written with 15 significant digits
-  (libsbml's writer), so constants differ from fmsim's by up to 5e-16 relative.
-* **Free endosomal FcRn** at quasi-steady state (:mod:`fmsim.model.fcrn`) is :data:`NEWTON_STEPS`
-  Newton steps from zero: assignment rules ``fcrn_free_2 = fcrn_newton_steps(0, ...)``,
-  ``fcrn_free_4 = fcrn_newton_steps(fcrn_free_2, ...)``, ..., ``fcrn_free``, each applying the
-  function definition ``fcrn_newton_step`` (built from :func:`fmsim.model.fcrn.newton_step`
-  itself) :data:`STEPS_PER_RULE` times. Newton from zero is monotone for this equation, so the chain
-  converges for any non-negative input; to the iteration's rounding floor (the larger of
-  1e-15 and twice the scatter of further iterates) it needs at most 14 steps for total FcRn
-  1e-1 to 1e3 uM, endosomal IgG 0 to 1e6 uM and KD 1e-3 to 1e2 uM, and 24 steps for 1e-3 to
-  1e4, 0 to 1e9 and 1e-3 to 1e4 uM. ``fcrn_ligand_k`` (endosomal IgG of kind k, clipped at zero)
-  are assignment rules too. (The engine caps the free FcRn at the total; the chain never
-  exceeds it, so the cap is left out.)
-  Why this shape: libroadrunner inlines assignment rules, so a chain of steps written out in
-  the rules grows exponentially (each step refers to the previous iterate several times), and a
-  chain of single-step rules compiles in time quadratic in its length; deeper nesting of
-  function calls, on the other hand, makes libsbml's unit check (which expands function
-  definitions) exponential. Two steps per rule cut the load time about threefold.
+* **Units on every quantity.** Time is in days (the model's time units); every state, constant,
+  event value and intermediate has a unit definition, and every number in the math a unit
+  (:class:`fmsim.io.sbml_math.MathWriter`), so libsbml checks the units of every expression
+  and reports no unit warnings. Units come from the model definition (``state_units``, the
+  constants' :func:`fmsim.model.definition.constant` declarations).
+* **States** governed by rate rules (no reactions). A state measured as an amount (a mass, an
+  amount of substance) or dimensionless is a species with ``hasOnlySubstanceUnits="true"`` in
+  the dimensionless compartment ``subject`` (size 1), so its value is the state in its unit; a
+  state with another unit (e.g. a concentration in mg/mL, which SBML does not allow as a
+  species' substance unit) is a non-constant parameter. The unit is also part of the name,
+  e.g. ``drg_pathogenic (mg/mL)``.
+* **Per-subject constants** are constant parameters with that subject's values. Each carries
+  notes with the parameters of the model's parameter file it is computed from, with their
+  values, units and sources (literature, or "assumed" / "calibrated"). Numbers are written
+  with 15 significant digits (libsbml's writer), so they differ from fmsim's by up to 5e-16
+  relative.
+* **Free endosomal FcRn** at quasi-steady state (:mod:`fmsim.model.fcrn`) is the assignment
+  rule ``fcrn_free``: the closed-form root of its cubic, safeguarded and polished by two
+  Newton steps, as function definitions (:mod:`fmsim.io.sbml_fcrn`), for one or two kinds of
+  ligand; ``fcrn_ligand_k`` (endosomal IgG of kind k, clipped at zero) are assignment rules
+  too. The engine caps free FcRn at the total; the polished root never exceeds it.
 * **Events.** Every event value after time 0 is a constant parameter named after the event's
   position k (1-based) in the ``events`` sequence: ``bolus_k_amount`` (state unit),
   ``removal_k_fraction`` (0-1), ``infusion_k_rate`` (state unit per day). Events whose value is
@@ -65,6 +60,7 @@ the first was exported without (:func:`use_subject` then raises).
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -76,46 +72,15 @@ import sympy
 
 from fmsim.engine.events import Bolus, Event, Infusion, Removal, check_events, event_times
 from fmsim.engine.run import run
+from fmsim.io.sbml_fcrn import FRACTION, NEWTON_STEPS, fcrn_functions, fcrn_rules
+from fmsim.io.sbml_math import MathWriter, UnitMismatch, node
+from fmsim.io.sbml_units import DIMENSIONLESS, Unit, UnitBook, parse_unit
 from fmsim.model.definition import ModelDefinition
-from fmsim.model.fcrn import newton_step
 from fmsim.model.symbolic import FREE_FCRN, TIME, FcrnEquation, symbolic_model
 
-NEWTON_STEPS = 40
-STEPS_PER_RULE = 2
-NEWTON_FUNCTION = "fcrn_newton_step"
-NEWTON_STEPS_FUNCTION = "fcrn_newton_steps"
 COMPARTMENT = "subject"
-
-# Unit symbols of fmsim models -> SBML unit (kind, scale, multiplier).
-_UNIT_TERMS = {
-    "g": (libsbml.UNIT_KIND_GRAM, 0, 1.0),
-    "kg": (libsbml.UNIT_KIND_GRAM, 3, 1.0),
-    "mg": (libsbml.UNIT_KIND_GRAM, -3, 1.0),
-    "ug": (libsbml.UNIT_KIND_GRAM, -6, 1.0),
-    "mol": (libsbml.UNIT_KIND_MOLE, 0, 1.0),
-    "mmol": (libsbml.UNIT_KIND_MOLE, -3, 1.0),
-    "umol": (libsbml.UNIT_KIND_MOLE, -6, 1.0),
-    "nmol": (libsbml.UNIT_KIND_MOLE, -9, 1.0),
-    "L": (libsbml.UNIT_KIND_LITRE, 0, 1.0),
-    "dL": (libsbml.UNIT_KIND_LITRE, -1, 1.0),
-    "mL": (libsbml.UNIT_KIND_LITRE, -3, 1.0),
-    "uL": (libsbml.UNIT_KIND_LITRE, -6, 1.0),
-    "s": (libsbml.UNIT_KIND_SECOND, 0, 1.0),
-    "min": (libsbml.UNIT_KIND_SECOND, 0, 60.0),
-    "h": (libsbml.UNIT_KIND_SECOND, 0, 3600.0),
-    "day": (libsbml.UNIT_KIND_SECOND, 0, 86400.0),
-}
-_MOLAR = {"M": 0, "mM": -3, "uM": -6, "nM": -9}  # mol/L, with the scale of the mole
-_SUBSTANCE_KINDS = {libsbml.UNIT_KIND_GRAM, libsbml.UNIT_KIND_MOLE}
-_RELATIONS = {
-    sympy.StrictGreaterThan: libsbml.AST_RELATIONAL_GT,
-    sympy.GreaterThan: libsbml.AST_RELATIONAL_GEQ,
-    sympy.StrictLessThan: libsbml.AST_RELATIONAL_LT,
-    sympy.LessThan: libsbml.AST_RELATIONAL_LEQ,
-    sympy.Equality: libsbml.AST_RELATIONAL_EQ,
-    sympy.Unequality: libsbml.AST_RELATIONAL_NEQ,
-}
-_FUNCTIONS = {sympy.exp: libsbml.AST_FUNCTION_EXP, sympy.log: libsbml.AST_FUNCTION_LN}
+DAY = parse_unit("day")
+_SPECIES_KINDS = {"gram", "mole"}
 
 
 def export_sbml(
@@ -149,39 +114,55 @@ def export_sbml(
     sbml.setId(_sid(model_id or f"{model.name}_subject_{index}"))
     sbml.setName(f"{model.name}, subject {index}")
     sbml.setNotes(_notes(model, index), True)
-    sbml.setTimeUnits(_add_unit(sbml, "day"))
+    book = UnitBook(sbml)
+    sbml.setTimeUnits(book.id_for("day"))
     compartment = sbml.createCompartment()
     compartment.setId(COMPARTMENT)
+    compartment.setName("one subject (amounts are per subject)")
+    compartment.setSpatialDimensions(0)
     compartment.setSize(1.0)
     compartment.setConstant(True)
     compartment.setUnits("dimensionless")
 
-    for name, value in zip(model.constants, constants[index], strict=True):
-        _parameter(sbml, name, float(value), constant=True)
+    units = {TIME.name: DAY}
+    units |= {name: parse_unit(u) for name, u in zip(model.states, model.state_units, strict=True)}
+    parameter_set = model.parameter_set() if model.parameter_set else None
+    for name, value, unit in zip(
+        model.constants, constants[index], model.constant_units, strict=True
+    ):
+        units[name] = parse_unit(unit)
+        parameter = _parameter(sbml, name, float(value), True, book.id_for(unit))
+        parameter.setNotes(_constant_notes(model, name, unit, parameter_set), True)
     initial = _initial_values(model, y0[:, index], present)
     inputs: dict[int, list[sympy.Symbol]] = {state: [] for state in range(model.n_states)}
     for k, (event, value) in present.items():
         if _is_instant_at_zero(event):
             continue
-        unit = _add_unit(sbml, _value_unit(event, model.state_units))
-        _parameter(sbml, _value_id(k, event), value, constant=True, unit=unit)
+        unit = _value_unit(event, model.state_units)
+        units[_value_id(k, event)] = parse_unit(unit)
+        _parameter(sbml, _value_id(k, event), value, True, book.id_for(unit))
         if isinstance(event, Infusion):
+            units[f"infusion_{k}_input"] = parse_unit(unit)
             input_value = initial[f"infusion_{k}_input"]
-            _parameter(sbml, f"infusion_{k}_input", input_value, constant=False, unit=unit)
+            _parameter(sbml, f"infusion_{k}_input", input_value, False, book.id_for(unit))
             inputs[event.state].append(sympy.Symbol(f"infusion_{k}_input"))
 
+    writer = MathWriter(book, units, _fcrn_function_units())
+    if symbolic.fcrn is not None:
+        _fcrn_rules(sbml, writer, symbolic.fcrn)
     for i, (name, unit, rate) in enumerate(
         zip(model.states, model.state_units, symbolic.rates, strict=True)
     ):
-        _species(sbml, name, initial[name], unit)
+        _state(sbml, name, initial[name], unit, book.id_for(unit))
         rule = sbml.createRateRule()
         rule.setVariable(name)
-        rule.setMath(_ast(sympy.Add(rate, *inputs[i])))
-    if symbolic.fcrn is not None:
-        _fcrn_rules(sbml, symbolic.fcrn)
+        try:
+            rule.setMath(writer.write(sympy.Add(rate, *inputs[i]), units[name] / DAY))
+        except UnitMismatch as error:
+            raise UnitMismatch(f"{model.name}: the rate of {name} ({unit}/day): {error}") from None
     later = [t for t in event_times(event for event, _ in present.values()) if t > 0]
     for j, time in enumerate(later, start=1):
-        _event(sbml, f"event_{j}", time, present, model.states)
+        _event(sbml, writer, f"event_{j}", time, present, model.states)
     return libsbml.writeSBMLToString(document)
 
 
@@ -262,7 +243,7 @@ def roadrunner_for(
 ):
     """A libroadrunner instance for ``sbml_text``: CVODE at relative tolerance ``rtol`` and
     absolute tolerance ``atol`` (every state, in its unit), at most ``max_steps`` steps per
-    output interval; outputs are time (days) and every state (species amounts, by id).
+    output interval; outputs are time (days) and every state (by id, in the model's order).
 
     The absolute tolerance is set state by state: from a single value libroadrunner derives a
     vector scaled by the current state, which at tight tolerances made CVODE fail at the start
@@ -273,7 +254,7 @@ def roadrunner_for(
     runner.setIntegrator("cvode")
     runner.integrator.relative_tolerance = rtol
     runner.integrator.maximum_num_steps = max_steps
-    states = list(runner.model.getFloatingSpeciesIds())
+    states = list(runner.getRateRuleIds())  # every state, species or parameter, in order
     for state in states:
         runner.integrator.setIndividualTolerance(state, atol)
     runner.timeCourseSelections = ["time", *states]
@@ -396,10 +377,10 @@ def _value_unit(event: Event, state_units: Sequence[str]) -> str:
 
 def _check_ids(model: ModelDefinition, fcrn: FcrnEquation | None, present: Mapping) -> None:
     """Refuse names that are not SBML ids or clash with each other or with generated ids."""
-    generated = {COMPARTMENT, NEWTON_FUNCTION, NEWTON_STEPS_FUNCTION, TIME.name}
+    generated = {COMPARTMENT, TIME.name} | {f.name for f in fcrn_functions()}
     if fcrn is not None:
         generated |= {FREE_FCRN.name} | {f"fcrn_ligand_{k + 1}" for k in range(len(fcrn.ligands))}
-        generated |= {f"{FREE_FCRN.name}_{k}" for k in range(1, NEWTON_STEPS + 1)}
+        generated |= {f"{FRACTION}_{k}" for k in range(NEWTON_STEPS)}
     for k, (event, _) in present.items():
         generated |= {_value_id(k, event), f"infusion_{k}_input"}
     names = [*model.states, *model.constants]
@@ -411,45 +392,44 @@ def _check_ids(model: ModelDefinition, fcrn: FcrnEquation | None, present: Mappi
         raise ValueError(f"{model.name}: names are not valid SBML ids: {invalid}")
 
 
-def _fcrn_rules(sbml, fcrn: FcrnEquation) -> None:
-    """The Newton step functions, the ligand rules and the chain ending in ``fcrn_free``."""
-    kinds = range(1, len(fcrn.ligands) + 1)
-    free, total = sympy.symbols("free total")
-    ligand_args = [sympy.Symbol(f"ligand_{k}") for k in kinds]
-    kd_args = [sympy.Symbol(f"kd_{k}") for k in kinds]
-    rest = [total, *(x for pair in zip(ligand_args, kd_args, strict=True) for x in pair)]
-    step = sympy.Function(NEWTON_FUNCTION)
-    steps = free
-    for _ in range(STEPS_PER_RULE):
-        steps = step(steps, *rest)
-    for name, body, description in [
-        (NEWTON_FUNCTION, newton_step(free, total, ligand_args, kd_args), "one Newton step"),
-        (NEWTON_STEPS_FUNCTION, steps, f"{STEPS_PER_RULE} Newton steps"),
-    ]:
-        definition = sbml.createFunctionDefinition()
-        definition.setId(name)
-        definition.setName(f"{description} for free FcRn (fmsim.model.fcrn.newton_step)")
-        arguments = (_ast(a) for a in (free, *rest))
-        definition.setMath(_node(libsbml.AST_LAMBDA, *arguments, _ast(body)))
+def _fcrn_function_units() -> dict[str, tuple[tuple[Unit, ...], Unit]]:
+    """Every FcRn function takes and returns dimensionless (scaled) quantities."""
+    return {f.name: ((DIMENSIONLESS,) * len(f.arguments), DIMENSIONLESS) for f in fcrn_functions()}
 
-    ligands = []
-    for k, expression in zip(kinds, fcrn.ligands, strict=True):
-        ligands.append(sympy.Symbol(f"fcrn_ligand_{k}"))
-        _assignment(sbml, ligands[-1].name, expression, _add_unit(sbml, "uM"))
-    pairs = [x for pair in zip(ligands, fcrn.kds, strict=True) for x in pair]
-    previous = sympy.Integer(0)
-    rules = NEWTON_STEPS // STEPS_PER_RULE
-    for k in range(1, rules + 1):
-        current = (
-            FREE_FCRN if k == rules else sympy.Symbol(f"{FREE_FCRN.name}_{k * STEPS_PER_RULE}")
+
+def _fcrn_rules(sbml, writer: MathWriter, fcrn: FcrnEquation) -> None:
+    """The FcRn function definitions, the ligand rules and the rule for ``fcrn_free``."""
+    for function in fcrn_functions():
+        local = MathWriter(
+            writer.units,
+            {a.name: DIMENSIONLESS for a in function.arguments},
+            writer.function_units,
         )
-        chain = sympy.Function(NEWTON_STEPS_FUNCTION)(previous, fcrn.total, *pairs)
-        _assignment(sbml, current.name, chain, _add_unit(sbml, "uM"))
-        previous = current
+        definition = sbml.createFunctionDefinition()
+        definition.setId(function.name)
+        definition.setName(function.description)
+        arguments = [local.write(a) for a in function.arguments]
+        definition.setMath(node(libsbml.AST_LAMBDA, *arguments, local.write(function.body)))
+    unit = writer.unit_of(fcrn.total)
+    ligands = []
+    for k, expression in enumerate(fcrn.ligands, start=1):
+        ligands.append(sympy.Symbol(f"fcrn_ligand_{k}"))
+        writer.symbol_units[ligands[-1].name] = unit
+        _assignment(sbml, writer, ligands[-1].name, expression, unit)
+        sbml.getParameter(ligands[-1].name).setName(f"endosomal IgG of FcRn ligand kind {k}")
+    for name, expression, dimensionless in fcrn_rules(fcrn.total, ligands, fcrn.kds):
+        rule_unit = DIMENSIONLESS if dimensionless else unit
+        writer.symbol_units[name] = rule_unit
+        _assignment(sbml, writer, name, expression, rule_unit)
+    sbml.getParameter(f"{FRACTION}_0").setName("free over total FcRn, closed form")
+    sbml.getParameter(FREE_FCRN.name).setName(
+        f"free endosomal FcRn at quasi-steady state (closed form, {NEWTON_STEPS} Newton steps)"
+    )
 
 
 def _event(
     sbml,
+    writer: MathWriter,
     event_id: str,
     time: float,
     present: Mapping[int, tuple[Event, float]],
@@ -481,175 +461,87 @@ def _event(
     trigger = event.createTrigger()
     trigger.setInitialValue(False)
     trigger.setPersistent(True)
-    trigger.setMath(_ast(sympy.Ge(TIME, sympy.Float(time), evaluate=False)))
+    trigger.setMath(writer.write(sympy.Ge(TIME, sympy.Float(time), evaluate=False)))
     for variable, expression in assignments.items():
         assignment = event.createEventAssignment()
         assignment.setVariable(variable)
-        assignment.setMath(_ast(expression))
+        assignment.setMath(writer.write(expression, writer.symbol_units[variable]))
+
+
+def _xhtml(lines: Sequence[str]) -> str:
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'
 
 
 def _notes(model: ModelDefinition, index: int) -> str:
     source = f"{model.derivatives.__module__}.{model.derivatives.__qualname__}"
-    lines = [
-        f"{model.name}, subject {index}: generated by fmsim {version('fmsim')} "
-        f"(fmsim.io.sbml) from {source}; do not edit by hand.",
-        "Time in days; each state in the unit of its species. Free endosomal FcRn "
-        f"(fcrn_free) is the quasi-steady state, {NEWTON_STEPS} Newton steps from zero.",
-        "fmsim reports states before the events of an output time, SBML simulators after.",
-    ]
-    body = "".join(f"<p>{line}</p>" for line in lines)
-    return f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'
+    return _xhtml(
+        [
+            f"{model.name}, subject {index}: generated by fmsim {version('fmsim')} "
+            f"(fmsim.io.sbml) from {source}; do not edit by hand.",
+            "Time in days; every quantity carries its unit. Free endosomal FcRn (fcrn_free) "
+            "is the quasi-steady state, in closed form with two Newton steps.",
+            "fmsim reports states before the events of an output time, SBML simulators after.",
+            "Each constant's notes name the parameters it is computed from and their sources.",
+        ]
+    )
 
 
-def _parameter(sbml, name: str, value: float, constant: bool, unit: str | None = None) -> None:
+def _constant_notes(model: ModelDefinition, name: str, unit: str, parameter_set) -> str:
+    """Notes of constant ``name``: its unit and the parameters (value, unit, source) it comes
+    from, or that the experiment sets it."""
+    lines = [f"{name} ({unit}), a per-subject constant of {model.name}."]
+    parameters = model.constant_parameters(name)
+    if not parameters:
+        lines.append("Set by the experiment (e.g. per donor), not by the parameter file.")
+    for parameter_name in parameters:
+        if parameter_set is None or parameter_name not in parameter_set.parameters:
+            lines.append(f"From parameter {parameter_name}.")
+            continue
+        p = parameter_set[parameter_name]
+        variability = f", between-subject CV {p.cv:.0%}" if p.cv else ""
+        lines.append(f"From {p.name} = {p.value:g} {p.unit}{variability}; source: {p.source}")
+    return _xhtml(lines)
+
+
+def _parameter(sbml, name: str, value: float, constant: bool, unit: str):
     parameter = sbml.createParameter()
     parameter.setId(name)
     parameter.setValue(value)
     parameter.setConstant(constant)
-    if unit is not None:
-        parameter.setUnits(unit)
+    parameter.setUnits(unit)
+    return parameter
 
 
-def _assignment(sbml, name: str, expression: sympy.Expr, unit: str | None) -> None:
-    _parameter(sbml, name, 0.0, constant=False, unit=unit)
+def _assignment(sbml, writer: MathWriter, name: str, expression: sympy.Expr, unit: Unit) -> None:
+    parameter = sbml.createParameter()
+    parameter.setId(name)
+    parameter.setConstant(False)
+    parameter.setUnits(writer.units.id_for(unit))
     rule = sbml.createAssignmentRule()
     rule.setVariable(name)
-    rule.setMath(_ast(expression))
+    rule.setMath(writer.write(expression, unit))
 
 
-def _species(sbml, name: str, amount: float, unit: str) -> None:
-    """A state: species ``name`` named with its unit, which is also its substance unit when
-    SBML allows (a mass, an amount of substance or dimensionless)."""
-    species = sbml.createSpecies()
-    species.setId(name)
+def _state(sbml, name: str, value: float, unit: str, unit_id: str) -> None:
+    """A state: a species if SBML allows its unit as a substance unit (a mass, an amount of
+    substance, dimensionless), else a non-constant parameter; named with its unit."""
+    kinds = {kind for kind, _ in parse_unit(unit).powers}
+    if len(kinds) <= 1 and kinds <= _SPECIES_KINDS:
+        species = sbml.createSpecies()
+        species.setId(name)
+        species.setCompartment(COMPARTMENT)
+        species.setInitialAmount(value)
+        species.setHasOnlySubstanceUnits(True)
+        species.setBoundaryCondition(False)
+        species.setConstant(False)
+        species.setSubstanceUnits(unit_id)
+    else:
+        species = _parameter(sbml, name, value, False, unit_id)
     species.setName(f"{name} ({unit})")
-    species.setCompartment(COMPARTMENT)
-    species.setInitialAmount(amount)
-    species.setHasOnlySubstanceUnits(True)
-    species.setBoundaryCondition(False)
-    species.setConstant(False)
-    if unit == "1" or unit in _UNIT_TERMS and _UNIT_TERMS[unit][0] in _SUBSTANCE_KINDS:
-        species.setSubstanceUnits(_add_unit(sbml, unit))
-
-
-def _add_unit(sbml, unit: str) -> str | None:
-    """Define ``unit`` (e.g. 'mg/mL', 'uM', '1/day') in the model if needed and return its SBML
-    id; None for a unit string this module cannot translate (the quantity then has no unit)."""
-    if unit == "1":
-        return "dimensionless"
-    numerator, *denominators = unit.split("/")
-    terms = [(symbol, 1) for symbol in numerator.split("*") if symbol != "1"]
-    terms += [(symbol, -1) for part in denominators for symbol in part.split("*")]
-    expanded = []
-    for symbol, exponent in terms:
-        if symbol in _MOLAR:
-            expanded += [
-                (libsbml.UNIT_KIND_MOLE, exponent, _MOLAR[symbol], 1.0),
-                (libsbml.UNIT_KIND_LITRE, -exponent, 0, 1.0),
-            ]
-        elif symbol in _UNIT_TERMS:
-            kind, scale, multiplier = _UNIT_TERMS[symbol]
-            expanded.append((kind, exponent, scale, multiplier))
-        else:
-            return None
-    unit_id = _sid(unit.replace("/", "_per_").replace("*", "_"))
-    if sbml.getUnitDefinition(unit_id) is None:
-        definition = sbml.createUnitDefinition()
-        definition.setId(unit_id)
-        definition.setName(unit)
-        for kind, exponent, scale, multiplier in expanded:
-            term = definition.createUnit()
-            term.setKind(kind)
-            term.setExponent(exponent)
-            term.setScale(scale)
-            term.setMultiplier(multiplier)
-    return unit_id
 
 
 def _sid(text: str) -> str:
     """``text`` made a valid SBML SId (letters, digits, underscores; no leading digit)."""
     sid = re.sub(r"\W", "_", text, flags=re.ASCII)
     return sid if re.match(r"[A-Za-z_]", sid) else f"_{sid}"
-
-
-def _node(kind: int, *children: libsbml.ASTNode) -> libsbml.ASTNode:
-    node = libsbml.ASTNode(kind)
-    for child in children:
-        node.addChild(child)
-    return node
-
-
-def _ast(expr) -> libsbml.ASTNode:
-    """sympy expression -> libsbml math. Max/Min become piecewise (portable to tools without
-    the L3V2 max/min); a product with negative powers becomes a quotient."""
-    expr = sympy.sympify(expr)
-    if expr == TIME:
-        node = libsbml.ASTNode(libsbml.AST_NAME_TIME)
-        node.setName(TIME.name)
-        return node
-    if isinstance(expr, sympy.Symbol):
-        node = libsbml.ASTNode(libsbml.AST_NAME)
-        node.setName(expr.name)
-        return node
-    if isinstance(expr, sympy.Integer):
-        node = libsbml.ASTNode(libsbml.AST_INTEGER)
-        node.setValue(int(expr))
-        return node
-    if expr.is_Number:
-        node = libsbml.ASTNode(libsbml.AST_REAL)
-        node.setValue(float(expr))
-        return node
-    if isinstance(expr, sympy.Add):
-        return _node(libsbml.AST_PLUS, *(_ast(a) for a in expr.args))
-    if isinstance(expr, sympy.Mul):
-        return _product(expr)
-    if isinstance(expr, sympy.Pow):
-        if expr.exp == -1:
-            return _node(libsbml.AST_DIVIDE, _ast(1), _ast(expr.base))
-        return _node(libsbml.AST_POWER, _ast(expr.base), _ast(expr.exp))
-    if isinstance(expr, sympy.Max | sympy.Min):
-        first, *rest = sorted(expr.args, key=lambda a: a.is_Number)
-        other = type(expr)(*rest) if len(rest) > 1 else rest[0]
-        relation = sympy.Gt if isinstance(expr, sympy.Max) else sympy.Lt
-        return _ast(sympy.Piecewise((first, relation(first, other)), (other, True)))
-    if isinstance(expr, sympy.Piecewise):
-        pieces = []
-        for value, condition in expr.args:
-            pieces.append(_ast(value))
-            if condition is not sympy.true:
-                pieces.append(_ast(condition))
-        return _node(libsbml.AST_FUNCTION_PIECEWISE, *pieces)
-    if type(expr) in _RELATIONS:
-        return _node(_RELATIONS[type(expr)], _ast(expr.lhs), _ast(expr.rhs))
-    if expr.func in _FUNCTIONS:
-        return _node(_FUNCTIONS[expr.func], _ast(expr.args[0]))
-    if isinstance(expr, sympy.core.function.AppliedUndef):
-        node = _node(libsbml.AST_FUNCTION, *(_ast(a) for a in expr.args))
-        node.setName(expr.func.__name__)
-        return node
-    raise TypeError(f"no SBML translation for {type(expr).__name__}: {expr}")
-
-
-def _product(expr: sympy.Mul) -> libsbml.ASTNode:
-    """A product as numerator / denominator, with a leading minus for a coefficient of -1."""
-    numerator, denominator = [], []
-    for factor in expr.args:
-        if factor.is_Pow and factor.exp.is_Number and factor.exp < 0:
-            denominator.append(sympy.Pow(factor.base, -factor.exp))
-        else:
-            numerator.append(factor)
-    negative = bool(numerator) and numerator[0].is_Number and float(numerator[0]) == -1.0
-    if negative:
-        numerator = numerator[1:]
-
-    def product(factors: list) -> libsbml.ASTNode:
-        if not factors:
-            return _ast(1)
-        if len(factors) == 1:
-            return _ast(factors[0])
-        return _node(libsbml.AST_TIMES, *(_ast(f) for f in factors))
-
-    node = product(numerator)
-    if denominator:
-        node = _node(libsbml.AST_DIVIDE, node, product(denominator))
-    return _node(libsbml.AST_MINUS, node) if negative else node

@@ -7,17 +7,27 @@ subjects per call), with sympy symbols (:mod:`fmsim.model.symbolic`, for the com
 the SBML export), and nothing else: there is no second copy of the equations.
 
 ``s`` is a frozen dataclass whose fields are the per-subject constants, each an array of shape
-``(n,)`` (one value per subject).
+``(n,)`` (one value per subject). Each field is declared with :func:`constant`, which records its
+unit and the parameters (of the model's parameter file) it is computed from, for SBML export and
+parameter tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
 from fmsim.model.fcrn import free_fcrn
+
+
+def constant(unit: str, *parameters: str) -> Any:
+    """A per-subject constant of a subjects dataclass: its ``unit`` (e.g. ``"mL/day"``, ``"1"``
+    for dimensionless) and the names of the ``parameters`` it is computed from (none: set by
+    the experiment, e.g. a donor's anti-SGC fraction)."""
+    return field(metadata={"unit": unit, "parameters": parameters})
 
 
 class NumpyOps:
@@ -52,11 +62,33 @@ class ModelDefinition:
     state_units: tuple[str, ...]
     subjects_type: type
     derivatives: Callable
+    parameter_set: Callable | None = None  # () -> the ParameterSet its constants come from
 
     @property
     def constants(self) -> tuple[str, ...]:
         """Names of the per-subject constants, in the order of :meth:`constant_matrix`."""
         return tuple(f.name for f in fields(self.subjects_type))
+
+    @property
+    def constant_units(self) -> tuple[str, ...]:
+        """Unit of each constant (declared with :func:`constant`), in the order of
+        :attr:`constants`."""
+        return tuple(self._metadata(f, "unit") for f in fields(self.subjects_type))
+
+    def constant_parameters(self, name: str) -> tuple[str, ...]:
+        """Names of the parameters constant ``name`` is computed from."""
+        matching = [f for f in fields(self.subjects_type) if f.name == name]
+        if not matching:
+            raise KeyError(f"{self.name} has no constant {name!r}")
+        return self._metadata(matching[0], "parameters")
+
+    def _metadata(self, constant_field, key: str):
+        if key not in constant_field.metadata:
+            raise ValueError(
+                f"{self.name}: constant {constant_field.name!r} has no {key}; declare it "
+                "with fmsim.model.definition.constant(unit, *parameters)"
+            )
+        return constant_field.metadata[key]
 
     @property
     def n_states(self) -> int:

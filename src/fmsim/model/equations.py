@@ -29,7 +29,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from fmsim.model.definition import NUMPY, ModelDefinition
+from fmsim.model.definition import NUMPY, ModelDefinition, constant
+from fmsim.model.parameters import load_parameter_set
 
 STATES = (
     "human_ip_depot",
@@ -49,30 +50,48 @@ N_STATES = len(STATES)
 class Subjects:
     """Per-subject derived constants, arrays of shape (n,). Built once per batch."""
 
-    plasma_volume: np.ndarray  # mL
-    interstitial_volume: np.ndarray  # mL
-    to_interstitium: np.ndarray  # mL/day, (1 - sigma_V) * lymph flow
-    from_interstitium: np.ndarray  # mL/day, (1 - sigma_IS) * lymph flow
-    pinocytic_clearance: np.ndarray  # mL/day
-    fcrn_total: np.ndarray  # uM
-    endosomal_ratio: np.ndarray  # uM per mg/mL
-    fcrn_kd_host: np.ndarray  # uM
-    fcrn_kd_human: np.ndarray  # uM
-    host_production: np.ndarray  # mg/day
-    host_plasma_steady: np.ndarray  # mg/mL
-    ip_absorption_rate: np.ndarray  # 1/day
-    ip_bioavailability: np.ndarray
-    ada_onset_day: np.ndarray  # day
-    ada_clearance_rate: np.ndarray  # 1/day
-    pathogenic_fraction: np.ndarray  # phi, fraction of human IgG that is anti-SGC
-    drg_equilibration_rate: np.ndarray  # 1/day
-    sgc_kd: np.ndarray  # mg/mL
-    sensitisation_turnover: np.ndarray  # 1/day
-    sensitisation_emax: np.ndarray
-    sensitisation_occupancy50: np.ndarray
-    sensitisation_hill: np.ndarray
-    ienfd_loss_rate: np.ndarray  # 1/day
-    ienfd_regeneration_rate: np.ndarray  # 1/day
+    plasma_volume: np.ndarray = constant("mL", "plasma_volume_per_kg", "body_weight")
+    interstitial_volume: np.ndarray = constant("mL", "interstitial_volume_per_kg", "body_weight")
+    # (1 - sigma_V) * lymph flow
+    to_interstitium: np.ndarray = constant(
+        "mL/day", "vascular_reflection", "lymph_flow_per_kg", "body_weight"
+    )
+    # (1 - sigma_IS) * lymph flow
+    from_interstitium: np.ndarray = constant(
+        "mL/day", "lymph_reflection", "lymph_flow_per_kg", "body_weight"
+    )
+    pinocytic_clearance: np.ndarray = constant(
+        "mL/day", "pinocytic_clearance_per_kg", "body_weight"
+    )
+    fcrn_total: np.ndarray = constant("uM", "fcrn_total")
+    endosomal_ratio: np.ndarray = constant("uM*mL/mg", "endosomal_ratio")
+    fcrn_kd_host: np.ndarray = constant("uM", "fcrn_kd_host")
+    fcrn_kd_human: np.ndarray = constant("uM", "fcrn_kd_human")
+    # balances host IgG elimination at host_igg_plasma
+    host_production: np.ndarray = constant(
+        "mg/day",
+        "host_igg_plasma",
+        "pinocytic_clearance_per_kg",
+        "body_weight",
+        "fcrn_total",
+        "endosomal_ratio",
+        "fcrn_kd_host",
+    )
+    host_plasma_steady: np.ndarray = constant("mg/mL", "host_igg_plasma")
+    ip_absorption_rate: np.ndarray = constant("1/day", "ip_absorption_rate")
+    ip_bioavailability: np.ndarray = constant("1", "ip_bioavailability")
+    ada_onset_day: np.ndarray = constant("day", "ada_onset_day")
+    ada_clearance_rate: np.ndarray = constant("1/day", "ada_clearance_rate")
+    # phi, fraction of human IgG that is anti-SGC: set per donor by the scenario
+    pathogenic_fraction: np.ndarray = constant("1")
+    drg_equilibration_rate: np.ndarray = constant("1/day", "drg_equilibration_rate")
+    sgc_kd: np.ndarray = constant("mg/mL", "sgc_kd")
+    sensitisation_turnover: np.ndarray = constant("1/day", "sensitisation_turnover")
+    sensitisation_emax: np.ndarray = constant("1", "sensitisation_emax")
+    sensitisation_occupancy50: np.ndarray = constant("1", "sensitisation_occupancy50")
+    sensitisation_hill: np.ndarray = constant("1", "sensitisation_hill")
+    ienfd_loss_rate: np.ndarray = constant("1/day", "ienfd_loss_rate")
+    ienfd_regeneration_rate: np.ndarray = constant("1/day", "ienfd_regeneration_rate")
 
     @property
     def n(self) -> int:
@@ -202,6 +221,7 @@ MODEL = ModelDefinition(
     state_units=STATE_UNITS,
     subjects_type=Subjects,
     derivatives=derivatives,
+    parameter_set=load_parameter_set,
 )
 
 

@@ -45,7 +45,7 @@ from importlib import resources
 
 import numpy as np
 
-from fmsim.model.definition import NUMPY, ModelDefinition
+from fmsim.model.definition import NUMPY, ModelDefinition, constant
 from fmsim.model.equations import sensitisation_drive, sgc_occupancy
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
@@ -98,43 +98,123 @@ _DRUG_FIELDS = (
 class Patients:
     """Per-patient constants, arrays of shape (n,), derived by :func:`build_patients`."""
 
-    plasma_volume: np.ndarray  # mL
-    interstitial_volume: np.ndarray  # mL
-    to_interstitium: np.ndarray  # mL/day, L_in
-    from_interstitium: np.ndarray  # mL/day, L_out = (1 - sigma_IS) L
-    pinocytic_clearance: np.ndarray  # mL/day, CLup (IgG uptake into endosomes)
-    fcrn_total: np.ndarray  # uM, R_T0 (baseline endosomal FcRn)
-    fcrn_kd_igg: np.ndarray  # uM
-    igg_endosomal_ratio: np.ndarray  # uM per mg/mL, rho
-    fcrn_turnover_rate: np.ndarray  # 1/day, k_fcrn
-    igg_production: np.ndarray  # mg/day, P_b0
-    anti_sgc_production: np.ndarray  # mg/day, P_a0
-    igg_short_lived_fraction: np.ndarray  # sigma_b
-    anti_sgc_short_lived_fraction: np.ndarray  # sigma_a
-    inhibitor_endosomal_ratio: np.ndarray  # uM per mg/mL, rho_d
-    inhibitor_fcrn_kd: np.ndarray  # uM, KD_d (on the pool's scale)
-    inhibitor_clearance: np.ndarray  # mL/day, CL_d (FcRn-free drug)
-    inhibitor_central_volume: np.ndarray  # mL
-    inhibitor_peripheral_volume: np.ndarray  # mL
-    inhibitor_intercompartmental_clearance: np.ndarray  # mL/day
-    inhibitor_complex_excess_degradation: np.ndarray  # 1/day, k_x
-    inhibitor_sc_absorption_rate: np.ndarray  # 1/day
-    inhibitor_sc_bioavailability: np.ndarray
-    rituximab_central_volume: np.ndarray  # mL
-    rituximab_elimination_rate: np.ndarray  # 1/day, k10
-    rituximab_distribution_rate: np.ndarray  # 1/day, k12
-    rituximab_redistribution_rate: np.ndarray  # 1/day, k21
-    rituximab_emax: np.ndarray
-    rituximab_ec50: np.ndarray  # mg/mL
-    bcell_turnover_rate: np.ndarray  # 1/day
-    igg_baseline: np.ndarray  # mg/mL, bulk + anti-SGC at steady state
-    anti_sgc_baseline: np.ndarray  # mg/mL
-    drg_equilibration_rate: np.ndarray  # 1/day
-    sgc_kd: np.ndarray  # mg/mL
-    sensitisation_turnover: np.ndarray  # 1/day
-    sensitisation_emax: np.ndarray
-    sensitisation_occupancy50: np.ndarray
-    sensitisation_hill: np.ndarray
+    plasma_volume: np.ndarray = constant("mL", "plasma_volume_per_kg", "body_weight")
+    interstitial_volume: np.ndarray = constant("mL", "interstitial_volume_per_kg", "body_weight")
+    # L_in, set by the intravascular fraction of body IgG
+    to_interstitium: np.ndarray = constant(
+        "mL/day",
+        "igg_intravascular_fraction",
+        "plasma_volume_per_kg",
+        "interstitial_volume_per_kg",
+        "lymph_reflection",
+        "lymph_flow_per_kg",
+        "body_weight",
+    )
+    # L_out = (1 - sigma_IS) L
+    from_interstitium: np.ndarray = constant(
+        "mL/day", "lymph_reflection", "lymph_flow_per_kg", "body_weight"
+    )
+    # CLup (IgG uptake into endosomes)
+    pinocytic_clearance: np.ndarray = constant(
+        "mL/day",
+        "igg_catabolic_rate",
+        "plasma_volume_per_kg",
+        "body_weight",
+        "igg_intravascular_fraction",
+    )
+    # R_T0, baseline endosomal FcRn
+    fcrn_total: np.ndarray = constant(
+        "uM", "fcrn_kd_igg", "igg_recycling_ratio", "igg_endosomal_ratio", "igg_baseline"
+    )
+    fcrn_kd_igg: np.ndarray = constant("uM", "fcrn_kd_igg")
+    igg_endosomal_ratio: np.ndarray = constant("uM*mL/mg", "igg_endosomal_ratio")  # rho
+    fcrn_turnover_rate: np.ndarray = constant("1/day", "fcrn_turnover_rate")  # k_fcrn
+    # P_b0 and P_a0: steady state at the baseline levels
+    igg_production: np.ndarray = constant(
+        "mg/day", "igg_baseline", "igg_catabolic_rate", "igg_recycling_ratio", "anti_sgc_fraction"
+    )
+    anti_sgc_production: np.ndarray = constant(
+        "mg/day", "igg_baseline", "igg_catabolic_rate", "igg_recycling_ratio", "anti_sgc_fraction"
+    )
+    igg_short_lived_fraction: np.ndarray = constant("1", "igg_short_lived_fraction")
+    anti_sgc_short_lived_fraction: np.ndarray = constant("1", "anti_sgc_short_lived_fraction")
+    # the FcRn inhibitor chosen for the batch: rho_d, KD_d on the pool's scale, PK
+    inhibitor_endosomal_ratio: np.ndarray = constant(
+        "uM*mL/mg",
+        "efgartigimod_molecular_weight",
+        "rozanolixizumab_molecular_weight",
+        "nipocalimab_molecular_weight",
+        "efgartigimod_fcrn_capacity",
+        "rozanolixizumab_fcrn_capacity",
+        "nipocalimab_fcrn_capacity",
+    )
+    inhibitor_fcrn_kd: np.ndarray = constant(
+        "uM",
+        "efgartigimod_fcrn_kd",
+        "rozanolixizumab_fcrn_kd",
+        "nipocalimab_fcrn_kd",
+        "efgartigimod_fcrn_capacity",
+        "rozanolixizumab_fcrn_capacity",
+        "nipocalimab_fcrn_capacity",
+    )
+    inhibitor_clearance: np.ndarray = constant(
+        "mL/day",
+        "efgartigimod_clearance",
+        "rozanolixizumab_clearance",
+        "nipocalimab_clearance",
+        "body_weight",
+    )
+    inhibitor_central_volume: np.ndarray = constant(
+        "mL",
+        "efgartigimod_central_volume",
+        "rozanolixizumab_central_volume",
+        "nipocalimab_central_volume",
+        "body_weight",
+    )
+    inhibitor_peripheral_volume: np.ndarray = constant(
+        "mL",
+        "efgartigimod_peripheral_volume",
+        "rozanolixizumab_peripheral_volume",
+        "nipocalimab_peripheral_volume",
+        "body_weight",
+    )
+    inhibitor_intercompartmental_clearance: np.ndarray = constant(
+        "mL/day",
+        "efgartigimod_intercompartmental_clearance",
+        "rozanolixizumab_intercompartmental_clearance",
+        "nipocalimab_intercompartmental_clearance",
+        "body_weight",
+    )
+    inhibitor_complex_excess_degradation: np.ndarray = constant(  # k_x
+        "1/day",
+        "efgartigimod_complex_excess_degradation",
+        "rozanolixizumab_complex_excess_degradation",
+        "nipocalimab_complex_excess_degradation",
+    )
+    inhibitor_sc_absorption_rate: np.ndarray = constant(
+        "1/day", "efgartigimod_sc_absorption_rate", "rozanolixizumab_sc_absorption_rate"
+    )
+    inhibitor_sc_bioavailability: np.ndarray = constant(
+        "1", "efgartigimod_sc_bioavailability", "rozanolixizumab_sc_bioavailability"
+    )
+    rituximab_central_volume: np.ndarray = constant(
+        "mL", "rituximab_central_volume", "body_weight", "height"
+    )
+    rituximab_elimination_rate: np.ndarray = constant("1/day", "rituximab_elimination_rate")  # k10
+    rituximab_distribution_rate: np.ndarray = constant("1/day", "rituximab_distribution_rate")
+    rituximab_redistribution_rate: np.ndarray = constant("1/day", "rituximab_redistribution_rate")
+    rituximab_emax: np.ndarray = constant("1", "rituximab_emax")
+    rituximab_ec50: np.ndarray = constant("mg/mL", "rituximab_ec50")
+    bcell_turnover_rate: np.ndarray = constant("1/day", "bcell_turnover_rate")
+    # bulk + anti-SGC IgG at steady state
+    igg_baseline: np.ndarray = constant("mg/mL", "igg_baseline")
+    anti_sgc_baseline: np.ndarray = constant("mg/mL", "igg_baseline", "anti_sgc_fraction")
+    drg_equilibration_rate: np.ndarray = constant("1/day", "drg_equilibration_rate")
+    sgc_kd: np.ndarray = constant("mg/mL", "sgc_kd")
+    sensitisation_turnover: np.ndarray = constant("1/day", "sensitisation_turnover")
+    sensitisation_emax: np.ndarray = constant("1", "sensitisation_emax")
+    sensitisation_occupancy50: np.ndarray = constant("1", "sensitisation_occupancy50")
+    sensitisation_hill: np.ndarray = constant("1", "sensitisation_hill")
 
     @property
     def n(self) -> int:
@@ -355,4 +435,5 @@ HUMAN_MODEL = ModelDefinition(
     state_units=STATE_UNITS,
     subjects_type=Patients,
     derivatives=derivatives,
+    parameter_set=load_human_parameters,
 )
