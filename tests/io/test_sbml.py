@@ -158,7 +158,7 @@ def test_round_trip_layout(mice):
         parameters
     )
     assert "bolus_1_amount" not in parameters
-    rules = 2 + NEWTON_STEPS + 1  # two ligands, closed form and Newton steps, fcrn_free
+    rules = 5 + NEWTON_STEPS + 1  # pool, 2 ligands, 2 KDs; closed form, Newton, fcrn_free
     assert model.getNumRules() == MODEL.n_states + rules
     assert model.getNumFunctionDefinitions() == len(fcrn_functions())
     constant = model.getParameter("fcrn_total")

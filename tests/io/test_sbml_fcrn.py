@@ -56,7 +56,7 @@ def exported_free_fcrn(model, total, ligands, kds, steps: int = NEWTON_STEPS):
         namespace[definition.getId()] = eval(  # noqa: S307 - the exported math itself
             f"lambda {', '.join(arguments)}: {body}", namespace
         )
-    namespace |= {"fcrn_total": total, "fcrn_kd_host": kds[0], "fcrn_kd_human": kds[1]}
+    namespace |= {"fcrn_pool": total, "fcrn_kd_1": kds[0], "fcrn_kd_2": kds[1]}
     namespace |= {"fcrn_ligand_1": ligands[0], "fcrn_ligand_2": ligands[1]}
     rules = [f"{FRACTION}_{k}" for k in range(NEWTON_STEPS)] + ["fcrn_free"]
     for name in rules:
@@ -100,7 +100,9 @@ def test_closed_form_alone_is_close_and_newton_polishes_it(document, name, bound
 def test_one_kind_of_ligand_matches_the_quadratic_root(document):
     # one kind is exported as two with the second's ligand zero (fcrn_rules)
     t, e, k = sympy.symbols("T E K")
-    assert fcrn_rules(t, [e], [k])[0][1].args == (e / t, k / t, 0, k / t)
+    rules = dict((name, expression) for name, expression, _ in fcrn_rules(t, [e], [k]))
+    pool, ligand, kd = sympy.symbols("fcrn_pool fcrn_ligand_1 fcrn_kd_1")
+    assert rules[f"{FRACTION}_0"].args == (ligand / pool, kd / pool, 0, kd / pool)
     total, ligands, kds = inputs(RANGES["extreme"], n=5_000, seed=2)
     ligands[1], kds[1] = 0.0, kds[0]
     exported = exported_free_fcrn(document, total, ligands, kds)

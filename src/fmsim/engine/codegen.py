@@ -55,7 +55,7 @@ FCRN_RELATIVE_TOLERANCE = 1e-14  # as fmsim.model.fcrn
 
 # Names the generated code uses besides its locals, which all start with "_"; model states and
 # constants must avoid both.
-_RESERVED = frozenset(
+RESERVED_NAMES = frozenset(
     {
         *("t", "y", "c", "dy", "fcrn_guess", "fcrn_free", str(TIME)),
         *("math", "njit", "cfunc", "carray", "types", "power", "derive_constants", "rhs"),
@@ -137,12 +137,12 @@ def _depends_on(expr: sympy.Expr, symbols: set[sympy.Symbol]) -> bool:
 def _check_names(symbolic: SymbolicModel) -> None:
     names = [str(s) for s in (*symbolic.states, *symbolic.constants)]
     clashes = sorted(
-        n for n in names if n in _RESERVED or n.startswith("_") or not n.isidentifier()
+        n for n in names if n in RESERVED_NAMES or n.startswith("_") or not n.isidentifier()
     )
     if clashes:
         raise ValueError(
             f"model {symbolic.definition.name!r}: names {clashes} clash with generated code "
-            f"(reserved: {sorted(_RESERVED)} and names starting with '_')"
+            f"(reserved: {sorted(RESERVED_NAMES)} and names starting with '_')"
         )
 
 

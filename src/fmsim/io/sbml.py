@@ -25,8 +25,10 @@ What the document contains, for subject ``index``:
 * **Free endosomal FcRn** at quasi-steady state (:mod:`fmsim.model.fcrn`) is the assignment
   rule ``fcrn_free``: the closed-form root of its cubic, safeguarded and polished by two
   Newton steps, as function definitions (:mod:`fmsim.io.sbml_fcrn`), for one or two kinds of
-  ligand; ``fcrn_ligand_k`` (endosomal IgG of kind k, clipped at zero) are assignment rules
-  too. The engine caps free FcRn at the total; the polished root never exceeds it.
+  ligand. The equation's terms are assignment rules with fixed names (``fcrn_pool``, total
+  FcRn; ``fcrn_ligand_k``, endosomal IgG of kind k clipped at zero; ``fcrn_kd_k``), by which
+  :mod:`fmsim.io.sbml_import` recognises the quasi-steady state. The engine caps free FcRn at
+  the total; the polished root never exceeds it.
 * **Events.** Every event value after time 0 is a constant parameter named after the event's
   position k (1-based) in the ``events`` sequence: ``bolus_k_amount`` (state unit),
   ``removal_k_fraction`` (0-1), ``infusion_k_rate`` (state unit per day). Events whose value is
@@ -72,7 +74,13 @@ import sympy
 
 from fmsim.engine.events import Bolus, Event, Infusion, Removal, check_events, event_times
 from fmsim.engine.run import run
-from fmsim.io.sbml_fcrn import FRACTION, NEWTON_STEPS, fcrn_functions, fcrn_rules
+from fmsim.io.sbml_fcrn import (
+    FRACTION,
+    NEWTON_STEPS,
+    fcrn_functions,
+    fcrn_rules,
+    quasi_steady_state_ids,
+)
 from fmsim.io.sbml_math import MathWriter, UnitMismatch, node
 from fmsim.io.sbml_units import DIMENSIONLESS, Unit, UnitBook, parse_unit
 from fmsim.model.definition import ModelDefinition
@@ -379,7 +387,8 @@ def _check_ids(model: ModelDefinition, fcrn: FcrnEquation | None, present: Mappi
     """Refuse names that are not SBML ids or clash with each other or with generated ids."""
     generated = {COMPARTMENT, TIME.name} | {f.name for f in fcrn_functions()}
     if fcrn is not None:
-        generated |= {FREE_FCRN.name} | {f"fcrn_ligand_{k + 1}" for k in range(len(fcrn.ligands))}
+        pool, ligands, kds = quasi_steady_state_ids(len(fcrn.ligands))
+        generated |= {FREE_FCRN.name, pool, *ligands, *kds}
         generated |= {f"{FRACTION}_{k}" for k in range(NEWTON_STEPS)}
     for k, (event, _) in present.items():
         generated |= {_value_id(k, event), f"infusion_{k}_input"}
@@ -411,16 +420,15 @@ def _fcrn_rules(sbml, writer: MathWriter, fcrn: FcrnEquation) -> None:
         arguments = [local.write(a) for a in function.arguments]
         definition.setMath(node(libsbml.AST_LAMBDA, *arguments, local.write(function.body)))
     unit = writer.unit_of(fcrn.total)
-    ligands = []
-    for k, expression in enumerate(fcrn.ligands, start=1):
-        ligands.append(sympy.Symbol(f"fcrn_ligand_{k}"))
-        writer.symbol_units[ligands[-1].name] = unit
-        _assignment(sbml, writer, ligands[-1].name, expression, unit)
-        sbml.getParameter(ligands[-1].name).setName(f"endosomal IgG of FcRn ligand kind {k}")
-    for name, expression, dimensionless in fcrn_rules(fcrn.total, ligands, fcrn.kds):
+    for name, expression, dimensionless in fcrn_rules(fcrn.total, fcrn.ligands, fcrn.kds):
         rule_unit = DIMENSIONLESS if dimensionless else unit
         writer.symbol_units[name] = rule_unit
         _assignment(sbml, writer, name, expression, rule_unit)
+    pool, ligands, kds = quasi_steady_state_ids(len(fcrn.ligands))
+    sbml.getParameter(pool).setName("total endosomal FcRn")
+    for k, (ligand, kd) in enumerate(zip(ligands, kds, strict=True), start=1):
+        sbml.getParameter(ligand).setName(f"endosomal IgG of FcRn ligand kind {k}")
+        sbml.getParameter(kd).setName(f"FcRn KD of ligand kind {k}")
     sbml.getParameter(f"{FRACTION}_0").setName("free over total FcRn, closed form")
     sbml.getParameter(FREE_FCRN.name).setName(
         f"free endosomal FcRn at quasi-steady state (closed form, {NEWTON_STEPS} Newton steps)"

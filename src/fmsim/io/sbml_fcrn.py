@@ -107,21 +107,42 @@ def fcrn_functions() -> tuple[FunctionDefinition, ...]:
     )
 
 
+POOL = "fcrn_pool"  # R_T, the rule every export names so
+
+
+def quasi_steady_state_ids(n_kinds: int) -> tuple[str, list[str], list[str]]:
+    """Ids of the rules that state the equation: total FcRn, ligands, KDs (one per kind)."""
+    kinds = range(1, n_kinds + 1)
+    return POOL, [f"fcrn_ligand_{k}" for k in kinds], [f"fcrn_kd_{k}" for k in kinds]
+
+
 def fcrn_rules(total, ligands, kds) -> list[tuple[str, sympy.Expr, bool]]:
-    """Assignment rules ``(id, expression, dimensionless)`` that end with ``fcrn_free``, free
-    FcRn in the unit of ``total``, for one or two kinds of ligand (``ligands`` and ``kds`` in
-    the unit of ``total``): the closed form ``fcrn_fraction_0`` = R / R_T, Newton steps
-    ``fcrn_fraction_1``, ..., and the last step times ``total``."""
+    """Assignment rules ``(id, expression, dimensionless)`` for free FcRn, for one or two kinds
+    of ligand (``ligands`` and ``kds`` in the unit of ``total``).
+
+    First the equation's terms under fixed names (:func:`quasi_steady_state_ids`: ``fcrn_pool``
+    = R_T, ``fcrn_ligand_k`` = E_k, ``fcrn_kd_k`` = KD_k), by which an import recognises the
+    quasi-steady state (:mod:`fmsim.io.sbml_import`); then the closed form ``fcrn_fraction_0``
+    = R / R_T, the Newton steps ``fcrn_fraction_1``, ..., and ``fcrn_free``, the last step
+    times the total."""
     if len(ligands) not in (1, 2):
         raise ValueError(
             f"the SBML export solves free FcRn in closed form for one or two ligand kinds, "
             f"not {len(ligands)}"
         )
-    pairs = [(e / total, kd / total) for e, kd in zip(ligands, kds, strict=True)]
+    pool, ligand_ids, kd_ids = quasi_steady_state_ids(len(ligands))
+    rules = [(pool, total, False)]
+    rules += [(name, e, False) for name, e in zip(ligand_ids, ligands, strict=True)]
+    rules += [(name, kd, False) for name, kd in zip(kd_ids, kds, strict=True)]
+    total = sympy.Symbol(pool)
+    pairs = [
+        (sympy.Symbol(e) / total, sympy.Symbol(kd) / total)
+        for e, kd in zip(ligand_ids, kd_ids, strict=True)
+    ]
     if len(pairs) == 1:  # a second kind without ligand: the same root
         pairs.append((sympy.Integer(0), pairs[0][1]))
     kinds = [v for pair in pairs for v in pair]
-    rules = [(f"{FRACTION}_0", _call("fcrn_start", *kinds), True)]
+    rules.append((f"{FRACTION}_0", _call("fcrn_start", *kinds), True))
     for step in range(1, NEWTON_STEPS + 1):
         previous = sympy.Symbol(rules[-1][0])
         rule = _call("fcrn_newton_step", previous, *kinds)

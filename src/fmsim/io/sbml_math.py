@@ -254,8 +254,9 @@ _READ_FUNCTIONS: dict[int, Callable] = {
     libsbml.AST_FUNCTION_ARCTAN: sympy.atan,
     libsbml.AST_FUNCTION_FLOOR: sympy.floor,
     libsbml.AST_FUNCTION_CEILING: sympy.ceiling,
-    libsbml.AST_FUNCTION_MAX: sympy.Max,
-    libsbml.AST_FUNCTION_MIN: sympy.Min,
+    # unevaluated: sympy's Max/Min compare their arguments symbolically, slowly
+    libsbml.AST_FUNCTION_MAX: lambda *a: sympy.Max(*a, evaluate=False),
+    libsbml.AST_FUNCTION_MIN: lambda *a: sympy.Min(*a, evaluate=False),
     libsbml.AST_RELATIONAL_GT: sympy.Gt,
     libsbml.AST_RELATIONAL_GEQ: sympy.Ge,
     libsbml.AST_RELATIONAL_LT: sympy.Lt,
