@@ -38,7 +38,7 @@ import numpy as np
 from fmsim.engine import Bolus, run
 from fmsim.io.sbml import export_sbml, roadrunner_for, subject_values, use_subject
 from fmsim.io.sbml_import import import_sbml
-from fmsim.model.equations import INDEX, MODEL, build_subjects, initial_state
+from fmsim.model.equations import MODEL, build_subjects, initial_state
 from fmsim.model.parameters import load_parameter_set
 
 RTOL, ATOL = 1e-8, 1e-10
@@ -52,7 +52,7 @@ HAND_WRITTEN = Path(__file__).with_name("mouse_closed_form.ant")
 def scenario(n: int):
     values = load_parameter_set().sample(n, np.random.default_rng(SEED))
     subjects = build_subjects(values, np.full(n, 0.005))
-    doses = [Bolus(day, INDEX["human_ip_depot"], 8.0) for day in (0.0, 1.0, 2.0, 3.0)]
+    doses = [Bolus(day, MODEL.index("human_ip_depot"), 8.0) for day in (0.0, 1.0, 2.0, 3.0)]
     return subjects, initial_state(subjects), doses
 
 
@@ -141,7 +141,7 @@ def main() -> None:
         }
     )
     y0_imported = y0.copy()  # the export starts with the day-0 dose in the depot
-    y0_imported[INDEX["human_ip_depot"]] += 8.0
+    y0_imported[MODEL.index("human_ip_depot")] += 8.0
     theirs, imported_states = engine_rate(
         imported.model, mapped, y0_imported, imported.events, args.repeats
     )
