@@ -17,6 +17,8 @@ TABLES = (
     "patients",
     "visits",
     "courses",
+    "adsl",
+    "adeff",
     "effects",
     "responders",
     "power",
@@ -65,6 +67,7 @@ def test_trial_writes_report_tables_and_resumes_power_chunks(tmp_path):
     for stem in TABLES:
         assert (out / f"{stem}.parquet").is_file() and (out / f"{stem}.csv").is_file(), stem
 
+    assert len(pd.read_parquet(out / "adsl.parquet")) == 20  # ADaM-like, one row per patient
     patients = pd.read_parquet(out / "patients.parquet")
     assert len(patients) == 20 and patients["group"].value_counts().to_dict() == {
         "placebo": 10,

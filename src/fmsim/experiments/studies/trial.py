@@ -13,6 +13,7 @@ import pandas as pd
 from fmsim.config.trial import TrialConfig
 from fmsim.experiments import trial as experiment
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
+from fmsim.io.adam import adeff, adsl
 
 #: The run folder's sub-folder holding the replicate-trial chunks (kept across runs).
 CHUNKS = "chunks"
@@ -64,6 +65,16 @@ class TrialStudy(StudyResult):
                 self.simulation.courses,
                 "per patient and day: total and anti-SGC IgG, sensitisation S (1 = none)",
                 {"day": "day", "total_igg": "mg/mL", "anti_sgc": "mg/mL", "sensitisation": "1"},
+            ),
+            "adsl": Table(
+                adsl(self.simulation),
+                "ADaM-like subject-level data set (docs/adam.md)",
+                {"DCSDY": "day"},
+            ),
+            "adeff": Table(
+                adeff(self.simulation),
+                "ADaM-like BDS of every visit outcome (docs/adam.md)",
+                {"AVISITN": "week", "ADY": "day"},
             ),
             "effects": Table(
                 self.analysis.effects,

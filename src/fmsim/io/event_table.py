@@ -1,0 +1,307 @@
+"""Dosing event tables in the NONMEM / mrgsolve convention, to and from fmsim's engine events.
+
+A table has one row per record (CSV or Excel; column names case-insensitive):
+
+=======  ========  =====================================================================
+column   required  meaning
+=======  ========  =====================================================================
+ID       no        subject identifier; without it (or with one ID) the rows apply to all
+                   subjects
+TIME     yes       time of the record (days)
+AMT      yes       amount dosed (in the unit of the dosed state, e.g. mg)
+CMT      yes       dosed compartment: a state of the model by name (e.g.
+                   ``human_ip_depot``) or by number (1-based, in the model's state order)
+EVID     no        1 dose (default when AMT > 0), 0 observation (its TIME becomes an
+                   output time), 2 other (ignored); 3 and 4 (resets) are refused
+RATE     no        0 or empty: bolus; > 0: zero-order infusion at RATE (unit per day),
+                   lasting AMT / RATE; -2: infusion lasting DUR
+DUR      no        infusion duration (days) for RATE = -2, or when there is no RATE column
+ADDL     no        number of additional doses after this one
+II       no        interval between the additional doses (days); required with ADDL > 0
+=======  ========  =====================================================================
+
+Other columns (DV, MDV, covariates) are ignored. Times are in days and amounts in the state's
+unit, as everywhere in fmsim (a NONMEM data set in hours must be converted first).
+
+:func:`read_event_table` returns engine events (:mod:`fmsim.engine.events`) with one value per
+subject; :func:`event_table` writes events back; :func:`nonmem_dataset` writes simulated
+states as a NONMEM-style data set (dose records and observation records with DV).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fmsim.engine.events import Bolus, Event, Infusion, Removal
+from fmsim.model.definition import ModelDefinition
+
+COLUMNS = ("ID", "TIME", "AMT", "CMT", "EVID", "RATE", "DUR", "ADDL", "II")
+REQUIRED = ("TIME", "AMT", "CMT")
+
+
+class EventTableError(ValueError):
+    """A table fmsim cannot read; the message is one line naming file, row, column, value."""
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """Events read from a table: ``ids`` (subject identifiers in order of first appearance;
+    empty when the rows apply to all subjects), ``events`` (values per subject, in that order,
+    or scalars for all), ``observation_times`` (days of EVID = 0 records, sorted)."""
+
+    ids: tuple[str, ...]
+    events: tuple[Event, ...]
+    observation_times: tuple[float, ...]
+
+
+def read_event_table(path: str | Path, model: ModelDefinition) -> EventTable:
+    """Read a NONMEM/mrgsolve-style event table for ``model``; EventTableError names the first
+    problem (file, row as in the file with the header as row 1, column, value, expectation)."""
+    path = Path(path)
+    frame = _read_frame(path)
+    columns = {str(c).strip().upper(): c for c in frame.columns}
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise EventTableError(
+            f"{path}: missing column(s) {missing}; an event table needs {list(REQUIRED)} "
+            f"(optional: ID, EVID, RATE, DUR, ADDL, II)"
+        )
+    frame = frame.rename(columns={v: k for k, v in columns.items() if k in COLUMNS})
+    records = [_Record.parse(path, row + 2, values, model) for row, values in frame.iterrows()]
+    ids: list[str] = []
+    for record in records:
+        if record.id not in ids:
+            ids.append(record.id)
+    per_subject = len(ids) > 1
+    doses = [r for r in records if r.evid == 1]
+    observations = sorted({r.time for r in records if r.evid == 0})
+    events = _events(doses, ids if per_subject else [ids[0]] if ids else [], per_subject)
+    return EventTable(tuple(ids) if per_subject else (), tuple(events), tuple(observations))
+
+
+@dataclass(frozen=True)
+class _Record:
+    """One row: a dose (expanded by ADDL/II) or an observation."""
+
+    id: str
+    time: float
+    amount: float
+    state: int
+    evid: int
+    rate: float  # 0 for a bolus
+    duration: float  # 0 for a bolus
+    additional: int
+    interval: float
+
+    @classmethod
+    def parse(cls, path: Path, row: int, values: pd.Series, model: ModelDefinition) -> _Record:
+        def fail(column: str, expected: str):
+            raise EventTableError(
+                f"{path}:{row}: column {column}: value {values.get(column)!r}: {expected}"
+            )
+
+        def number(column: str, default: float | None = None) -> float:
+            value = values.get(column)
+            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+                if default is None:
+                    fail(column, "expected a number")
+                return default
+            try:
+                result = float(str(value).strip())
+            except ValueError:
+                fail(column, "expected a number")
+            if not np.isfinite(result):
+                fail(column, "expected a finite number")
+            return result
+
+        time = number("TIME")
+        if time < 0:
+            fail("TIME", "expected a time >= 0 (days from the start)")
+        amount = number("AMT", 0.0)
+        evid = number("EVID", 1.0 if amount > 0 else 0.0)
+        if evid not in (0, 1, 2):
+            fail(
+                "EVID",
+                "expected 0 (observation), 1 (dose) or 2 (other); resets (3, 4) are not supported",
+            )
+        if evid != 1:
+            return cls(_identifier(values), time, 0.0, 0, int(evid), 0.0, 0.0, 0, 0.0)
+        if amount <= 0:
+            fail("AMT", "expected an amount > 0 for a dose (EVID 1)")
+        state = _state(values.get("CMT"), model, fail)
+        rate = number("RATE", 0.0)
+        duration = number("DUR", 0.0)
+        if rate == -2 or (rate == 0 and duration > 0):
+            if duration <= 0:
+                fail("DUR", "expected a duration > 0 (days) for RATE = -2")
+            rate = amount / duration
+        elif rate > 0:
+            duration = amount / rate
+        elif rate != 0:
+            fail(
+                "RATE",
+                "expected 0 (bolus), a rate > 0 or -2 (duration from DUR); modelled "
+                "rates (-1) are not supported",
+            )
+        additional = number("ADDL", 0.0)
+        if additional < 0 or additional != int(additional):
+            fail("ADDL", "expected a whole number >= 0")
+        interval = number("II", 0.0)
+        if additional > 0 and interval <= 0:
+            fail("II", "expected an interval > 0 (days) with ADDL > 0")
+        return cls(
+            _identifier(values), time, amount, state, 1, rate, duration, int(additional), interval
+        )
+
+    def doses(self) -> list[tuple[float, int, float, float]]:
+        """(time, state, amount or rate, duration) of this dose and its additional doses."""
+        value = self.rate if self.duration else self.amount
+        return [
+            (self.time + k * self.interval, self.state, value, self.duration)
+            for k in range(self.additional + 1)
+        ]
+
+
+def _identifier(values: pd.Series) -> str:
+    value = values.get("ID")
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    text = str(value).strip()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _state(value, model: ModelDefinition, fail) -> int:
+    text = "" if value is None else str(value).strip()
+    if text in model.states:
+        return model.states.index(text)
+    try:
+        number = float(text)
+    except ValueError:
+        fail(
+            "CMT",
+            f"expected a state of {model.name} by name or number (1-{model.n_states}): "
+            f"{', '.join(model.states)}",
+        )
+    if number != int(number) or not 1 <= number <= model.n_states:
+        fail("CMT", f"expected a compartment number 1-{model.n_states} of {model.name}")
+    return int(number) - 1
+
+
+def _events(doses: list[_Record], ids: list[str], per_subject: bool) -> list[Event]:
+    """Engine events: one per (time, state) for boluses and per (start, stop, state) for
+    infusions, with one value per subject (zero for subjects without it)."""
+    n = len(ids)
+    boluses: dict[tuple[float, int], np.ndarray] = {}
+    infusions: dict[tuple[float, float, int], np.ndarray] = {}
+    for record in doses:
+        subject = ids.index(record.id) if per_subject else 0
+        for time, state, value, duration in record.doses():
+            if duration:
+                key = (time, time + duration, state)
+                infusions.setdefault(key, np.zeros(n))[subject] += value
+            else:
+                boluses.setdefault((time, state), np.zeros(n))[subject] += value
+    events: list[Event] = []
+    for (time, state), amounts in sorted(boluses.items()):
+        events.append(Bolus(time, state, amounts if per_subject else float(amounts[0])))
+    for (start, stop, state), rates in sorted(infusions.items()):
+        events.append(Infusion(start, stop, state, rates if per_subject else float(rates[0])))
+    return events
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise EventTableError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            return pd.read_excel(path, dtype=str)
+        return pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except (ValueError, OSError, pd.errors.ParserError) as error:
+        raise EventTableError(f"{path}: cannot read as a table: {error}") from None
+
+
+def event_table(
+    events: Sequence[Event], model: ModelDefinition, ids: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Events as a NONMEM-style table (ID, TIME, AMT, RATE, DUR, CMT, EVID): boluses with
+    RATE 0, infusions with their rate and duration; one row per subject with a non-zero value
+    (``ids`` name the subjects; None: one subject ``1`` for events with scalar values).
+    Removals (plasma exchange, immunoadsorption) have no form in this convention: ValueError."""
+    rows = []
+    for event in events:
+        if isinstance(event, Removal):
+            raise ValueError(
+                f"a removal at day {event.time:g} (plasma exchange or immunoadsorption) has no "
+                "NONMEM event-table form; keep such therapies in a protocol file"
+            )
+        value = event.amount if isinstance(event, Bolus) else event.rate
+        values = np.atleast_1d(np.asarray(value, dtype=float))
+        names = list(ids) if ids is not None else [str(k + 1) for k in range(values.size)]
+        values = np.broadcast_to(values, (len(names),))
+        for name, v in zip(names, values, strict=True):
+            if v == 0:
+                continue
+            if isinstance(event, Bolus):
+                rows.append((name, event.time, v, 0.0, 0.0, model.states[event.state]))
+            else:
+                duration = event.stop - event.start
+                rows.append(
+                    (name, event.start, v * duration, v, duration, model.states[event.state])
+                )
+    frame = pd.DataFrame(rows, columns=["ID", "TIME", "AMT", "RATE", "DUR", "CMT"])
+    frame["EVID"] = 1
+    return frame.sort_values(["ID", "TIME"], kind="stable", key=_natural).reset_index(drop=True)
+
+
+def _natural(column: pd.Series) -> pd.Series:
+    """Sort IDs numerically when they are numbers."""
+    numeric = pd.to_numeric(column, errors="coerce")
+    return numeric if numeric.notna().all() else column
+
+
+def nonmem_dataset(
+    model: ModelDefinition,
+    times: Sequence[float],
+    states: np.ndarray,
+    events: Sequence[Event],
+    observed: Sequence[str],
+    ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Simulated states as a NONMEM-style data set: the dose records of ``events`` (EVID 1,
+    MDV 1) and one observation record (EVID 0, MDV 0, DV = the state's value, CMT = its name)
+    per subject, output time and ``observed`` state; ``states`` is the engine's
+    (n_times, n_states, n_subjects) array, outputs before the events of their time."""
+    n = states.shape[2]
+    names = list(ids) if ids is not None else [str(k + 1) for k in range(n)]
+    doses = event_table(events, model, names)
+    doses["DV"] = np.nan
+    doses["MDV"] = 1
+    blocks = []
+    for state in observed:
+        j = model.index(state)
+        values = states[:, j, :]
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "ID": np.tile(names, len(times)),
+                    "TIME": np.repeat(np.asarray(times, dtype=float), n),
+                    "AMT": 0.0,
+                    "RATE": 0.0,
+                    "DUR": 0.0,
+                    "CMT": state,
+                    "EVID": 0,
+                    "DV": values.reshape(-1),
+                    "MDV": 0,
+                }
+            )
+        )
+    frame = pd.concat([doses, *blocks], ignore_index=True)
+    # observations before doses at the same time, as fmsim reports them
+    return frame.sort_values(["ID", "TIME", "EVID"], kind="stable", key=_natural).reset_index(
+        drop=True
+    )
