@@ -11,6 +11,7 @@ import typer
 from fmsim.cli.analyze import analyze
 from fmsim.cli.errors import fail
 from fmsim.cli.export import export_app
+from fmsim.cli.fit import fit
 from fmsim.cli.power import power
 from fmsim.cli.therapies import therapies
 from fmsim.cli.trial import trial
@@ -125,6 +126,9 @@ app.command()(trial)
 
 
 app.command()(therapies)
+
+
+app.command()(fit)
 
 
 def main() -> None:  # pragma: no cover
