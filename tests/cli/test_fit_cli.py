@@ -71,3 +71,21 @@ def test_missing_data_file_gives_one_line(tmp_path):
     result = runner.invoke(app, ["fit", str(tmp_path / "none.csv"), str(_config(tmp_path))])
     assert result.exit_code == 2
     assert "none.csv" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_export_petab_writes_a_linted_problem(lab_data, tmp_path):
+    out = tmp_path / "petab"
+    result = runner.invoke(
+        app, ["export", "petab", str(lab_data), str(_config(tmp_path)), str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "PEtab linter: no errors" in result.output
+    assert {p.name for p in out.iterdir()} >= {"model.xml", "problem.yaml", "parameters.tsv"}
+
+
+def test_export_petab_refuses_derived_parameters(lab_data, tmp_path):
+    config = _config(tmp_path, estimate=["body_weight"])
+    result = runner.invoke(app, ["export", "petab", str(lab_data), str(config), str(tmp_path)])
+    assert result.exit_code == 2
+    assert "'body_weight' sets derived constants" in result.output
+    assert len(result.output.strip().splitlines()) == 1

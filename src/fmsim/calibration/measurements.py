@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,12 @@ from fmsim.calibration.problem import (
     CalibrationProblem,
     Condition,
     EstimatedParameter,
+    default_parameter,
     make_problem,
 )
-from fmsim.config import PassiveTransferConfig
+from fmsim.config import PassiveTransferConfig, default_config, load_config
+from fmsim.config.fit import FitConfig, load_fit_config
+from fmsim.io.lab_data import read_lab_data
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
 LEVELS = ("group", "individual")
@@ -165,3 +169,30 @@ def problem_from_lab_data(
     parameters = (parameters or load_parameter_set()).with_values(**config.parameters)
     conditions, table = measurements_from_lab_data(data, config, level, tests, parameters)
     return make_problem(conditions, table, estimate, parameters, method, name=config.name)
+
+
+def load_fit_problem(data_path: Path, config_path: Path) -> tuple[FitConfig, CalibrationProblem]:
+    """The fit settings and calibration problem of a lab data file and a fit YAML (see
+    :mod:`fmsim.config.fit`). Raises ConfigError, LabDataError or CalibrationError with one
+    line; rows of the data file with errors stop with the first of them."""
+    settings = load_fit_config(config_path)
+    design = (
+        default_config()
+        if settings.scenario == "default"
+        else load_config(config_path.parent / settings.scenario)
+    )
+    clean, issues = read_lab_data(data_path)
+    errors = [issue for issue in issues if issue.action == "error"]
+    if errors:
+        raise CalibrationError(
+            f"{len(errors)} row(s) with errors in the data, first: {errors[0].line()}"
+        )
+    parameters = load_parameter_set().with_values(**design.parameters)
+    estimate = [default_parameter(p.name, parameters, p.lower, p.upper) for p in settings.estimate]
+    try:
+        problem = problem_from_lab_data(
+            clean, design, estimate, settings.level, settings.method, settings.tests, parameters
+        )
+    except CalibrationError as error:
+        raise CalibrationError(f"{data_path}: {error}") from None
+    return settings, problem

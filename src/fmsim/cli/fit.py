@@ -17,36 +17,16 @@ def fit(
 ) -> None:
     """Multi-start fit with profile-likelihood intervals and identifiability; HTML report."""
     from fmsim.calibration.fit import run_fit
-    from fmsim.calibration.measurements import problem_from_lab_data
-    from fmsim.calibration.problem import CalibrationError, default_parameter
-    from fmsim.config import ConfigError, default_config, load_config
-    from fmsim.config.fit import load_fit_config
-    from fmsim.io.lab_data import LabDataError, read_lab_data
-    from fmsim.model.parameters import load_parameter_set
+    from fmsim.calibration.measurements import load_fit_problem
+    from fmsim.calibration.problem import CalibrationError
+    from fmsim.config import ConfigError
+    from fmsim.io.lab_data import LabDataError
     from fmsim.report.fit_html import write_fit_report
 
     try:
-        settings = load_fit_config(config)
-        design = (
-            default_config()
-            if settings.scenario == "default"
-            else load_config(config.parent / settings.scenario)
-        )
-        clean, issues = read_lab_data(data)
-        errors = [issue for issue in issues if issue.action == "error"]
-        if errors:
-            fail(f"{len(errors)} row(s) with errors in the data, first: {errors[0].line()}")
-        parameters = load_parameter_set().with_values(**design.parameters)
-        estimate = [
-            default_parameter(p.name, parameters, p.lower, p.upper) for p in settings.estimate
-        ]
-        problem = problem_from_lab_data(
-            clean, design, estimate, settings.level, settings.method, settings.tests, parameters
-        )
-    except (ConfigError, LabDataError) as error:
+        settings, problem = load_fit_problem(data, config)
+    except (ConfigError, LabDataError, CalibrationError) as error:
         fail(str(error))
-    except CalibrationError as error:
-        fail(f"{data}: {error}")
     typer.echo(
         f"fitting {len(problem.parameters)} parameter(s) to {len(problem.measurements)} "
         f"data points ({settings.level} level), {settings.starts} starts ..."

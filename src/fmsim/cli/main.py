@@ -13,6 +13,7 @@ from fmsim.cli.errors import fail
 from fmsim.cli.export import export_app
 from fmsim.cli.fit import fit
 from fmsim.cli.power import power
+from fmsim.cli.sensitivity import sensitivity
 from fmsim.cli.therapies import therapies
 from fmsim.cli.trial import trial
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
@@ -129,6 +130,9 @@ app.command()(therapies)
 
 
 app.command()(fit)
+
+
+app.command()(sensitivity)
 
 
 def main() -> None:  # pragma: no cover
