@@ -2,7 +2,7 @@
 
 Inputs: every mouse parameter with a between-animal CV in the parameter file, drawn from its
 lognormal distribution (median = file value, CV as stated), and the donor's anti-SGC fraction,
-uniform over the range of the default donors (0.003-0.008). Outputs, for a typical mouse dosed
+uniform over the range of the default donors (0.0048-0.0102). Outputs, for a typical mouse dosed
 as in Goebel et al. 2021 (8 mg i.p. on days 0-3):
 
 * ``peak_mechanical_percent``: largest fall of the paw-pressure threshold (% of baseline);
@@ -40,7 +40,7 @@ from fmsim.model.parameters import ParameterSet, load_parameter_set
 
 INJECTION_DAYS = (0.0, 1.0, 2.0, 3.0)
 DOSE_MG = 8.0
-FRACTION_RANGE = (0.003, 0.008)  # anti-SGC fraction of the default FMS donors
+FRACTION_RANGE = (0.0048, 0.0102)  # anti-SGC fractions of the default FMS donors
 TEST_DAYS = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
 DONOR_MICE, CONTROL_MICE = 4, 24
 HYPERSENSITIVE = 10.0  # % fall of the paw-pressure threshold counted as hypersensitive

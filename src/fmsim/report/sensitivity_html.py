@@ -72,7 +72,7 @@ def write_sensitivity_report(result: SensitivityResult, out: Path) -> Path:
         f"{result.n_evaluations} parameter sets (first- and total-order indices, SALib, 95 % "
         "bootstrap intervals). Parameters: every mouse parameter with a between-animal CV, "
         "lognormal with that CV around the file value; the donor's anti-SGC fraction uniform "
-        "over 0.003-0.008. Outputs for a typical mouse given 8 mg i.p. on days 0-3.</p>",
+        "over 0.0048-0.0102. Outputs for a typical mouse given 8 mg i.p. on days 0-3.</p>",
         "<h2>Sobol indices</h2>",
         _embed(sobol_bars(result.sobol), figures, "sobol"),
         "<h2>Tornado (one at a time, 5th-95th percentile)</h2>",
