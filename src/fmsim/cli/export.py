@@ -144,7 +144,7 @@ def _echo_validation(report) -> None:
 @export_app.command("petab")
 def petab(
     data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format)."),
-    config: Path = typer.Argument(..., help="Fit YAML (see examples/fit_passive_transfer.yaml)."),
+    config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
     out_dir: Path = typer.Argument(..., help="Folder for the PEtab files (created)."),
 ) -> None:
     """Write the fit problem of DATA and CONFIG as a PEtab problem (SBML, conditions,

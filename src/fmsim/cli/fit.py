@@ -11,7 +11,7 @@ from fmsim.cli.errors import fail
 
 def fit(
     data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format; see README)."),
-    config: Path = typer.Argument(..., help="Fit YAML (see examples/fit_passive_transfer.yaml)."),
+    config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
     out: Path = typer.Option(Path("results/fit"), help="Output folder."),
     procs: int = typer.Option(1, min=1, help="Worker processes for starts and profiles."),
 ) -> None:

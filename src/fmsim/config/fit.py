@@ -20,23 +20,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from fmsim.config.errors import ConfigError, format_validation_error, read_yaml
+from fmsim.config.base import Strict
+from fmsim.config.errors import format_validation_error, read_yaml
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ParameterBounds(_Strict):
+class ParameterBounds(Strict):
     """One estimated parameter with optional bounds (natural units)."""
 
     name: str = Field(min_length=1)
@@ -50,7 +40,7 @@ class ParameterBounds(_Strict):
         return self
 
 
-class FitConfig(_Strict):
+class FitConfig(Strict):
     scenario: str = "default"
     estimate: list[ParameterBounds] = Field(min_length=1)
     level: Literal["group", "individual"] = "group"
@@ -73,8 +63,6 @@ class FitConfig(_Strict):
 def load_fit_config(path: Path) -> FitConfig:
     """Read and validate a fit YAML; raises ConfigError with one line per problem."""
     raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of fields at the top level")
     try:
         return FitConfig(**raw)
     except ValidationError as error:
