@@ -29,7 +29,7 @@ import numpy as np
 from fmsim.calibration import observables
 from fmsim.calibration.problem import CalibrationProblem
 from fmsim.engine import Bolus, run
-from fmsim.model.equations import INDEX, MODEL, STATES, build_subjects, initial_state
+from fmsim.model.equations import MODEL, STATES, build_subjects, initial_state
 
 FD_STEP = 1e-4  # central-difference step on the scaled (log10 or lin) parameter
 RTOL = 1e-10
@@ -110,7 +110,7 @@ class Objective:
         doses = [
             Bolus(
                 day,
-                INDEX["human_ip_depot"],
+                MODEL.index("human_ip_depot"),
                 np.tile([dose if day in days_ else 0.0 for dose, days_, _ in self._simulated], k),
             )
             for day in days
@@ -123,6 +123,7 @@ class Objective:
             doses,
             rtol=self.rtol,
             atol=self.atol,
+            throw=False,
         )
         self.n_simulations += k
         subject = np.arange(k)[:, None] * n_conditions + self._condition[None, :]  # (k, n_data)
@@ -132,8 +133,8 @@ class Objective:
             at = {state: states[:, rows, i] for i, state in enumerate(STATES)}
             at |= {p: values[p][subject[:, rows]] for p in observables.symbols(name) if p in values}
             out[:, rows] = observables.evaluate(name, at)
-        if result.status is not None and np.any(result.status != 0):
-            failed = np.unique(np.flatnonzero(result.status != 0) // n_conditions)
+        if not result.success:
+            failed = np.unique(result.failed // n_conditions)
             out[failed] = np.nan
         return out
 

@@ -28,7 +28,7 @@ from scipy import stats
 
 from fmsim.assays import clinical
 from fmsim.experiments import therapy
-from fmsim.model.human import INDEX, initial_state
+from fmsim.model.human import HUMAN_MODEL, initial_state
 
 COHORT = 93  # FM patients in the af Ekenstam correlation
 ALPHA = 0.05
@@ -58,7 +58,7 @@ def significance_probability(
     params = clinical.load_clinical_parameters()
     total = n * replicates
     population = therapy.sample_population(total, rng)
-    excess = initial_state(population.patients())[INDEX["sensitisation"]] - 1.0
+    excess = initial_state(population.patients())[HUMAN_MODEL.index("sensitisation")] - 1.0
     level = population.covariates()["anti_sgc_baseline"].to_numpy()
     reference = np.median(level[level > 0])
     sigma_a, sigma_b = (np.sqrt(np.log1p(cv**2)) for cv in (ASSAY_CV, BACKGROUND_CV))

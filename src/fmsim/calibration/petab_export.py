@@ -24,7 +24,7 @@ from fmsim.calibration.problem import CalibrationProblem
 from fmsim.engine import Bolus
 from fmsim.io.petab import PetabExportError, write_petab
 from fmsim.io.sbml import export_sbml
-from fmsim.model.equations import INDEX, MODEL, build_subjects, initial_state
+from fmsim.model.equations import MODEL, build_subjects, initial_state
 
 #: Model parameters that set derived constants (host IgG production, volumes, flows).
 DERIVED_FROM = (
@@ -77,7 +77,7 @@ def petab_tables(problem: CalibrationProblem):
     days = dosed[0].injection_days if dosed else ()
     template = dosed[0] if dosed else problem.conditions[0]
     subjects = build_subjects(values, np.array([template.anti_sgc_fraction]))
-    events = [Bolus(d, INDEX[DEPOT], max(template.dose_mg, 1.0)) for d in days]
+    events = [Bolus(d, MODEL.index(DEPOT), max(template.dose_mg, 1.0)) for d in days]
     sbml = export_sbml(MODEL, subjects, initial_state(subjects), events, 0, "fmsim_mouse")
     later = [k for k, d in enumerate(days, start=1) if d > 0]
     at_zero = 0.0 in days

@@ -35,7 +35,7 @@ from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
 from fmsim.engine import Bolus, run
-from fmsim.model.equations import INDEX, MODEL, build_subjects, initial_state
+from fmsim.model.equations import MODEL, build_subjects, initial_state
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
 INJECTION_DAYS = (0.0, 1.0, 2.0, 3.0)
@@ -107,10 +107,10 @@ def passive_transfer_outputs(
     fraction = np.repeat(samples[FRACTION].to_numpy(float), 1 + inner)
     subjects = build_subjects(values, fraction)
     times = np.arange(0.0, HORIZON + STEP / 2, STEP)
-    doses = [Bolus(d, INDEX["human_ip_depot"], DOSE_MG) for d in INJECTION_DAYS]
+    doses = [Bolus(d, MODEL.index("human_ip_depot"), DOSE_MG) for d in INJECTION_DAYS]
     result = run(MODEL, subjects, initial_state(subjects), times, doses)
     spec = parameters.readouts["paw_pressure_threshold"]
-    excess = result.states[:, INDEX["sensitisation"], :] - 1.0
+    excess = result.states[:, MODEL.index("sensitisation"), :] - 1.0
     fall = -100.0 * spec.max_change * excess / values["sensitisation_emax"]  # % of baseline
     fall = fall.reshape(times.size, n, 1 + inner)
     window = fall[np.searchsorted(times, TEST_DAYS)].mean(axis=0)  # (n, 1 + inner)
