@@ -135,3 +135,34 @@ def _echo_validation(report) -> None:
         f"  validates with libsbml: 0 errors, {len(report.warnings)} warnings"
         + (f" (libsbml ids {', '.join(warnings)})" if warnings else "")
     )
+
+
+@export_app.command("petab")
+def petab(
+    data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format)."),
+    config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
+    out_dir: Path = typer.Argument(..., help="Folder for the PEtab files (created)."),
+) -> None:
+    """Write the fit problem of DATA and CONFIG as a PEtab problem (SBML, conditions,
+    observables, measurements, parameters, problem.yaml) and check it with PEtab's linter."""
+    from fmsim.calibration.measurements import load_fit_problem
+    from fmsim.calibration.petab_export import export_petab
+    from fmsim.calibration.problem import CalibrationError
+    from fmsim.io.lab_data import LabDataError
+    from fmsim.io.petab import PetabExportError, lint
+
+    try:
+        _, problem = load_fit_problem(data, config)
+        yaml_path = export_petab(problem, out_dir)
+    except (ConfigError, LabDataError, CalibrationError, PetabExportError) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"{out_dir}: cannot write: {error.strerror}")
+    valid = lint(yaml_path)
+    typer.echo(
+        f"wrote {yaml_path}: {len(problem.conditions)} conditions, "
+        f"{len(problem.measurements)} measurements, {len(problem.parameters)} estimated "
+        f"parameter(s); PEtab linter: {'no errors' if valid else 'ERRORS (see above)'}"
+    )
+    if not valid:
+        raise typer.Exit(code=1)

@@ -12,9 +12,11 @@ from fmsim import __version__
 from fmsim.cli.analyze import analyze
 from fmsim.cli.errors import FmsimGroup, set_debug
 from fmsim.cli.export import export_app
+from fmsim.cli.fit import fit
 from fmsim.cli.params import params
 from fmsim.cli.passive_transfer import reproduce, simulate
 from fmsim.cli.power import power
+from fmsim.cli.sensitivity import sensitivity
 from fmsim.cli.therapies import therapies
 from fmsim.cli.trial import trial
 
@@ -54,6 +56,8 @@ app.command()(analyze)
 app.add_typer(export_app, name="export")
 app.command()(trial)
 app.command()(therapies)
+app.command()(fit)
+app.command()(sensitivity)
 
 
 def main() -> None:  # pragma: no cover

@@ -72,7 +72,9 @@ class Group(Strict):
 def _default_groups() -> list[Group]:
     fms = [
         Donor(id=f"FMS{i + 1}", anti_sgc_fraction=f)
-        for i, f in enumerate([0.003, 0.0035, 0.004, 0.005, 0.005, 0.006, 0.007, 0.008])
+        # octiles of a lognormal titre distribution, median 0.007, CV 0.25 (calibrated so that
+        # Goebel 2021's donor-level outcomes are the typical result; docs/calibration.md)
+        for i, f in enumerate([0.0048, 0.0056, 0.0062, 0.0067, 0.0073, 0.0079, 0.0087, 0.0102])
     ]
     hc = [Donor(id=f"HC{i + 1}", anti_sgc_fraction=0.0) for i in range(6)]
     return [

@@ -60,7 +60,7 @@ def analyze_passive_transfer(
         readouts=readouts,
         endpoint=endpoint,
         time_course=_time_course(readouts, disease_group),
-        donors=_donor_effects(measurements, control, disease_group, baseline_day),
+        donors=donor_effects(measurements, control, disease_group, baseline_day),
         auc=auc_versus_control(measurements, control, baseline_day),
     )
 
@@ -147,7 +147,7 @@ def _time_course(readouts: dict[str, ReadoutAnalysis], disease_group: str) -> pd
     return pd.DataFrame(rows)
 
 
-def _donor_effects(measurements, control, disease_group, baseline_day) -> pd.DataFrame:
+def donor_effects(measurements, control, disease_group, baseline_day) -> pd.DataFrame:
     """Per donor of the disease group: mean % change from baseline over the effect window,
     Welch t-test of the donor's mice against the control group's mice (two-sided)."""
     data = measurements[measurements["day"] != baseline_day]

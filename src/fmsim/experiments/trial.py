@@ -77,9 +77,11 @@ def simulate_trial(
     anti_sgc_positive_fraction: float | None = None,
     enrichment: str | None = None,
     keep_courses: bool = True,
+    clinical_parameters: clinical.ClinicalParameters | None = None,
 ) -> TrialSimulation:
     """Simulate ``replicates`` independent trials of ``config`` with ``n_patients`` each
-    (default: the configured number); population options and seed may be overridden."""
+    (default: the configured number); population options, seed and the clinical parameter set
+    (default: the shipped ``clinical.yaml``) may be overridden."""
     n = config.patients if n_patients is None else n_patients
     if n < 2 or replicates < 1:
         raise ValueError(f"need at least 2 patients and 1 replicate, got {n} and {replicates}")
@@ -91,7 +93,7 @@ def simulate_trial(
         else anti_sgc_positive_fraction
     )
     enrich = (enrichment or population.enrichment) == "anti_sgc_positive"
-    params = clinical.load_clinical_parameters()
+    params = clinical_parameters or clinical.load_clinical_parameters()
     if config.dropout_per_week is not None:
         params = params.with_values(dropout_weekly_hazard=config.dropout_per_week)
 

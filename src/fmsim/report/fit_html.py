@@ -1,0 +1,136 @@
+"""Figures and the HTML report of a fit (:class:`fmsim.calibration.fit.FitResult`)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from fmsim.calibration.fit import FitResult
+from fmsim.calibration.profile import THRESHOLD
+
+
+def waterfall(starts: pd.DataFrame) -> plt.Figure:
+    """Sorted final negative log-likelihoods of the starts, relative to the best."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    values = np.sort(starts["nllh"].to_numpy()) - np.nanmin(starts["nllh"])
+    ax.plot(np.arange(1, values.size + 1), values + 1e-3, "o-", ms=4)
+    ax.set_yscale("log")
+    ax.set_xlabel("start (sorted)")
+    ax.set_ylabel("nllh - best + 0.001")
+    ax.set_title("Waterfall")
+    fig.tight_layout()
+    return fig
+
+
+def fitted_curves(result: FitResult) -> plt.Figure:
+    """Data (mean +- SD of the noise) and fitted observables per condition, one panel per
+    observable."""
+    observables = list(dict.fromkeys(result.fitted["observable"]))
+    fig, axes = plt.subplots(1, len(observables), figsize=(4.6 * len(observables), 3.4))
+    axes = np.atleast_1d(axes)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    conditions = list(dict.fromkeys(result.fitted["condition"]))
+    for ax, name in zip(axes, observables, strict=True):
+        for k, condition in enumerate(conditions):
+            colour = colours[k % len(colours)]
+            data = result.fitted[
+                (result.fitted["observable"] == name) & (result.fitted["condition"] == condition)
+            ]
+            curve = result.curves[
+                (result.curves["observable"] == name) & (result.curves["condition"] == condition)
+            ]
+            if data.empty:
+                continue
+            normal = data["noise_distribution"] == "normal"
+            spread = np.where(normal, data["noise"], data["value"] * data["noise"])
+            ax.errorbar(data["time"], data["value"], spread, fmt="o", ms=3, color=colour, alpha=0.6)
+            ax.plot(curve["time"], curve["model"], "-", color=colour, lw=1.2, label=condition)
+        ax.set_title(name)
+        ax.set_xlabel("day")
+    if len(conditions) <= 12:
+        axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def profile_plot(result: FitResult) -> plt.Figure:
+    """Profile likelihoods (rise of the nllh) with the 95 % threshold."""
+    n = len(result.profiles)
+    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.0), squeeze=False)
+    for ax, p in zip(axes[0], result.profiles, strict=True):
+        ax.plot(p.x, p.rise, "o-", ms=3)
+        ax.axhline(THRESHOLD, color="grey", ls="--", lw=1)
+        ax.axvline(p.best, color="k", lw=0.8)
+        ax.set_xlabel(f"{p.name} ({p.scale})", fontsize=8)
+        ax.set_title(p.verdict(), fontsize=8)
+    axes[0, 0].set_ylabel("nllh - best")
+    fig.tight_layout()
+    return fig
+
+
+def _embed(fig: plt.Figure, folder: Path, name: str) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(folder / f"{name}.png", dpi=150)
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return f'<img alt="{name}" src="data:image/png;base64,{data}">'
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+
+
+def write_fit_report(result: FitResult, out: Path) -> Path:
+    """Write ``out/report.html`` (and the figures as PNG in ``out/figures``)."""
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    problem = result.problem
+    parts = [
+        f"<h1>Fit: {html.escape(problem.name)}</h1>",
+        f"<p>fmsim {metadata.version('fmsim')}, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Method: "
+        f"{'maximum likelihood' if problem.method == 'ml' else 'maximum a posteriori'}; "
+        f"{len(problem.measurements)} data points, {len(problem.conditions)} conditions, "
+        f"{len(problem.parameters)} estimated parameters; {len(result.starts)} starts in "
+        f"{result.fit_seconds:.1f} s, profiles in {result.profile_seconds:.1f} s. "
+        f"Best negative log-likelihood {result.best_nllh:.4g}.</p>",
+        "<h2>Estimates</h2>",
+        "<p>95 % intervals from the profile likelihood (rise of the negative log-likelihood by "
+        f"{THRESHOLD:.2f}); an interval that reaches a bound is open on that side.</p>",
+        _table(result.estimates),
+        "<h2>Fitted curves over data</h2>",
+        _embed(fitted_curves(result), figures, "fitted_curves"),
+        "<h2>Multi-start waterfall</h2>",
+        _embed(waterfall(result.starts), figures, "waterfall"),
+    ]
+    if result.profiles:
+        parts += ["<h2>Profile likelihoods</h2>", _embed(profile_plot(result), figures, "profiles")]
+    parts += [
+        "<h2>Starts</h2>",
+        _table(result.starts.head(50)),
+        "<h2>Assumptions</h2><ul>",
+        "<li>Each condition is one typical mouse (parameter-file medians); between-animal "
+        "variability enters only through the noise model (no random effects).</li>",
+        "<li>Group-level noise: standard error from the between-mouse SD pooled over the "
+        "test's conditions and days; individual-level noise: log-normal from the readout's "
+        "CVs.</li>",
+        "<li>Results are estimates of a model's parameters, not measurements.</li></ul>",
+    ]
+    page = (
+        '<!doctype html><html><head><meta charset="utf-8"><title>fmsim fit</title>'
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+        "table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px}"
+        "img{max-width:100%}</style></head><body>" + "\n".join(parts) + "</body></html>"
+    )
+    path = out / "report.html"
+    path.write_text(page)
+    return path
