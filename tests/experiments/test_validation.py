@@ -1,6 +1,8 @@
-"""The validation table (fmsim.experiments.validation): every target simulated in the typical
-patient and a small population, the standard protocols equal the example files, and the
-protocol comparison of `fmsim therapies`."""
+"""The validation table (fmsim.experiments.validation): every published target (package data,
+fmsim/experiments/data/validation_targets.yaml) simulated in the typical patient and a small
+population has its expected verdict, every library agent and device is covered by single-dose
+and course targets, the standard protocols are the example files, and the protocol comparison
+of `fmsim therapies` works."""
 
 from __future__ import annotations
 
@@ -13,10 +15,18 @@ import pytest
 from fmsim.config.therapy import load_protocol
 from fmsim.experiments import therapy as th
 from fmsim.experiments import validation as v
+from fmsim.experiments.reference import standard_protocols
+from fmsim.model.drugs import builtin_library
+
+TARGETS = v.published_targets()
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "therapies").glob("*.yaml"))
 COLUMNS = [
     "id",
+    "group",
+    "group_label",
+    "agents",
+    "course",
     "regimen",
     "metric",
     "unit",
@@ -45,11 +55,11 @@ def table() -> pd.DataFrame:
 
 def test_table_columns_and_one_row_per_target(table):
     assert list(table.columns) == COLUMNS
-    assert table["id"].tolist() == list(v.TARGETS)
+    assert table["id"].tolist() == list(TARGETS)
     assert table["verdict"].isin(["PASS", "FAIL"]).all()
 
 
-@pytest.mark.parametrize("target_id", list(v.TARGETS))
+@pytest.mark.parametrize("target_id", list(TARGETS))
 def test_every_target_has_its_expected_verdict(table, target_id):
     row = table.set_index("id").loc[target_id]
     assert row.verdict == row.expected, (target_id, row.simulated, row.accepted)
@@ -84,33 +94,57 @@ def test_population_band_contains_plausible_values(table):
 
 
 def test_acceptance_intervals_are_consistent():
-    for target in v.TARGETS.values():
-        low, high = target.accept
+    for target in TARGETS.values():
+        low, high = target.spec.accept
         assert low is not None or high is not None, target.id
         if low is not None and high is not None:
             assert low < high, target.id
         assert not target.accepts(float("nan"))
 
 
-def test_table_without_population_has_no_band(monkeypatch):
-    monkeypatch.setattr(v, "TARGETS", {"tpe_1pv_after": v.TARGETS["tpe_1pv_after"]})
-    row = v.validation_table().iloc[0]
+def test_table_without_population_has_no_band():
+    row = v.validation_table(targets={"tpe_1pv_after": TARGETS["tpe_1pv_after"]}).iloc[0]
     assert row.simulated == pytest.approx(100 * np.exp(-1.0), rel=1e-4)  # one-compartment washout
     assert np.isnan(row.band_low) and np.isnan(row.band_high)
 
 
+def test_every_library_agent_and_device_is_validated():
+    """Every drug, column and procedure of the library is tested by a target; FcRn inhibitors
+    and extracorporeal devices by at least one single-dose (single-session) and one course
+    target each (IVIG and rituximab are given as courses only)."""
+    covered = {
+        (agent, target.spec.course) for target in TARGETS.values() for agent in target.spec.agents
+    }
+    for entry in builtin_library():
+        if entry.kind == "replacement_fluid" and entry.name != "albumin":
+            continue
+        courses = {c for a, c in covered if a == entry.name}
+        assert courses, entry.name
+        if entry.kind in ("fcrn_inhibitor", "plasma_exchange", "immunoadsorption"):
+            assert courses == {"single", "course"}, (entry.name, courses)
+
+
+def test_targets_name_library_entries_of_their_group():
+    library = builtin_library()
+    for target in TARGETS.values():
+        for agent in target.spec.agents:
+            assert agent in library, (target.id, agent)
+        classes = {library.get(a).kind for a in target.spec.agents}
+        assert target.spec.group in classes, target.id
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_standard_protocols_equal_the_example_files(path):
-    assert v.standard_protocols()[path.stem] == load_protocol(path)
+def test_standard_protocols_are_the_example_files(path):
+    assert standard_protocols()[path.stem] == load_protocol(path)
 
 
 def test_every_example_file_is_a_standard_protocol():
-    assert sorted(v.STANDARD_PROTOCOLS) == [p.stem for p in EXAMPLES]
+    assert sorted(standard_protocols()) == [p.stem for p in EXAMPLES]
 
 
 def test_compare_protocols_tables():
     population = th.sample_population(8, np.random.default_rng(4), anti_sgc_positive_fraction=0.5)
-    protocols = {key: p for key, p in v.standard_protocols().items() if key in ("tpe", "placebo")}
+    protocols = {key: p for key, p in standard_protocols().items() if key in ("tpe", "placebo")}
     comparison = v.compare_protocols(population, protocols, 30)
     patients = comparison.patients
     assert len(patients) == 2 * population.n

@@ -32,7 +32,7 @@ COURSES = {
 def test_human_course_agrees_with_roadrunner(name):
     population = sample_population(2, np.random.default_rng(11), anti_sgc_positive_fraction=1.0)
     protocol = parse_protocol({"name": name, "therapies": COURSES[name]})
-    patients = population.patients(protocol.fcrn_inhibitor())
+    patients = population.patients(protocol)
     events = protocol_events(protocol, population)
     y0 = initial_state(patients)
     times = np.arange(0.25, 42.0, 1.0)  # between the event times

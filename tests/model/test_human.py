@@ -13,8 +13,8 @@ import pytest
 import sympy
 
 from fmsim.engine import Infusion, Removal, run
+from fmsim.model.drugs import builtin_library
 from fmsim.model.human import (
-    FCRN_INHIBITORS,
     HUMAN_MODEL,
     N_STATES,
     PLASMA_STATES,
@@ -30,6 +30,8 @@ from fmsim.model.human import (
 from fmsim.model.symbolic import FREE_FCRN, symbolic_model
 
 PARAMS = load_human_parameters()
+LIBRARY = builtin_library()
+FCRN_INHIBITORS = LIBRARY.names("fcrn_inhibitor")
 IGG_STATES = [
     HUMAN_MODEL.index(f"{k}_{c}")
     for k in ("igg", "anti_sgc", "ivig")
@@ -38,15 +40,19 @@ IGG_STATES = [
 
 
 def sampled(n=40, seed=3, inhibitor="efgartigimod"):
-    values = PARAMS.sample(n, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    values = PARAMS.sample(n, rng)
     fraction = np.where(np.arange(n) % 2 == 0, values["anti_sgc_fraction"], 0.0)
-    return build_patients(values, fraction, inhibitor)
+    effects = {"fcrn_inhibitor.clearance": rng.standard_normal(n)}
+    return build_patients(
+        values, fraction, LIBRARY.get(inhibitor), LIBRARY.get("rituximab"), effects
+    )
 
 
 def typical(anti_sgc_fraction=0.005, inhibitor="efgartigimod", **overrides):
     values = typical_values(PARAMS)
     values.update({k: np.full(1, v) for k, v in overrides.items()})
-    return build_patients(values, anti_sgc_fraction, inhibitor)
+    return build_patients(values, anti_sgc_fraction, LIBRARY.get(inhibitor))
 
 
 def total_igg_amount(states):
@@ -62,15 +68,8 @@ def test_parameter_file_has_a_source_for_every_entry():
         assert p.cv >= 0, p.name
     calibrated = [p.name for p in PARAMS.parameters.values() if "calibrated" in p.source]
     assert "igg_endosomal_ratio" in calibrated
-    for drug in FCRN_INHIBITORS:  # every inhibitor has its full PK set
-        for field in (
-            "molecular_weight",
-            "fcrn_kd",
-            "fcrn_capacity",
-            "clearance",
-            "central_volume",
-        ):
-            assert f"{drug}_{field}" in PARAMS.parameters
+    # the patient file holds no agent: drugs and devices are library entries
+    assert not [name for name in PARAMS.parameters if name.startswith(tuple(LIBRARY.names()))]
 
 
 def test_baseline_reproduces_the_sourced_igg_kinetics():
@@ -189,7 +188,7 @@ def test_removal_takes_exactly_the_fraction_of_plasma_states():
     s = sampled(n=6, seed=9)
     y0 = initial_state(s)
     y0[HUMAN_MODEL.index("inhibitor_central")] = 100.0
-    y0[HUMAN_MODEL.index("rituximab_central")] = 50.0
+    y0[HUMAN_MODEL.index("anti_cd20_central")] = 50.0
     fraction = 1.0 - np.exp(-1.0)  # one plasma volume exchanged
     result = run(
         HUMAN_MODEL, s, y0, [0.0, 1.0, 1.0 + 1e-9], [Removal(1.0, PLASMA_STATES, fraction)]
@@ -219,9 +218,35 @@ def test_body_surface_area_mosteller():
     assert body_surface_area(70.0, 170.0) == pytest.approx(np.sqrt(170 * 70 / 3600))
 
 
-def test_unknown_inhibitor_is_rejected():
-    with pytest.raises(ValueError, match="unknown FcRn inhibitor"):
-        typical(inhibitor="batoclimab")
+def test_drug_constants_come_from_the_library_entry_per_patient():
+    """Allometric scaling (VAL2025: CL x (W/75)^0.75, V x W/75) of the entry's values, and the
+    patient's deviate scaled by the entry's CV (nipocalimab CL: 24.1%)."""
+    values = typical_values(PARAMS, 3)
+    values["body_weight"] = np.array([50.0, 75.0, 100.0])
+    eta = np.array([0.0, 1.0, -1.0])
+    s = build_patients(
+        values, 0.0, LIBRARY.get("nipocalimab"), None, {"fcrn_inhibitor.clearance": eta}
+    )
+    sigma = np.sqrt(np.log1p(0.241**2))
+    expected = 0.655e3 * (values["body_weight"] / 75.0) ** 0.75 * np.exp(sigma * eta)
+    np.testing.assert_allclose(s.inhibitor_clearance, expected)
+    np.testing.assert_allclose(s.inhibitor_central_volume, 3.23e3 * values["body_weight"] / 75.0)
+
+
+def test_empty_drug_slots_keep_the_drug_out_of_the_fcrn_pool():
+    s = build_patients(typical_values(PARAMS), 0.005)
+    assert s.inhibitor_endosomal_ratio[0] == 0.0 and s.anti_cd20_emax[0] == 0.0
+    y = initial_state(s)
+    y[HUMAN_MODEL.index("inhibitor_central")] = (
+        100.0  # even a dose leaves IgG, FcRn and S at steady state
+    )
+    rates = HUMAN_MODEL.rhs(0.0, y, s)
+    drug = [
+        HUMAN_MODEL.index(n)
+        for n in ("inhibitor_depot", "inhibitor_central", "inhibitor_peripheral")
+    ]
+    others = np.delete(np.arange(N_STATES), drug)
+    assert np.max(np.abs(rates[others] / (np.abs(y[others]) + 1e-9))) < 1e-9
 
 
 # ---------------------------------------------------------------- symbolic form
@@ -234,7 +259,7 @@ def test_symbolic_model_matches_the_numeric_right_hand_side():
     s = sampled(n=3, seed=11, inhibitor="nipocalimab")
     y = initial_state(s) * np.random.default_rng(2).uniform(0.5, 1.5, (N_STATES, s.n))
     y[HUMAN_MODEL.index("inhibitor_central")] = [10.0, 300.0, 3000.0]
-    y[HUMAN_MODEL.index("rituximab_central")] = [0.0, 100.0, 1000.0]
+    y[HUMAN_MODEL.index("anti_cd20_central")] = [0.0, 100.0, 1000.0]
     numeric = HUMAN_MODEL.rhs(0.0, y, s)
     functions = sympy.lambdify([*sm.states, *sm.constants, FREE_FCRN], sm.rates)
     cp = (

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.analyze import analyze
+from fmsim.cli.drugs import drugs_app
 from fmsim.cli.errors import fail
 from fmsim.cli.export import export_app
 from fmsim.cli.power import power
@@ -125,6 +126,9 @@ app.command()(trial)
 
 
 app.command()(therapies)
+
+
+app.add_typer(drugs_app, name="drugs")
 
 
 def main() -> None:  # pragma: no cover

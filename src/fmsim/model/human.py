@@ -5,8 +5,9 @@ All equations of fmsim's human model are here (parameters with sources in
 volumes in mL, FcRn and endosomal ligands in uM, the B-cell source and FcRn level relative to
 baseline. Kinds of IgG (k): the patient's bulk IgG (b), the anti-SGC autoantibody (a) and IVIG
 (v); all three bind FcRn with the same KD, so they form one FcRn ligand. One FcRn-inhibitor
-drug (d: efgartigimod, rozanolixizumab or nipocalimab, its constants chosen per patient batch)
-is the second ligand; rituximab (r) depletes the B-cell-dependent plasma-cell source B.
+drug (d) is the second ligand and one anti-CD20 antibody (r) depletes the B-cell-dependent
+plasma-cell source B; their constants come from a drug-library entry (:mod:`fmsim.model.drugs`),
+per patient, and the model never reads a drug's name.
 
     Cp_k = Xp_k / Vp,  Ci_k = Xi_k / Vi,  Cd = Ad / Vd
     R    = free FcRn:  R_T0 F = R + E_igg R/(KD + R) + E_d R/(KD_d + R)   (fmsim.model.fcrn)
@@ -20,7 +21,7 @@ is the second ligand; rituximab (r) depletes the B-cell-dependent plasma-cell so
     d Ad/dt   = F ka depot - (CL_d + Q_d) Cd (1 - beta) + Q_d Ap/Vp_d - (k_fcrn + k_x) Ad beta
     d Ap/dt   = Q_d Cd (1 - beta) - Q_d Ap/Vp_d
     d F/dt    = k_fcrn (1 - F) - k_x E_d beta / R_T0      (FcRn relative to baseline)
-    d Ar/dt   = -(k10 + k12) Ar + k21 Ap_r;   d Ap_r/dt = k12 Ar - k21 Ap_r   (rituximab)
+    d Ar/dt   = -(k10 + k12) Ar + k21 Ap_r;   d Ap_r/dt = k12 Ar - k21 Ap_r   (anti-CD20)
     d B/dt    = k_B (1 - (1 + Emax_r Cr/(EC50_r + Cr)) B)                     (B-cell source)
     d Cdrg/dt = k_drg (Cp_a - Cdrg);  theta = Cdrg/(Cdrg + KD_sgc)
     d S/dt    = k_out (1 + Emax theta^n/(theta50^n + theta^n)) - k_out S
@@ -34,8 +35,8 @@ the interstitium reuses the mouse model's lymph formula with L_out = (1 - sigma_
 so that a fraction phi (REV2007: 45%) of body IgG is intravascular at steady state. Productions
 P_b0, P_a0 put the untreated patient at steady state at the baseline IgG and anti-SGC levels.
 Plasma exchange and immunoadsorption are Removal events on the plasma states (fmsim.experiments
-.therapy). Rituximab (an IgG1 of ~2 g per course) is left out of the FcRn pool: its published
-linear PK already contains its recycling.
+.therapy). The anti-CD20 antibody (rituximab: an IgG1 of ~2 g per course) is left out of the FcRn
+pool: its published linear PK already contains its recycling.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from importlib import resources
 import numpy as np
 
 from fmsim.model.definition import NUMPY, ModelDefinition
+from fmsim.model.drugs import DrugEntry
 from fmsim.model.equations import sensitisation_drive, sgc_occupancy
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
@@ -60,8 +62,8 @@ STATES = (
     "inhibitor_central",
     "inhibitor_peripheral",
     "fcrn_relative",
-    "rituximab_central",
-    "rituximab_peripheral",
+    "anti_cd20_central",
+    "anti_cd20_peripheral",
     "b_cell_source",
     "drg_anti_sgc",
     "sensitisation",
@@ -76,22 +78,33 @@ PLASMA_STATES = tuple(
         "anti_sgc_plasma",
         "ivig_plasma",
         "inhibitor_central",
-        "rituximab_central",
+        "anti_cd20_central",
     )
 )
-FCRN_INHIBITORS = ("efgartigimod", "rozanolixizumab", "nipocalimab")
-REFERENCE_WEIGHT_KG = 75.0  # VAL2025 allometric reference
-REFERENCE_BSA_M2 = 1.8  # LIOGER2017 median BSA, reference of the rituximab volume
-_DRUG_FIELDS = (
-    "molecular_weight",
-    "fcrn_kd",
-    "fcrn_capacity",
-    "clearance",
-    "central_volume",
-    "peripheral_volume",
-    "intercompartmental_clearance",
-    "complex_excess_degradation",
-)
+# The drug slots when no agent of the class is given: amounts stay 0, so any finite constants
+# do; these keep the right-hand side finite and the drug out of the FcRn pool.
+_NO_INHIBITOR = {
+    "molecular_weight": 150.0,
+    "fcrn_kd": 1.0,
+    "fcrn_capacity": 1.0,
+    "clearance": 0.0,
+    "central_volume": 1.0,
+    "peripheral_volume": 1.0,
+    "intercompartmental_clearance": 0.0,
+    "complex_excess_degradation": 0.0,
+    "reference_weight": 75.0,
+    "clearance_weight_exponent": 0.0,
+    "volume_weight_exponent": 0.0,
+}
+_NO_ANTI_CD20 = {
+    "central_volume": 1.0,
+    "reference_bsa": 1.0,
+    "elimination_rate": 0.0,
+    "distribution_rate": 0.0,
+    "redistribution_rate": 0.0,
+    "bcell_depletion_emax": 0.0,
+    "bcell_depletion_ec50": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -120,12 +133,12 @@ class Patients:
     inhibitor_complex_excess_degradation: np.ndarray  # 1/day, k_x
     inhibitor_sc_absorption_rate: np.ndarray  # 1/day
     inhibitor_sc_bioavailability: np.ndarray
-    rituximab_central_volume: np.ndarray  # mL
-    rituximab_elimination_rate: np.ndarray  # 1/day, k10
-    rituximab_distribution_rate: np.ndarray  # 1/day, k12
-    rituximab_redistribution_rate: np.ndarray  # 1/day, k21
-    rituximab_emax: np.ndarray
-    rituximab_ec50: np.ndarray  # mg/mL
+    anti_cd20_central_volume: np.ndarray  # mL
+    anti_cd20_elimination_rate: np.ndarray  # 1/day, k10
+    anti_cd20_distribution_rate: np.ndarray  # 1/day, k12
+    anti_cd20_redistribution_rate: np.ndarray  # 1/day, k21
+    anti_cd20_emax: np.ndarray
+    anti_cd20_ec50: np.ndarray  # mg/mL
     bcell_turnover_rate: np.ndarray  # 1/day
     igg_baseline: np.ndarray  # mg/mL, bulk + anti-SGC at steady state
     anti_sgc_baseline: np.ndarray  # mg/mL
@@ -167,16 +180,18 @@ def free_fcrn(igg_conc, inhibitor_conc, fcrn_relative, s: Patients, ops=NUMPY):
 def build_patients(
     values: dict[str, np.ndarray],
     anti_sgc_fraction: np.ndarray | float,
-    fcrn_inhibitor: str = "efgartigimod",
+    inhibitor: DrugEntry | None = None,
+    anti_cd20: DrugEntry | None = None,
+    random_effects: dict[str, np.ndarray] | None = None,
 ) -> Patients:
     """Derive per-patient constants from sampled parameter values (see human.yaml).
 
     ``anti_sgc_fraction``: fraction (0-1) of each patient's baseline IgG that is anti-SGC IgG
-    (0 for anti-SGC-negative patients). ``fcrn_inhibitor`` selects whose constants fill the
-    drug slot (one of :data:`FCRN_INHIBITORS`); it matters only if that drug is given.
-    """
-    if fcrn_inhibitor not in FCRN_INHIBITORS:
-        raise ValueError(f"unknown FcRn inhibitor {fcrn_inhibitor!r}; expected {FCRN_INHIBITORS}")
+    (0 for anti-SGC-negative patients). ``inhibitor`` (class fcrn_inhibitor) and ``anti_cd20``
+    (class anti_cd20) are the library entries whose constants fill the two drug slots (None:
+    the slot stays empty, and dosing it does nothing); ``random_effects`` holds each patient's
+    deviates for the drug constants (:meth:`fmsim.model.drugs.DrugEntry.per_patient`; None:
+    typical values)."""
     weight = np.asarray(values["body_weight"], dtype=float)
     n = weight.shape[0]
     phi = values["igg_intravascular_fraction"]
@@ -194,10 +209,15 @@ def build_patients(
     recycled = ratio / (1.0 + ratio)  # VAL2025: baseline recycled fraction IgK/(1+IgK)
     # R0 / KD = IgK; R_T0 = R0 + E0 R0/(KD + R0) with E0 = rho * IgG
     fcrn_total = kd * ratio + values["igg_endosomal_ratio"] * igg * recycled
-    drug = {f: values[f"{fcrn_inhibitor}_{f}"] for f in _DRUG_FIELDS}
-    scale_cl = (weight / REFERENCE_WEIGHT_KG) ** 0.75  # VAL2025 allometry (CL, Q)
-    scale_v = weight / REFERENCE_WEIGHT_KG  # VAL2025 allometry (V)
+    drug = _slot(inhibitor, _NO_INHIBITOR, n, random_effects)
+    scale_cl = (weight / drug["reference_weight"]) ** drug["clearance_weight_exponent"]
+    scale_v = (weight / drug["reference_weight"]) ** drug["volume_weight_exponent"]
     capacity_um = drug["fcrn_capacity"] * 1e-3
+    # E_d = R_T0 c / R_pub with c the molar drug concentration: mg/mL -> uM is 1e3 / MW(kDa)
+    endosomal_ratio = fcrn_total * 1e3 / (drug["molecular_weight"] * capacity_um)
+    if inhibitor is None:
+        endosomal_ratio = np.zeros(n)
+    cd20 = _slot(anti_cd20, _NO_ANTI_CD20, n, random_effects)
     bsa = body_surface_area(weight, values["height"])
     return Patients(
         plasma_volume=plasma,
@@ -213,8 +233,7 @@ def build_patients(
         anti_sgc_production=uptake * anti_sgc * (1.0 - recycled),
         igg_short_lived_fraction=values["igg_short_lived_fraction"],
         anti_sgc_short_lived_fraction=values["anti_sgc_short_lived_fraction"],
-        # E_d = R_T0 c / R_pub with c the molar drug concentration: mg/mL -> uM is 1e3 / MW(kDa)
-        inhibitor_endosomal_ratio=fcrn_total * 1e3 / (drug["molecular_weight"] * capacity_um),
+        inhibitor_endosomal_ratio=endosomal_ratio,
         inhibitor_fcrn_kd=drug["fcrn_kd"] * 1e-3 * fcrn_total / capacity_um,
         inhibitor_clearance=drug["clearance"] * 1e3 * scale_cl,
         inhibitor_central_volume=drug["central_volume"] * 1e3 * scale_v,
@@ -223,18 +242,14 @@ def build_patients(
             drug["intercompartmental_clearance"] * 1e3 * scale_cl
         ),
         inhibitor_complex_excess_degradation=drug["complex_excess_degradation"],
-        inhibitor_sc_absorption_rate=values.get(
-            f"{fcrn_inhibitor}_sc_absorption_rate", np.zeros(n)
-        ),
-        inhibitor_sc_bioavailability=np.minimum(
-            values.get(f"{fcrn_inhibitor}_sc_bioavailability", np.zeros(n)), 1.0
-        ),
-        rituximab_central_volume=values["rituximab_central_volume"] * 1e3 * bsa / REFERENCE_BSA_M2,
-        rituximab_elimination_rate=values["rituximab_elimination_rate"],
-        rituximab_distribution_rate=values["rituximab_distribution_rate"],
-        rituximab_redistribution_rate=values["rituximab_redistribution_rate"],
-        rituximab_emax=values["rituximab_emax"],
-        rituximab_ec50=values["rituximab_ec50"] * 1e-3,
+        inhibitor_sc_absorption_rate=drug.get("sc.absorption_rate", np.zeros(n)),
+        inhibitor_sc_bioavailability=drug.get("sc.bioavailability", np.zeros(n)),
+        anti_cd20_central_volume=cd20["central_volume"] * 1e3 * bsa / cd20["reference_bsa"],
+        anti_cd20_elimination_rate=cd20["elimination_rate"],
+        anti_cd20_distribution_rate=cd20["distribution_rate"],
+        anti_cd20_redistribution_rate=cd20["redistribution_rate"],
+        anti_cd20_emax=cd20["bcell_depletion_emax"],
+        anti_cd20_ec50=cd20["bcell_depletion_ec50"] * 1e-3,
         bcell_turnover_rate=values["bcell_turnover_rate"],
         igg_baseline=igg,
         anti_sgc_baseline=anti_sgc,
@@ -245,6 +260,13 @@ def build_patients(
         sensitisation_occupancy50=values["sensitisation_occupancy50"],
         sensitisation_hill=values["sensitisation_hill"],
     )
+
+
+def _slot(entry, empty, n, random_effects) -> dict[str, np.ndarray]:
+    """Per-patient constants of a drug slot (arrays of shape (n,))."""
+    if entry is None:
+        return {name: np.full(n, value) for name, value in empty.items()}
+    return entry.per_patient(n, random_effects)
 
 
 def typical_values(parameters: ParameterSet | None = None, n: int = 1) -> dict[str, np.ndarray]:
@@ -286,8 +308,8 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
         drug_c,
         drug_p,
         fcrn,
-        rtx_c,
-        rtx_p,
+        cd20_c,
+        cd20_p,
         source,
         drg,
         sens,
@@ -321,8 +343,8 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
     complex_loss = (s.fcrn_turnover_rate + s.inhibitor_complex_excess_degradation) * drug_c * bound
     drug_bound_fcrn = s.inhibitor_endosomal_ratio * drug_conc * bound / s.fcrn_total
 
-    rtx_conc = rtx_c / s.rituximab_central_volume
-    rtx_effect = s.rituximab_emax * rtx_conc / (s.rituximab_ec50 + rtx_conc)
+    cd20_conc = cd20_c / s.anti_cd20_central_volume
+    depletion = s.anti_cd20_emax * cd20_conc / (s.anti_cd20_ec50 + cd20_conc)
 
     theta = sgc_occupancy(drg, s, ops)
     return [
@@ -340,10 +362,10 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
         distribution,
         s.fcrn_turnover_rate * (1.0 - fcrn)
         - s.inhibitor_complex_excess_degradation * drug_bound_fcrn,
-        -(s.rituximab_elimination_rate + s.rituximab_distribution_rate) * rtx_c
-        + s.rituximab_redistribution_rate * rtx_p,
-        s.rituximab_distribution_rate * rtx_c - s.rituximab_redistribution_rate * rtx_p,
-        s.bcell_turnover_rate * (1.0 - (1.0 + rtx_effect) * source),
+        -(s.anti_cd20_elimination_rate + s.anti_cd20_distribution_rate) * cd20_c
+        + s.anti_cd20_redistribution_rate * cd20_p,
+        s.anti_cd20_distribution_rate * cd20_c - s.anti_cd20_redistribution_rate * cd20_p,
+        s.bcell_turnover_rate * (1.0 - (1.0 + depletion) * source),
         s.drg_equilibration_rate * (cp[1] - drg),
         s.sensitisation_turnover * (1.0 + sensitisation_drive(theta, s) - sens),
     ]

@@ -21,6 +21,7 @@ from fmsim.experiments.validation import (  # noqa: E402
     COURSE_QUANTITIES,
     ProtocolComparison,
 )
+from fmsim.model.drugs import CLASS_LABELS  # noqa: E402
 from fmsim.model.parameters import ParameterSet  # noqa: E402
 from fmsim.report.html import _fmt, _png  # noqa: E402
 
@@ -85,16 +86,19 @@ def _schedule(block: TherapyBlock) -> str:
 
 
 def _block_text(block: TherapyBlock) -> str:
-    if block.plasma_volumes is not None:
-        amount = f"{block.plasma_volumes:g} plasma volumes"
+    if block.type in ("plasma_exchange", "immunoadsorption"):
+        amount = block.volume or f"{block.plasma_volumes:g} plasma volumes"
         if block.column_efficiency is not None:
             amount += f", column efficiency {block.column_efficiency:g}"
+        if block.replacement_fluid is not None:
+            amount += f", {block.replacement_fluid.name} replacement"
     elif block.dose is not None:
         amount = block.dose + (f" (max {block.max_dose})" if block.max_dose else "")
         amount += f" {block.route_of()}"
     else:
         amount = "no drug"
-    return f"{block.type}: {amount}; {_schedule(block)}"
+    name = f" {block.entry.name}" if block.entry is not None else ""
+    return f"{block.type}{name}: {amount}; {_schedule(block)}"
 
 
 def _band(median: float, low: float, high: float, digits: int) -> str:
@@ -104,7 +108,14 @@ def _band(median: float, low: float, high: float, digits: int) -> str:
     return f"{median:.{digits}f} ({low:.{digits}f} to {high:.{digits}f})"
 
 
-def _comparison_rows(summary: pd.DataFrame, n_patients: int) -> list[dict]:
+GROUP_ORDER = (*CLASS_LABELS, "combination", "placebo")
+GROUP_LABELS = {**CLASS_LABELS, "combination": "combinations", "placebo": "placebo"}
+
+
+def _comparison_rows(
+    summary: pd.DataFrame, n_patients: int, protocols: dict[str, TherapyProtocol]
+) -> list[dict]:
+    """One row per therapy, grouped by therapy class (FcRn inhibitors, anti-CD20, ...)."""
     rows = []
     for therapy, data in summary.groupby("therapy", sort=False):
         data = data.set_index("quantity")
@@ -119,8 +130,10 @@ def _comparison_rows(summary: pd.DataFrame, n_patients: int) -> list[dict]:
         }
         recovered = int(data.at["igg_recovery_day", "n"])
         cells["recovered"] = f"{recovered} of {n_patients}"
-        rows.append({"therapy": therapy, **cells})
-    return rows
+        group = protocols[therapy].group()
+        rows.append({"therapy": therapy, "group": GROUP_LABELS[group], **cells})
+    order = {GROUP_LABELS[g]: k for k, g in enumerate(GROUP_ORDER)}
+    return sorted(rows, key=lambda row: order[row["group"]])
 
 
 def _validation_rows(validation: pd.DataFrame) -> list[dict]:
@@ -145,13 +158,25 @@ def _validation_rows(validation: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _parameter_rows(parameters: ParameterSet) -> list[dict]:
-    """Parameters of human.yaml that are assumed or calibrated, with their source."""
-    return [
-        row
-        for row in parameters.table()
-        if row["source"].lower().startswith(("assumed", "calibrated"))
-    ]
+def _parameter_rows(parameters: ParameterSet, protocols: dict[str, TherapyProtocol]) -> list[dict]:
+    """Constants that are assumed or calibrated, with their source: human.yaml, then those of
+    the library entries the protocols use (as ``entry.constant``)."""
+    rows = parameters.table()
+    entries = {e.name: e for p in protocols.values() for e in p.entries()}
+    for entry in entries.values():
+        items = [(f"parameters.{k}", v) for k, v in entry.parameters.items()]
+        items += [(f"{r}.{k}", v) for r, values in entry.routes.items() for k, v in values.items()]
+        rows += [
+            {
+                "parameter": f"{entry.name}.{key}",
+                "value": f"{item.value:.4g}",
+                "unit": item.unit,
+                "cv": f"{item.cv:.0%}" if item.cv else "-",
+                "source": item.source,
+            }
+            for key, item in items
+        ]
+    return [row for row in rows if row["source"].lower().startswith(("assumed", "calibrated"))]
 
 
 def write_therapy_report(
@@ -192,7 +217,7 @@ def write_therapy_report(
             for label, protocol in protocols.items()
         ],
         metrics=COMPARISON_METRICS,
-        comparison=_comparison_rows(comparison.summary, n_patients),
+        comparison=_comparison_rows(comparison.summary, n_patients, protocols),
         figure=figure,
         validation=_validation_rows(validation),
         passed=passed,
@@ -203,7 +228,7 @@ def write_therapy_report(
         ],
         unexpected=unexpected["id"].tolist(),
         limits=LIMITS,
-        parameters=_parameter_rows(parameters),
+        parameters=_parameter_rows(parameters, protocols),
         files=[str(f.relative_to(folder)) if f.is_relative_to(folder) else str(f) for f in files],
     )
     path = folder / "report.html"
