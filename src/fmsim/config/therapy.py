@@ -442,7 +442,7 @@ def drug_library(paths: Sequence[str | Path] = (), origin: str | None = None) ->
     raises :class:`ConfigError` in one line naming the file and field (``origin``, if given,
     says which configuration named it)."""
     try:
-        return load_library(list(paths))
+        return load_library(list(paths), read_yaml)
     except DrugFileError as error:
         prefix = f"{origin}: drugs: " if origin else ""
         raise ConfigError(f"{prefix}{error}") from None

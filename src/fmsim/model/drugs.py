@@ -36,7 +36,7 @@ one line naming the file and field.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -473,10 +473,10 @@ class DrugLibrary:
         return DrugLibrary({**self.entries, **other.entries}, {**self.origin, **other.origin})
 
 
-def read_entry(path: Path) -> DrugEntry:
-    """Read and validate one entry file; DrugFileError in one line naming file and field."""
+def _read_yaml(path: Path) -> object:
+    """The content of a YAML file; DrugFileError in one line naming the file."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise DrugFileError(f"{path}: cannot read file: file not found") from None
     except OSError as error:
@@ -486,6 +486,12 @@ def read_entry(path: Path) -> DrugEntry:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise DrugFileError(f"{path}: not valid YAML{where}: {problem}") from None
+
+
+def read_entry(path: Path, reader: Callable[[Path], object] = _read_yaml) -> DrugEntry:
+    """Read and validate one entry file; DrugFileError in one line naming file and field.
+    ``reader`` parses the file (the configuration layer passes its hardened YAML reader)."""
+    raw = reader(path)
     if not isinstance(raw, dict):
         raise DrugFileError(f"{path}: expected a mapping with 'name', 'class', 'parameters' ...")
     try:
@@ -526,12 +532,14 @@ def _files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def read_library(paths: Iterable[str | Path]) -> DrugLibrary:
+def read_library(
+    paths: Iterable[str | Path], reader: Callable[[Path], object] = _read_yaml
+) -> DrugLibrary:
     """Entries of the given files and folders (every ``*.yaml`` in a folder)."""
     entries: dict[str, DrugEntry] = {}
     origin: dict[str, str] = {}
     for path in _files(paths):
-        entry = read_entry(path)
+        entry = read_entry(path, reader)
         if entry.name in entries:
             raise DrugFileError(
                 f"{path}: name: got {entry.name!r}: also the name of the entry in "
@@ -565,11 +573,13 @@ def builtin_library() -> DrugLibrary:
         return read_library([path])
 
 
-def load_library(paths: Sequence[str | Path] = ()) -> DrugLibrary:
+def load_library(
+    paths: Sequence[str | Path] = (), reader: Callable[[Path], object] = _read_yaml
+) -> DrugLibrary:
     """The built-in library plus the entries in ``paths`` (files or folders of YAML files)."""
     if not paths:
         return builtin_library()
-    library = builtin_library().merged(read_library(paths))
+    library = builtin_library().merged(read_library(paths, reader))
     for entry in library:
         fluid = entry.default_fluid
         if fluid is not None and fluid not in library:
