@@ -66,8 +66,10 @@ def test_every_target_has_its_expected_verdict(table, target_id):
 
 
 def test_known_deviations_are_the_only_failures(table):
-    assert table.loc[table["verdict"] == "FAIL", "id"].tolist() == ["tpe_reequilibrium"]
-    assert (table["expected"] == "PASS").sum() == len(table) - 1
+    failed = table.loc[table["verdict"] == "FAIL", "id"].tolist()
+    assert failed == table.loc[table["expected"] == "FAIL", "id"].tolist()
+    for target_id in failed:  # each states why, with the model's numbers
+        assert any(c.isdigit() for c in TARGETS[target_id].spec.known_deviation), target_id
 
 
 def test_every_row_has_a_citation_and_a_statement(table):
@@ -83,6 +85,9 @@ def test_calibrated_rows_say_so(table):
         "ivig_rise_day14",
         "rituximab_igg_decline",
         "rituximab_autoantibody_decline",
+        "ia_peptide_per_treatment",
+        "ia_tryptophan_course",
+        "batoclimab_680_single",
     }
     assert calibrated["note"].str.contains("calibrated").all()
 
@@ -108,20 +113,31 @@ def test_table_without_population_has_no_band():
     assert np.isnan(row.band_low) and np.isnan(row.band_high)
 
 
+# library entries without the published data a target needs (NOT FOUND), and why
+UNVALIDATED = {
+    "phenylalanine": "no IgG removal data found; extraction assumed",
+    "fresh_frozen_plasma": "no IgG course with plasma replacement found",
+}
+SINGLE_NOT_FOUND = {"tryptophan": "per-session IgG removal not found; courses only"}
+
+
 def test_every_library_agent_and_device_is_validated():
-    """Every drug, column and procedure of the library is tested by a target; FcRn inhibitors
-    and extracorporeal devices by at least one single-dose (single-session) and one course
-    target each (IVIG and rituximab are given as courses only)."""
+    """Every drug, column, procedure and fluid of the library is tested by a target (except
+    UNVALIDATED); FcRn inhibitors and extracorporeal devices by at least one single-dose
+    (single-session) and one course target each (except SINGLE_NOT_FOUND); IVIG and rituximab
+    are given as courses."""
     covered = {
         (agent, target.spec.course) for target in TARGETS.values() for agent in target.spec.agents
     }
     for entry in builtin_library():
-        if entry.kind == "replacement_fluid" and entry.name != "albumin":
-            continue
         courses = {c for a, c in covered if a == entry.name}
-        assert courses, entry.name
-        if entry.kind in ("fcrn_inhibitor", "plasma_exchange", "immunoadsorption"):
-            assert courses == {"single", "course"}, (entry.name, courses)
+        if entry.name in UNVALIDATED:
+            assert not courses, f"{entry.name} has targets now: remove it from UNVALIDATED"
+            continue
+        assert "course" in courses, entry.name
+        needs_single = entry.kind in ("fcrn_inhibitor", "plasma_exchange", "immunoadsorption")
+        if needs_single and entry.name not in SINGLE_NOT_FOUND:
+            assert "single" in courses, entry.name
 
 
 def test_targets_name_library_entries_of_their_group():
@@ -162,3 +178,10 @@ def test_compare_protocols_tables():
     assert set(courses["quantity"]) == set(v.COURSE_QUANTITIES)
     day0 = courses[(courses["day"] == 0) & (courses["quantity"] == "total_igg_pct")]
     np.testing.assert_allclose(day0["q50"], 100.0)
+
+
+def test_docs_show_every_target():
+    """docs/validation.md holds the generated table (fmsim therapies' validation.md)."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
+    for target_id in TARGETS:
+        assert f"`{target_id}`" in docs, target_id

@@ -59,6 +59,11 @@ def total_igg_amount(states):
     return states[..., IGG_STATES, :].sum(axis=-2)
 
 
+def body_equivalent(y, s):
+    """Body IgG as plasma-equivalent concentration phi/Vp x amount (mg/mL), the FcRn load."""
+    return s.plasma_equivalent * total_igg_amount(y)
+
+
 # ---------------------------------------------------------------- parameter file
 
 
@@ -124,12 +129,14 @@ def test_exchange_cancels_and_igg_balance_is_production_minus_catabolism():
     y = initial_state(s) * rng.uniform(0.3, 2.0, (N_STATES, s.n))
     y[HUMAN_MODEL.index("inhibitor_central")] = rng.uniform(0.0, 2000.0, s.n)
     dy = HUMAN_MODEL.rhs(0.0, y, s)
-    cp = [
-        y[HUMAN_MODEL.index(f"{k}_plasma")] / s.plasma_volume for k in ("igg", "anti_sgc", "ivig")
-    ]
+    kinds = ("igg", "anti_sgc", "ivig")
+    cp = sum(y[HUMAN_MODEL.index(f"{k}_plasma")] for k in kinds) / s.plasma_volume
+    ci = sum(y[HUMAN_MODEL.index(f"{k}_interstitial")] for k in kinds) / s.interstitial_volume
     drug = y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume
-    free = free_fcrn(sum(cp), drug, y[HUMAN_MODEL.index("fcrn_relative")], s)
-    catabolism = s.pinocytic_clearance * sum(cp) * (1.0 - recycled_fraction(free, s.fcrn_kd_igg))
+    free = free_fcrn(body_equivalent(y, s), drug, y[HUMAN_MODEL.index("fcrn_relative")], s)
+    # each compartment's IgG is taken up at kdeg (VAL2025) and recycled with fraction f
+    uptake = s.plasma_uptake * cp + s.interstitial_uptake * ci
+    catabolism = uptake * (1.0 - recycled_fraction(free, s.fcrn_kd_igg))
     source = y[HUMAN_MODEL.index("b_cell_source")]
     production = s.igg_production * (
         s.igg_short_lived_fraction * source + 1 - s.igg_short_lived_fraction
@@ -150,11 +157,7 @@ def test_drug_mass_balance():
     y[HUMAN_MODEL.index("inhibitor_peripheral")] = rng.uniform(0, 300, s.n)
     dy = HUMAN_MODEL.rhs(0.0, y, s)
     conc = y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume
-    igg = (
-        y[HUMAN_MODEL.index("igg_plasma")] / s.plasma_volume
-        + y[HUMAN_MODEL.index("anti_sgc_plasma")] / s.plasma_volume
-    )
-    bound = recycled_fraction(free_fcrn(igg, conc, 1.0, s), s.inhibitor_fcrn_kd)
+    bound = recycled_fraction(free_fcrn(body_equivalent(y, s), conc, 1.0, s), s.inhibitor_fcrn_kd)
     losses = (
         (1 - s.inhibitor_sc_bioavailability)
         * s.inhibitor_sc_absorption_rate
@@ -169,6 +172,32 @@ def test_drug_mass_balance():
         for n in ("inhibitor_depot", "inhibitor_central", "inhibitor_peripheral")
     ]
     np.testing.assert_allclose(dy[drug].sum(axis=0), -losses, rtol=1e-9)
+
+
+def test_plasma_refills_from_the_interstitium_at_the_lymph_exchange_rate():
+    """IgG is made and catabolised in both compartments in proportion to their steady-state
+    amounts, so after a plasma-only removal the gap between plasma and interstitial
+    concentration (interstitial on the plasma scale, Ci Cp0/Ci0) closes at exactly
+    lambda = kdeg (1 - f) + L_in/Vp + L_out/Vi, with f the recycled fraction (nearly constant)."""
+    s = typical(0.0)
+    times = np.linspace(0.0, 1.0, 11)
+    removal = [Removal(0.0, (HUMAN_MODEL.index("igg_plasma"),), 0.4)]
+    states = run(HUMAN_MODEL, s, initial_state(s), np.r_[times[0], times[1:]], removal).states
+    y0 = initial_state(s)
+    u = states[:, HUMAN_MODEL.index("igg_plasma"), 0] / y0[HUMAN_MODEL.index("igg_plasma"), 0]
+    w = (
+        states[:, HUMAN_MODEL.index("igg_interstitial"), 0]
+        / y0[HUMAN_MODEL.index("igg_interstitial"), 0]
+    )
+    recycled = recycled_fraction(free_fcrn(body_equivalent(states[-1], s), 0.0, 1.0, s), 0.7)[0]
+    rate = (
+        0.217 * (1 - recycled)
+        + s.to_interstitium[0] / s.plasma_volume[0]
+        + s.from_interstitium[0] / s.interstitial_volume[0]
+    )
+    gap = u[1:] - w[1:]
+    expected = (gap[0]) * np.exp(-rate * (times[1:] - times[1]))
+    np.testing.assert_allclose(gap, expected, rtol=2e-3)
 
 
 def test_infused_ivig_is_accounted_for_over_time():
@@ -262,12 +291,8 @@ def test_symbolic_model_matches_the_numeric_right_hand_side():
     y[HUMAN_MODEL.index("anti_cd20_central")] = [0.0, 100.0, 1000.0]
     numeric = HUMAN_MODEL.rhs(0.0, y, s)
     functions = sympy.lambdify([*sm.states, *sm.constants, FREE_FCRN], sm.rates)
-    cp = (
-        sum(y[HUMAN_MODEL.index(f"{k}_plasma")] for k in ("igg", "anti_sgc", "ivig"))
-        / s.plasma_volume
-    )
     free = free_fcrn(
-        cp,
+        body_equivalent(y, s),
         y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume,
         y[HUMAN_MODEL.index("fcrn_relative")],
         s,

@@ -61,6 +61,7 @@ def therapies(
     from fmsim.io.store import write_table
     from fmsim.model.human import load_human_parameters
     from fmsim.report.therapy_html import write_therapy_report
+    from fmsim.report.validation_md import validation_markdown
 
     parameters = load_human_parameters()
     share = 1.0 if positive_only else parameters["anti_sgc_positive_fraction"].value
@@ -83,6 +84,9 @@ def therapies(
     files += write_table(comparison.courses, out, "therapy_courses")
     files += write_table(population.covariates(), out, "patients")
     files += write_table(table, out, "validation")
+    markdown = out / "validation.md"
+    markdown.write_text(validation_markdown(table))
+    files.append(markdown)
     protocols_file = out / "protocols.yaml"
     protocols_file.write_text(
         yaml.safe_dump(

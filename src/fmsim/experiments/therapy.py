@@ -21,9 +21,8 @@ entries) becomes engine events per patient:
 
 :func:`simulate_course` integrates a population with :func:`fmsim.engine.run` and returns arrays
 per day and patient; :func:`course_summary` gives the pharmacodynamic metrics used in
-``docs/validation.md`` (nadir, time to nadir, return towards baseline). :func:`calibrate`
-re-derives the calibrated values of ``human.yaml`` and of the library entries
-(``python -m fmsim.experiments.therapy``).
+``docs/validation.md`` (nadir, time to nadir, return towards baseline). The calibrated constants
+are re-derived by :mod:`fmsim.experiments.therapy_calibration`.
 """
 
 from __future__ import annotations
@@ -32,13 +31,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, least_squares
 
 from fmsim.config.quantities import parse_dose
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol, parse_protocol
 from fmsim.engine import Bolus, Event, Infusion, Removal, SimulationResult, run
-from fmsim.experiments.reference import published_value
-from fmsim.model.drugs import DrugLibrary, builtin_library, random_effect_names
+from fmsim.model.drugs import random_effect_names
 from fmsim.model.human import (
     HUMAN_MODEL,
     PLASMA_STATES,
@@ -52,6 +49,7 @@ from fmsim.model.human import (
 )
 from fmsim.model.parameters import ParameterSet
 
+IGG_COMPARTMENTS = ("plasma", "interstitial")
 # state receiving an i.v. infusion, by therapy type (s.c. doses go to inhibitor_depot)
 _INFUSED_STATE = {
     "fcrn_inhibitor": "inhibitor_central",
@@ -318,7 +316,11 @@ def _course(protocol, result: SimulationResult, s: Patients, positive) -> Course
 
     igg, anti_sgc, ivig = plasma("igg_plasma"), plasma("anti_sgc_plasma"), plasma("ivig_plasma")
     drug = result.state("inhibitor_central") / s.inhibitor_central_volume
-    free = _free_fcrn_relative(igg + anti_sgc + ivig, drug, result.state("fcrn_relative"), s)
+    amounts = [
+        result.state(f"{k}_{c}") for k in ("igg", "anti_sgc", "ivig") for c in IGG_COMPARTMENTS
+    ]
+    body = s.plasma_equivalent * sum(amounts)  # body IgG as plasma-equivalent mg/mL
+    free = _free_fcrn_relative(body, drug, result.state("fcrn_relative"), s)
     return CourseResult(
         protocol=protocol,
         days=result.times,
@@ -385,246 +387,3 @@ def monthly_decline_pct(days: np.ndarray, values: np.ndarray, months: float = 6.
     window = days <= months * month + 1e-9
     slope = np.polyfit(days[window] / month, np.log(values[window]), 1)[0]
     return 100.0 * (1.0 - np.exp(slope))
-
-
-# ---------------------------------------------------------------- calibration
-
-# Calibration targets that are not rows of the validation table (see the library entries and
-# docs/validation.md for the sources); the others are read from the table's data by id
-# (fmsim.experiments.reference.published_value)
-EFGARTIGIMOD_AUC = 5300.0 / 24.0  # ug day/mL over the week after the 4th 10 mg/kg (JING2024)
-EFGARTIGIMOD_CMAX = 194.0  # ug/mL at the end of the 4th 1 h infusion (JING2024)
-EFGARTIGIMOD_SC_AUC = 4790.0 / 24.0  # ug day/mL, week after the 4th 1000 mg s.c. (JING2024)
-EFGARTIGIMOD_SC_TMAX = 47.74 / 24.0  # days after the 4th 1000 mg s.c. dose (JING2024 median)
-EFGARTIGIMOD_SC_CMAX = 42.1  # ug/mL after the 4th 1000 mg s.c. dose (JING2024)
-JING2024_WEIGHT = 70.0  # kg, assumed (the abstract gives no weight)
-IA_PLASMA_VOLUMES = 3.0
-# months over which the declines are read; B cells stay depleted after 2 x 1 g as in the
-# Cortazar cohort (continuous depletion)
-RITUXIMAB_WINDOW_MONTHS = 3.0
-
-EFGARTIGIMOD_IV_WEEKLY = {
-    "name": "efgartigimod 10 mg/kg i.v. weekly x4",
-    "therapies": [
-        {
-            "type": "fcrn_inhibitor",
-            "drug": "efgartigimod",
-            "route": "iv",
-            "dose": "10 mg/kg",
-            "start": 0,
-            "every": 7,
-            "count": 4,
-        }
-    ],
-}
-EFGARTIGIMOD_SC_WEEKLY = {
-    "name": "efgartigimod PH20 1000 mg s.c. weekly x4",
-    "therapies": [
-        {
-            "type": "fcrn_inhibitor",
-            "drug": "efgartigimod",
-            "route": "sc",
-            "dose": "1000 mg",
-            "start": 0,
-            "every": 7,
-            "count": 4,
-        }
-    ],
-}
-IVIG_INDUCTION = {
-    "name": "IVIG 2 g/kg over 5 days",
-    "therapies": [{"type": "ivig", "dose": "0.4 g/kg", "start": 0, "every": 1, "count": 5}],
-}
-RITUXIMAB_2X1G = {
-    "name": "rituximab 2 x 1 g two weeks apart",
-    "therapies": [{"type": "anti_cd20", "drug": "rituximab", "dose": "1000 mg", "days": [0, 14]}],
-}
-IA_TWO_SESSIONS = {
-    "name": "protein A IA 2 x 3 plasma volumes on consecutive days",
-    "therapies": [
-        {
-            "type": "immunoadsorption",
-            "column": "protein_a",
-            "plasma_volumes": IA_PLASMA_VOLUMES,
-            "days": [0, 1],
-        }
-    ],
-}
-
-
-@dataclass(frozen=True)
-class Setting:
-    """What a calibration step simulates with: the human parameter set and the drug library.
-    Constants are named as in human.yaml, or ``entry.constant`` for the library (e.g.
-    ``efgartigimod.clearance``, ``efgartigimod.sc.bioavailability``)."""
-
-    parameters: ParameterSet
-    library: DrugLibrary
-
-    def value(self, name: str) -> float:
-        entry, _, constant = name.partition(".")
-        if constant:
-            return self.library.get(entry).value(constant)
-        return self.parameters[name].value
-
-    def with_values(self, values: dict[str, float]) -> Setting:
-        """A copy with the named constants replaced (canonical units)."""
-        parameters, library = self.parameters, self.library
-        for name, number in values.items():
-            entry, _, constant = name.partition(".")
-            if constant:
-                changed = library.get(entry).with_values(**{constant.replace(".", "__"): number})
-                library = library.replaced(changed)
-            else:
-                parameters = parameters.with_values(**{name: number})
-        return Setting(parameters, library)
-
-    def course(self, raw: dict, days: float, times, **typical) -> CourseResult:
-        """``raw`` (a protocol mapping) simulated in the typical patient, anti-SGC negative
-        unless ``anti_sgc_fraction`` is given, other typical values replaced by ``typical``."""
-        fraction = typical.pop("anti_sgc_fraction", 0.0)
-        population = typical_population(fraction, self.parameters, **typical)
-        protocol = parse_protocol(raw, library=self.library)
-        return simulate_course(population, protocol, days, times=times)
-
-
-def default_setting() -> Setting:
-    """The shipped human.yaml and drug library."""
-    return Setting(load_human_parameters(), builtin_library())
-
-
-def ivig_rise(setting: Setting | None = None, day: float = 14.0) -> float:
-    """Total IgG rise (mg/mL) on ``day`` after IVIG 2 g/kg over 5 days, typical patient."""
-    result = (setting or default_setting()).course(IVIG_INDUCTION, day, [0.0, day])
-    return float(result.total_igg[-1, 0] - result.total_igg[0, 0])
-
-
-def efgartigimod_iv_metrics(setting: Setting | None = None) -> tuple[float, float, float]:
-    """(IgG reduction % on day 28, AUC ug day/mL days 21-28, Cmax ug/mL after the 4th dose) of
-    10 mg/kg i.v. weekly x4 in a typical 70 kg patient."""
-    times = np.union1d(np.arange(0.0, 28.001, 0.05), [21.0 + 1.0 / 24.0])
-    setting = setting or default_setting()
-    result = setting.course(EFGARTIGIMOD_IV_WEEKLY, 28.0, times, body_weight=JING2024_WEIGHT)
-    week = times >= 21.0
-    auc = np.trapezoid(result.inhibitor[week, 0], times[week])
-    cmax = float(result.inhibitor[times == 21.0 + 1.0 / 24.0, 0][0])
-    return -float(result.percent_change()[-1, 0]), float(auc), cmax
-
-
-def efgartigimod_sc_metrics(setting: Setting | None = None) -> tuple[float, float, float]:
-    """(AUC ug day/mL days 21-28, Tmax days after the 4th dose, Cmax ug/mL) of 1000 mg s.c.
-    weekly x4 in a typical 70 kg patient."""
-    times = np.arange(0.0, 28.001, 0.01)
-    setting = setting or default_setting()
-    result = setting.course(EFGARTIGIMOD_SC_WEEKLY, 28.0, times, body_weight=JING2024_WEIGHT)
-    week = times >= 21.0
-    drug = result.inhibitor[week, 0]
-    return (
-        float(np.trapezoid(drug, times[week])),
-        float(times[week][np.argmax(drug)] - 21.0),
-        float(drug.max()),
-    )
-
-
-def ia_reduction(setting: Setting | None = None) -> float:
-    """Fractional total-IgG reduction right after the 2nd of two 3-plasma-volume protein A IA
-    sessions on consecutive days, typical patient."""
-    result = (setting or default_setting()).course(IA_TWO_SESSIONS, 1.0, [0.0, 1.0, 1.0 + 1e-6])
-    return float(1.0 - result.total_igg[-1, 0] / result.total_igg[0, 0])
-
-
-def rituximab_declines(setting: Setting | None = None) -> tuple[float, float]:
-    """(total IgG, anti-SGC IgG) decline %/month over months 0-3 after 2 x 1 g rituximab."""
-    month = 365.25 / 12.0
-    times = np.arange(0.0, RITUXIMAB_WINDOW_MONTHS * month + 1e-9, month / 4.0)
-    setting = setting or default_setting()
-    fraction = setting.parameters["anti_sgc_fraction"].value
-    result = setting.course(RITUXIMAB_2X1G, times[-1], times, anti_sgc_fraction=fraction)
-    window = RITUXIMAB_WINDOW_MONTHS
-    return (
-        float(monthly_decline_pct(times, result.total_igg - result.anti_sgc, window)[0]),
-        float(monthly_decline_pct(times, result.anti_sgc, window)[0]),
-    )
-
-
-def _relative_errors(values, targets) -> list[float]:
-    return [value / target - 1.0 for value, target in zip(values, targets, strict=True)]
-
-
-def _solve(setting, name, metric, target, low, high) -> float:
-    """Value of constant ``name`` in [low, high] at which ``metric`` equals ``target``."""
-
-    def mismatch(log_value):
-        return metric(setting.with_values({name: np.exp(log_value)})) - target
-
-    return float(np.exp(brentq(mismatch, np.log(low), np.log(high), xtol=1e-6)))
-
-
-def _fit(setting, names, metrics, targets, **options) -> dict[str, float]:
-    """Least-squares fit (log scale, from the current values) of ``names`` to relative errors."""
-
-    def residuals(log_values):
-        trial = setting.with_values(dict(zip(names, np.exp(log_values), strict=True)))
-        return _relative_errors(metrics(trial), targets)
-
-    start = np.log([setting.value(name) for name in names])
-    fit = least_squares(residuals, start, **options)
-    return dict(zip(names, np.exp(fit.x).tolist(), strict=True))
-
-
-def calibrate(setting: Setting | None = None) -> dict[str, float]:
-    """Re-derive the calibrated values of human.yaml and of the library entries from their
-    targets (typical patient).
-
-    Order matters: IgG loading of FcRn first (IVIG), then efgartigimod i.v. (central volume,
-    clearance, FcRn capacity), s.c. (bioavailability, absorption), the protein A column and the
-    short-lived plasma-cell fractions."""
-    s = setting or default_setting()
-    found: dict[str, float] = {}
-
-    def update(values: dict[str, float]) -> Setting:
-        found.update(values)
-        return s.with_values(values)
-
-    ratio = _solve(
-        s, "igg_endosomal_ratio", ivig_rise, published_value("ivig_rise_day14"), 0.01, 20.0
-    )
-    s = update({"igg_endosomal_ratio": ratio})
-    names = (
-        "efgartigimod.central_volume",
-        "efgartigimod.clearance",
-        "efgartigimod.fcrn_capacity",
-    )
-    targets = (
-        published_value("efgartigimod_iv_calibration"),
-        EFGARTIGIMOD_AUC,
-        EFGARTIGIMOD_CMAX,
-    )
-    s = update(_fit(s, names, efgartigimod_iv_metrics, targets, xtol=1e-8))
-    names = ("efgartigimod.sc.bioavailability", "efgartigimod.sc.absorption_rate")
-    targets = (EFGARTIGIMOD_SC_AUC, EFGARTIGIMOD_SC_TMAX, EFGARTIGIMOD_SC_CMAX)
-    s = update(_fit(s, names, efgartigimod_sc_metrics, targets, diff_step=0.05))
-    reduction = published_value("ia_calibration") / 100.0
-    efficiency = _solve(s, "protein_a.igg_extraction", ia_reduction, reduction, 0.05, 1.0)
-    s = update({"protein_a.igg_extraction": efficiency})
-    for k, (name, target, low) in enumerate(
-        (
-            ("igg_short_lived_fraction", published_value("rituximab_igg_decline"), 0.01),
-            (
-                "anti_sgc_short_lived_fraction",
-                published_value("rituximab_autoantibody_decline"),
-                0.3,
-            ),
-        )
-    ):
-
-        def decline(q, k=k):
-            return rituximab_declines(q)[k]
-
-        s = update({name: _solve(s, name, decline, target, low, 0.999)})
-    return found
-
-
-if __name__ == "__main__":  # pragma: no cover - prints the values for human.yaml and the library
-    for key, val in calibrate().items():
-        print(f"{key}: {val:.6g}")

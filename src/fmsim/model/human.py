@@ -11,11 +11,11 @@ per patient, and the model never reads a drug's name.
 
     Cp_k = Xp_k / Vp,  Ci_k = Xi_k / Vi,  Cd = Ad / Vd
     R    = free FcRn:  R_T0 F = R + E_igg R/(KD + R) + E_d R/(KD_d + R)   (fmsim.model.fcrn)
-           E_igg = rho (Cp_b + Cp_a + Cp_v),  E_d = rho_d Cd
+           E_igg = rho phi/Vp sum_k (Xp_k + Xi_k),  E_d = rho_d Cd
     f    = R / (KD + R)            (recycled fraction of endosomal IgG)
     beta = R / (KD_d + R)          (fraction of the drug bound to FcRn)
-    d Xp_k/dt = P_k(t) - CLup Cp_k (1 - f) - J_k        J_k = L_in Cp_k - L_out Ci_k
-    d Xi_k/dt = J_k
+    d Xp_k/dt = phi P_k(t)     - kdeg Vp Cp_k (1 - f) - J_k     J_k = L_in Cp_k - L_out Ci_k
+    d Xi_k/dt = (1-phi) P_k(t) - kdeg Vi Ci_k (1 - f) + J_k
     P_k(t)    = P_k0 (sigma_k B + 1 - sigma_k)           (P_v0 = 0: IVIG only by infusion)
     d depot/dt = -ka depot                                (s.c. depot of the drug)
     d Ad/dt   = F ka depot - (CL_d + Q_d) Cd (1 - beta) + Q_d Ap/Vp_d - (k_fcrn + k_x) Ad beta
@@ -30,10 +30,16 @@ The drug meets FcRn as in its published quasi-steady-state TMDD model (LG2022, V
 ligand is scaled so that it binds the pool with its published KD relative to its published FcRn
 concentration R_pub (rho_d = R_T0/(R_pub MW), KD_d = KD_pub R_T0/R_pub); bound drug is protected
 from linear clearance and leaves with the complex (k_fcrn + k_x; k_x > 0 makes the complex
-degrade faster than free FcRn, depleting the pool as nipocalimab does in VAL2025). Exchange with
-the interstitium reuses the mouse model's lymph formula with L_out = (1 - sigma_IS) L and L_in set
-so that a fraction phi (REV2007: 45%) of body IgG is intravascular at steady state. Productions
-P_b0, P_a0 put the untreated patient at steady state at the baseline IgG and anti-SGC levels.
+degrade faster than free FcRn, depleting the pool as nipocalimab does in VAL2025). IgG is made
+and catabolised in plasma and interstitium in proportion to the amounts there at steady state
+(a fraction phi, REV2007: 45%, intravascular): each compartment's IgG is taken up at kdeg (the
+FcRn-free catabolic rate of body IgG, VAL2025) as pinocytosis samples both spaces in the platform
+PBPK model (SB2012), and the FcRn load is that of the whole body pool. So, as in the published
+serum-level models, an FcRn inhibitor lowers plasma and interstitial IgG alike, while an
+exchange or adsorption session, which removes plasma IgG only, is followed by a refill from the
+interstitium at the pace of physiological lymph flow (L_out = (1 - sigma_IS) L, L_in = L_out
+Ci/Cp at steady state). Productions P_b0, P_a0 put the untreated patient at steady state at the
+baseline IgG and anti-SGC levels.
 Plasma exchange and immunoadsorption are Removal events on the plasma states (fmsim.experiments
 .therapy). The anti-CD20 antibody (rituximab: an IgG1 of ~2 g per course) is left out of the FcRn
 pool: its published linear PK already contains its recycling.
@@ -115,7 +121,10 @@ class Patients:
     interstitial_volume: np.ndarray  # mL
     to_interstitium: np.ndarray  # mL/day, L_in
     from_interstitium: np.ndarray  # mL/day, L_out = (1 - sigma_IS) L
-    pinocytic_clearance: np.ndarray  # mL/day, CLup (IgG uptake into endosomes)
+    plasma_uptake: np.ndarray  # mL/day, kdeg Vp (pinocytic uptake of plasma IgG)
+    interstitial_uptake: np.ndarray  # mL/day, kdeg Vi (uptake of interstitial IgG)
+    interstitial_production: np.ndarray  # 1 - phi, share of IgG made into the interstitium
+    plasma_equivalent: np.ndarray  # 1/mL, phi/Vp: body IgG (mg) -> plasma-equivalent mg/mL
     fcrn_total: np.ndarray  # uM, R_T0 (baseline endosomal FcRn)
     fcrn_kd_igg: np.ndarray  # uM
     igg_endosomal_ratio: np.ndarray  # uM per mg/mL, rho
@@ -171,7 +180,9 @@ def recycled_fraction(free, kd):
 
 
 def free_fcrn(igg_conc, inhibitor_conc, fcrn_relative, s: Patients, ops=NUMPY):
-    """Free endosomal FcRn (uM) for total plasma IgG (mg/mL) and drug (mg/mL) levels."""
+    """Free endosomal FcRn (uM) for the body's IgG as plasma-equivalent concentration
+    (``igg_conc`` = phi/Vp x body IgG, mg/mL; the plasma concentration at steady state) and the
+    drug's plasma concentration (mg/mL)."""
     ligands = (s.igg_endosomal_ratio * igg_conc, s.inhibitor_endosomal_ratio * inhibitor_conc)
     kds = (s.fcrn_kd_igg, s.inhibitor_fcrn_kd)
     return ops.free_fcrn(s.fcrn_total * fcrn_relative, ligands, kds)
@@ -200,8 +211,9 @@ def build_patients(
     from_interstitium = (1.0 - values["lymph_reflection"]) * values["lymph_flow_per_kg"] * weight
     # steady state Ci/Cp = L_in/L_out; intravascular fraction phi = Vp / (Vp + Vi Ci/Cp)
     partition = plasma * (1.0 - phi) / (phi * interstitial)
-    # CLup phi / Vp = catabolic rate of body IgG without recycling (VAL2025 kdeg,IgG)
-    uptake = values["igg_catabolic_rate"] * plasma / phi
+    # body IgG taken up at kdeg (VAL2025 kdeg,IgG) in plasma and interstitium alike
+    kdeg = values["igg_catabolic_rate"]
+    uptake = kdeg * plasma / phi  # total uptake clearance on the plasma-equivalent scale
     kd = values["fcrn_kd_igg"]
     ratio = values["igg_recycling_ratio"]
     igg = values["igg_baseline"]
@@ -224,7 +236,10 @@ def build_patients(
         interstitial_volume=interstitial,
         to_interstitium=partition * from_interstitium,
         from_interstitium=from_interstitium,
-        pinocytic_clearance=uptake,
+        plasma_uptake=kdeg * plasma,
+        interstitial_uptake=kdeg * interstitial,
+        interstitial_production=np.broadcast_to(1.0 - phi, (n,)).astype(float),
+        plasma_equivalent=phi / plasma,
         fcrn_total=fcrn_total,
         fcrn_kd_igg=np.broadcast_to(kd, (n,)).astype(float),
         igg_endosomal_ratio=np.broadcast_to(values["igg_endosomal_ratio"], (n,)).astype(float),
@@ -317,22 +332,30 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
     cp = [x / s.plasma_volume for x in (igg_p, auto_p, ivig_p)]
     ci = [x / s.interstitial_volume for x in (igg_i, auto_i, ivig_i)]
     drug_conc = drug_c / s.inhibitor_central_volume
+    body = s.plasma_equivalent * (igg_p + igg_i + auto_p + auto_i + ivig_p + ivig_i)
 
-    free = free_fcrn(cp[0] + cp[1] + cp[2], drug_conc, fcrn, s, ops)
+    free = free_fcrn(body, drug_conc, fcrn, s, ops)
     unrecycled = 1.0 - recycled_fraction(free, s.fcrn_kd_igg)
     bound = recycled_fraction(free, s.inhibitor_fcrn_kd)
 
     exchange = [
         s.to_interstitium * p - s.from_interstitium * i for p, i in zip(cp, ci, strict=True)
     ]
-    elimination = [s.pinocytic_clearance * p * unrecycled for p in cp]
     production = (
         s.igg_production * (s.igg_short_lived_fraction * source + 1.0 - s.igg_short_lived_fraction),
         s.anti_sgc_production
         * (s.anti_sgc_short_lived_fraction * source + 1.0 - s.anti_sgc_short_lived_fraction),
         0.0,
     )
-    plasma_rates = [production[k] - elimination[k] - exchange[k] for k in range(3)]
+    to_tissue = s.interstitial_production
+    plasma_rates = [
+        (1.0 - to_tissue) * production[k] - s.plasma_uptake * cp[k] * unrecycled - exchange[k]
+        for k in range(3)
+    ]
+    tissue_rates = [
+        to_tissue * production[k] - s.interstitial_uptake * ci[k] * unrecycled + exchange[k]
+        for k in range(3)
+    ]
 
     absorption = s.inhibitor_sc_absorption_rate * depot
     free_drug = drug_conc * (1.0 - bound)
@@ -349,11 +372,11 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
     theta = sgc_occupancy(drg, s, ops)
     return [
         plasma_rates[0],
-        exchange[0],
+        tissue_rates[0],
         plasma_rates[1],
-        exchange[1],
+        tissue_rates[1],
         plasma_rates[2],
-        exchange[2],
+        tissue_rates[2],
         -absorption,
         s.inhibitor_sc_bioavailability * absorption
         - s.inhibitor_clearance * free_drug

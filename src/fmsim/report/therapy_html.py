@@ -29,19 +29,20 @@ LIMITS = (
     "The link from anti-SGC IgG to symptoms (DRG binding, sensitisation S) is the mouse model's, "
     "with the S turnover borrowed from myasthenia gravis (VAL2025 MG-ADL effect compartment); "
     "there are no human data to validate S against.",
-    "Plasma exchange re-equilibrium is a known deviation: with the sourced 45% of IgG "
-    "intravascular (Reverberi 2007) the model refills plasma to 65-72% of baseline after "
-    "1-1.5 plasma volumes, where Hanafusa 2014 says about one half; 60-70% intravascular would "
-    "fit. The same fraction also affects the IVIG calibration.",
-    "Plasma and interstitium equilibrate with a half-time of ~6 h (platform lymph flow); no "
-    "measured IgG rebound rate was found. Sessions are instantaneous, so removal per session "
-    "is slightly overestimated.",
-    "Efgartigimod is partly calibrated (its 10 mg/kg i.v. x4 nadir is not an independent "
-    "test); its weekly course is saw-toothed, so the simulated nadir is on day 24 rather than "
-    "day 28-29, and the s.c. regimen lowers IgG more than i.v. (ADAPT-SC reported "
-    "non-inferiority; the size of the difference was not read).",
-    "Rozanolixizumab s.c. bioavailability and absorption rate are assumed; the fibromyalgia "
-    "trial's dose (NCT05643794) is not public.",
+    "Plasma refills from the interstitium at physiological lymph flow (half-time ~1.5 days, "
+    "tested against one measured 24-h rebound); sessions are instantaneous, so removal per "
+    "session is slightly overestimated; single-use columns saturate after ~2 L (not modelled).",
+    "IgG recovers after an apheresis course at the net IgG turnover (no rise in synthesis after "
+    "depletion): slower than the 1-3 weeks reported after one immunoadsorption course, as "
+    "reported after plasma exchange in myasthenia gravis (docs/validation.md).",
+    "Efgartigimod is partly calibrated (its 10 mg/kg i.v. x4 nadir is not an independent test); "
+    "batoclimab's s.c. absorption is calibrated to its single-dose IgG nadirs and its PK is "
+    "assumed as rozanolixizumab's (no batoclimab model found).",
+    "Rozanolixizumab s.c. bioavailability and absorption rate are assumed; the reported day-10 "
+    "nadir after a single dose is not reproduced (day 5 i.v., as LG2022's fitted model); the "
+    "fibromyalgia trial's dose (NCT05643794) is not public.",
+    "Column extractions: protein A, peptide-ligand and tryptophan are calibrated (volumes per "
+    "session partly assumed); the phenylalanine column's is an assumed placeholder (no data).",
     "Rituximab: the short-lived plasma-cell fractions depend on how '%/month' is read (here the "
     "log-linear slope over months 0-3); B-cell turnover comes from a paediatric study "
     "(Chen 2024); rituximab itself is left out of the FcRn pool.",
