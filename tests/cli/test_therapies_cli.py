@@ -9,7 +9,9 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from fmsim.cli.main import app
-from fmsim.experiments.validation import TARGETS
+from fmsim.experiments.validation import published_targets
+
+TARGETS = published_targets()
 
 runner = CliRunner()
 THERAPIES = Path(__file__).resolve().parents[2] / "examples" / "therapies"

@@ -113,7 +113,7 @@ BAD = [
         "overlapping TPE sessions 1 h apart",
         {"arms": VALID["arms"] + [tpe_arm([0, 1 / 24])]},
         "arms.2.therapies",
-        "overlaps the tpe session",
+        "overlaps the plasma_exchange session",
     ),
     (
         "dose in the wrong unit",
@@ -138,7 +138,7 @@ BAD = [
             ]
         },
         "arms.1.therapies.0.type: got 'efgartigimab'",
-        "'efgartigimod_iv'",
+        "'fcrn_inhibitor'",
     ),
     ("control arm not an arm", {"control_arm": "plcebo"}, "control_arm: got 'plcebo'", "arms"),
     (

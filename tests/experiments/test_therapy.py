@@ -1,13 +1,11 @@
-"""Acceptance tests of the human therapy model against published clinical pharmacodynamics.
-
-Each test states its source; the published values and acceptance intervals are the targets of
-fmsim.experiments.validation (TARGETS, by id), which docs/validation.md and `fmsim therapies`
-show side by side. Typical patient unless stated (every parameter at its median, 75 kg, IgG
-11.4 mg/mL, anti-SGC 0.5% of IgG). "Published model" = a population PK/PD model fitted to trial
-data and re-implemented here from its paper's table (transcribed in nlmixr2lib): LG2022 =
-Lledo-Garcia et al. CPT Pharmacometrics Syst Pharmacol 2022;11:116 (rozanolixizumab,
-first-in-human i.v. data); VAL2025 = Valenzuela et al. CPT Pharmacometrics Syst Pharmacol
-2025;14:2074 (nipocalimab).
+"""Tests of the human therapy courses (fmsim.experiments.therapy) against independent
+expectations: published population PK/PD models re-implemented here from their papers' tables
+(transcribed in nlmixr2lib; LG2022 = Lledo-Garcia et al. CPT Pharmacometrics Syst Pharmacol
+2022;11:116, rozanolixizumab, first-in-human i.v. data; VAL2025 = Valenzuela et al. CPT
+Pharmacometrics Syst Pharmacol 2025;14:2074, nipocalimab), analytic washout formulas, mass
+balance and the calibrations. The comparisons with published pharmacodynamics (targets, one per
+row of docs/validation.md) are tested in test_validation.py. Typical patient unless stated
+(every parameter at its median, 75 kg, IgG 11.4 mg/mL, anti-SGC 0.5% of IgG).
 """
 
 from __future__ import annotations
@@ -22,7 +20,6 @@ from scipy.integrate import solve_ivp
 from fmsim.config.therapy import load_protocol, parse_protocol
 from fmsim.engine import Bolus, Infusion, Removal
 from fmsim.experiments import therapy as th
-from fmsim.experiments.validation import TARGETS
 from fmsim.model.human import HUMAN_MODEL, PLASMA_STATES, body_surface_area
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "therapies").glob("*.yaml"))
@@ -49,12 +46,6 @@ def summary(key, days, extra_times=()):
     return th.course_summary(typical_course(key, days, extra_times)).iloc[0]
 
 
-def check(target_id, value):
-    """Assert that ``value`` (in the target's unit) is in the target's acceptance interval."""
-    target = TARGETS[target_id]
-    assert target.accepts(value), f"{target_id}: {value:.4g} not in {target.accept}"
-
-
 def remaining(result, day):
     """Total IgG on ``day`` as a fraction of baseline."""
     return float(result.total_igg[np.isclose(result.days, day), 0][0] / result.total_igg[0, 0])
@@ -62,24 +53,15 @@ def remaining(result, day):
 
 CASES = {
     "efgartigimod_iv": protocol(dosing("efgartigimod_iv", "10 mg/kg", [0, 7, 14, 21])),
-    "efgartigimod_iv_single": protocol(dosing("efgartigimod_iv", "10 mg/kg", [0])),
-    "efgartigimod_sc": protocol(dosing("efgartigimod_sc", "1000 mg", [0, 7, 14, 21])),
-    "rozanolixizumab_sc": protocol(dosing("rozanolixizumab", "7 mg/kg", range(0, 42, 7))),
     "nipocalimab_30_15": protocol(
         dosing("nipocalimab", "30 mg/kg", [0]), dosing("nipocalimab", "15 mg/kg", [14, 28])
     ),
     "nipocalimab_60_q2w": protocol(dosing("nipocalimab", "60 mg/kg", [0, 14, 28, 42])),
     "tpe_1pv": protocol({"type": "tpe", "plasma_volumes": 1.0, "days": [0]}),
     "tpe_1_5pv": protocol({"type": "tpe", "plasma_volumes": 1.5, "days": [0]}),
-    "tpe_0_9pv": protocol({"type": "tpe", "plasma_volumes": 0.9, "days": [0]}),
-    "tpe_0_9pv_x3": protocol({"type": "tpe", "plasma_volumes": 0.9, "days": [0, 2, 4]}),
-    "tpe_1pv_x5": protocol({"type": "tpe", "plasma_volumes": 1.0, "days": [0, 2, 4, 6, 8]}),
-    "tpe_1_5pv_x5": protocol({"type": "tpe", "plasma_volumes": 1.5, "days": [0, 2, 4, 6, 8]}),
-    "ia_2_5pv": protocol({"type": "immunoadsorption", "plasma_volumes": 2.5, "days": [0]}),
-    "ia_3pv": protocol({"type": "immunoadsorption", "plasma_volumes": 3.0, "days": [0]}),
-    "ivig": parse_protocol(th.IVIG_INDUCTION),
-    "rituximab_2x1g": parse_protocol(th.RITUXIMAB_2X1G),
-    "rituximab_375x4": protocol(dosing("rituximab", "375 mg/m2", [0, 7, 14, 21])),
+    "ivig": protocol({"type": "ivig", "dose": "0.4 g/kg", "start": 0, "every": 1, "count": 5}),
+    "rituximab_2x1g": protocol(dosing("anti_cd20", "1000 mg", [0, 14], drug="rituximab")),
+    "rituximab_375x4": protocol(dosing("anti_cd20", "375 mg/m2", [0, 7, 14, 21], drug="rituximab")),
 }
 
 
@@ -162,69 +144,25 @@ def val2025_igg(doses, times):
     return _integrate(rhs, [0.0, 0.0, accessible, 1.0], doses, times, hours=0.5)
 
 
-# ---------------------------------------------------------------- efgartigimod
-
-
-def test_efgartigimod_iv_nadir_in_published_range():
-    """10 mg/kg i.v. weekly x4: total IgG -55.9% (mean per cycle, gMG, ADAPT+ abstract) to -75%
-    (mean, healthy volunteers, multiple doses, Ulrichts 2018); nadir about one week after the 4th
-    infusion (ADAPT-SC primary endpoint at day 29 = day 28 from first dose)."""
-    s = summary("efgartigimod_iv", 84)
-    check("efgartigimod_iv_nadir", s.igg_nadir_reduction_pct)
-    check("efgartigimod_iv_nadir_day", s.igg_nadir_day)
-    assert s.anti_sgc_nadir_reduction_pct == pytest.approx(s.igg_nadir_reduction_pct, abs=0.5)
-
-
-def test_efgartigimod_iv_recovery_about_eight_weeks_after_last_dose():
-    """Ulrichts 2018: IgG back to baseline ~8 weeks after the last administration."""
-    result = typical_course("efgartigimod_iv", 84)
-    check("efgartigimod_iv_8_weeks_after", 100 * remaining(result, 21 + 56))
-    weeks = (summary("efgartigimod_iv", 84).igg_recovery_day - 21) / 7
-    check("efgartigimod_iv_recovery_weeks", weeks)  # back within 10% of baseline
+# ---------------------------------------------------------------- FcRn inhibitors
 
 
 def test_efgartigimod_population_band():
     population = th.sample_population(24, np.random.default_rng(5), anti_sgc_positive_fraction=0.5)
     result = th.simulate_course(population, CASES["efgartigimod_iv"], 35)
     nadir = th.course_summary(result).igg_nadir_reduction_pct
-    check("efgartigimod_iv_nadir", np.median(nadir))
+    assert 55.9 <= np.median(nadir) <= 75.0  # ADAPT+ to Ulrichts 2018, the published range
     assert nadir.min() > 40 and nadir.max() < 90
 
 
-def test_efgartigimod_single_dose_at_most_half():
-    """Ulrichts 2018: a single administration lowers IgG by up to 50%."""
-    check("efgartigimod_iv_single", summary("efgartigimod_iv_single", 42).igg_nadir_reduction_pct)
-
-
-def test_efgartigimod_sc_non_inferior_to_iv():
-    """ADAPT-SC: 1000 mg s.c. weekly x4 non-inferior to 10 mg/kg i.v. in % IgG reduction at day
-    29 (margin not read; 10 percentage points assumed here)."""
-    sc = remaining(typical_course("efgartigimod_sc", 84), 28)
-    iv = remaining(typical_course("efgartigimod_iv", 84), 28)
-    check("efgartigimod_sc_vs_iv", 100 * ((1 - sc) - (1 - iv)))  # s.c. >= i.v. - 10 points
-
-
-def test_efgartigimod_calibration_targets_are_met():
-    """Jing 2024 PK after the 4th dose (70 kg): i.v. Cmax 194 ug/mL, AUC(0-168 h) 5300 ug h/mL;
-    s.c. Cmax 42.1 ug/mL, Tmax 47.7 h, AUC 4790 ug h/mL; IgG -65% at day 28 (calibrated)."""
-    parameters = th.load_human_parameters()
-    nadir, auc, cmax = th.efgartigimod_iv_metrics(parameters)
-    assert nadir == pytest.approx(th.EFGARTIGIMOD_NADIR, abs=0.5)
-    assert auc == pytest.approx(th.EFGARTIGIMOD_AUC, rel=0.01)
-    assert cmax == pytest.approx(th.EFGARTIGIMOD_CMAX, rel=0.01)
-    auc, tmax, cmax = th.efgartigimod_sc_metrics(parameters)
-    assert auc == pytest.approx(th.EFGARTIGIMOD_SC_AUC, rel=0.10)
-    assert tmax == pytest.approx(th.EFGARTIGIMOD_SC_TMAX, rel=0.15)
-    assert cmax == pytest.approx(th.EFGARTIGIMOD_SC_CMAX, rel=0.10)
-
-
-# ---------------------------------------------------------------- rozanolixizumab
+def test_efgartigimod_lowers_anti_sgc_igg_like_total_igg():
+    s = summary("efgartigimod_iv", 84)
+    assert s.anti_sgc_nadir_reduction_pct == pytest.approx(s.igg_nadir_reduction_pct, abs=0.5)
 
 
 @pytest.mark.parametrize("mg_per_kg", [1, 7])
 def test_rozanolixizumab_iv_matches_the_published_model(mg_per_kg):
-    """LG2022 (fitted to first-in-human 1-7 mg/kg i.v.): nadir within 6 percentage points;
-    Kiessling 2017 (as cited, 2nd): single doses up to 48%, back to baseline by day 57."""
+    """LG2022 (fitted to first-in-human 1-7 mg/kg i.v.): nadir within 6 percentage points."""
     times = np.arange(0.0, 58.0)
     population = th.typical_population(0.0)
     block = dosing("rozanolixizumab", f"{mg_per_kg} mg/kg", [0], route="iv")
@@ -232,19 +170,6 @@ def test_rozanolixizumab_iv_matches_the_published_model(mg_per_kg):
     ours = ours / ours[0]
     reference = lg2022_igg([(0.0, mg_per_kg * 75.0)], times)
     assert 1 - ours.min() == pytest.approx(1 - reference.min(), abs=0.06)
-    check("rozanolixizumab_single_max", 100 * (1 - ours.min()))
-    check("rozanolixizumab_single_day57", 100 * ours[-1])
-
-
-def test_rozanolixizumab_sc_weekly_below_the_model_ceiling():
-    """7 mg/kg s.c. weekly x6 (MycarinG regimen; trial IgG data NOT FOUND): between 60% and the
-    81% ceiling of LG2022 (1 - 1/(1 + Emax)), nadir near the end of dosing (day 35-43)."""
-    s = summary("rozanolixizumab_sc", 70)
-    check("rozanolixizumab_sc_nadir", s.igg_nadir_reduction_pct)
-    check("rozanolixizumab_sc_nadir_day", s.igg_nadir_day)
-
-
-# ---------------------------------------------------------------- nipocalimab
 
 
 @pytest.mark.parametrize(
@@ -256,19 +181,16 @@ def test_rozanolixizumab_sc_weekly_below_the_model_ceiling():
 )
 def test_nipocalimab_matches_the_published_model(key, doses, days):
     """VAL2025 (fitted to 160 healthy + 68 gMG): nadir within 3 percentage points and the
-    course within 0.06 (fraction of baseline) at every day; Vivacity-MG phase 2 (2nd): up to 83%
-    with 60 mg/kg every 2 weeks."""
+    course within 0.06 (fraction of baseline) at every day."""
     times = np.arange(0.0, days + 1.0)
     reference = val2025_igg([(d, mg * 75.0) for d, mg in doses], times)
     result = typical_course(key, days)
     ours = result.total_igg[:, 0] / result.total_igg[0, 0]
     assert 1 - ours.min() == pytest.approx(1 - reference.min(), abs=0.03)
     assert np.max(np.abs(ours - reference)) < 0.06
-    if key == "nipocalimab_60_q2w":
-        check("nipocalimab_60_q2w", 100 * (1 - ours.min()))
 
 
-# ---------------------------------------------------------------- plasma exchange
+# ---------------------------------------------------------------- plasma exchange, adsorption
 
 
 def test_tpe_session_removes_one_compartment_washout():
@@ -278,70 +200,46 @@ def test_tpe_session_removes_one_compartment_washout():
         assert after == pytest.approx(np.exp(-volumes), rel=1e-4)  # + 1e-6 day of rebound
 
 
-def test_tpe_single_session_immediate_reduction():
-    """Hanafusa 2014: 1-1.5 PV leaves one-third to one-fourth of pre-treatment IgG right after
-    the session (accepted: 0.20-0.40); PMID 27523073: Ig -62 to -65% at 0.9 PV (accepted within
-    5 percentage points: the measured value pools IgG, IgA and IgM)."""
-    check("tpe_1_5pv_after", 100 * remaining(typical_course("tpe_1_5pv", 3, (EPS,)), EPS))
-    check("tpe_1pv_after", 100 * remaining(typical_course("tpe_1pv", 3, (EPS,)), EPS))
-    reduction = 1 - remaining(typical_course("tpe_0_9pv", 3, (EPS,)), EPS)
-    check("tpe_0_9pv", 100 * reduction)
-
-
-def test_tpe_rebound_is_partial_within_72_hours():
-    """Blood 1980;56:1055: IgG is not back to its pre-exchange level 48-72 h after one session;
-    the rebound comes from the extravascular pool (55%, Reverberi 2007)."""
+def test_tpe_rebound_comes_from_the_interstitium():
+    """The plasma refills from the extravascular pool (55%, Reverberi 2007) within days."""
     result = typical_course("tpe_1pv", 3, (EPS,))
     assert remaining(result, EPS) < remaining(result, 1) < remaining(result, 3)
-    check("tpe_rebound", 100 * remaining(result, 3))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known deviation: Hanafusa 2014 says ~1/2 of pre-treatment IgG after re-equilibration; "
-    + TARGETS["tpe_reequilibrium"].known_deviation,
-)
-def test_tpe_equilibrium_about_half():
-    check("tpe_reequilibrium", 100 * remaining(typical_course("tpe_1_5pv", 3, (EPS,)), 3))
+def test_fixed_volume_sessions_scale_with_the_patients_plasma_volume():
+    """2500 mL processed in a 75 kg patient (40 mL/kg plasma: 3000 mL) is 5/6 plasma volume."""
+    population = th.typical_population(0.0).select(np.zeros(2, dtype=int))
+    population.values["body_weight"][:] = [75.0, 50.0]
+    fixed = protocol({"type": "plasma_exchange", "volume": "2.5 L", "days": [0]})
+    fraction = th.session_fraction(fixed.therapies[0], population)
+    np.testing.assert_allclose(fraction, 1 - np.exp(-np.array([2500 / 3000, 2500 / 2000])))
 
 
-def test_tpe_courses():
-    """Five 1-1.5 PV exchanges over ~8 days: ~90% IgG reduction ("1-log", lecture note, 2nd;
-    accepted 85-95%); three 0.9 PV exchanges on alternate days: 82% (PMID 27523073, n = 2;
-    accepted within 10 percentage points)."""
-    for key in ("tpe_1pv_x5", "tpe_1_5pv_x5"):
-        check(key, summary(key, 60, (8 + EPS,)).igg_nadir_reduction_pct)
-    check("tpe_0_9pv_x3", summary("tpe_0_9pv_x3", 10, (4 + EPS,)).igg_nadir_reduction_pct)
-
-
-# ---------------------------------------------------------------- immunoadsorption
-
-
-def test_immunoadsorption_calibration_and_session_range():
-    """Calibrated: protein A IA ~3 PV on 2 consecutive days -84% (haemophilia abstract).
-    Validated: one session at 2-3 PV removes 68-93% of IgG (review summary, 2nd)."""
-    assert th.ia_reduction(th.load_human_parameters()) == pytest.approx(th.IA_REDUCTION, abs=0.005)
-    for key in ("ia_2_5pv", "ia_3pv"):
-        check(key, 100 * (1 - remaining(typical_course(key, 2, (EPS,)), EPS)))
+def test_plasma_replacement_returns_donor_igg():
+    """With plasma as replacement fluid the donor IgG stays: f Vp x 10 mg/mL is returned."""
+    albumin = protocol({"type": "plasma_exchange", "plasma_volumes": 1.0, "days": [0]})
+    plasma = protocol(
+        {
+            "type": "plasma_exchange",
+            "fluid": "fresh_frozen_plasma",
+            "plasma_volumes": 1.0,
+            "days": [0],
+        }
+    )
+    times = [0.0, EPS]
+    population = th.typical_population(0.0)
+    after_albumin = th.simulate_course(population, albumin, EPS, times=times).total_igg[-1, 0]
+    result = th.simulate_course(population, plasma, EPS, times=times)
+    returned = 10.0 * (1 - np.exp(-1.0))  # mg/mL of donor IgG in plasma
+    assert result.total_igg[-1, 0] == pytest.approx(after_albumin + returned, rel=1e-4)
+    assert result.ivig[-1, 0] == pytest.approx(returned, rel=1e-4)
 
 
 # ---------------------------------------------------------------- IVIG
 
 
-def test_ivig_raises_igg_by_the_published_amount():
-    """Kuitwaard 2009 (GBS, 2 g/kg, n = 174): total IgG +7.8 g/L (SD 5.6) at 2 weeks."""
-    result = typical_course("ivig", 120)
-    rise = result.total_igg[14, 0] - result.total_igg[0, 0]
-    check("ivig_rise_day14", rise)
-    assert summary("ivig", 120).igg_peak_day <= 6  # peak at the end of the 5-day infusion
-
-
-def test_ivig_lowers_autoantibody_about_a_quarter():
-    """Bleeker 2001 (model, human, 2 g/kg): autoantibody reduced at most ~25% after 3-4 weeks
-    (accepted 15-30%, nadir day 14-35)."""
-    s = summary("ivig", 120)
-    check("ivig_autoantibody", s.anti_sgc_nadir_reduction_pct)
-    check("ivig_autoantibody_day", s.anti_sgc_nadir_day)
+def test_ivig_peaks_at_the_end_of_the_infusion():
+    assert summary("ivig", 120).igg_peak_day <= 6
 
 
 def test_ivig_saturates_fcrn_and_shortens_its_own_half_life():
@@ -356,20 +254,8 @@ def test_ivig_saturates_fcrn_and_shortens_its_own_half_life():
 # ---------------------------------------------------------------- rituximab
 
 
-def test_rituximab_calibration_targets_are_met():
-    """Cortazar 2017: total IgG -6%/month, ANCA -47%/month during induction (calibrated)."""
-    igg, auto = th.rituximab_declines(th.load_human_parameters())
-    assert igg == pytest.approx(th.RITUXIMAB_IGG_DECLINE, abs=0.2)
-    assert auto == pytest.approx(th.RITUXIMAB_AUTOANTIBODY_DECLINE, abs=0.5)
-
-
 @pytest.mark.parametrize("key", ["rituximab_2x1g", "rituximab_375x4"])
-def test_rituximab_lowers_autoantibody_far_more_than_total_igg(key):
-    """Total IgG falls little (IgG < 6 g/L in 13-17% of patients on long-term rituximab, Marco
-    2014); the autoantibody falls much more (Cortazar 2017)."""
-    s = summary(key, 270)
-    check(f"{key}_igg_nadir", s.igg_nadir_reduction_pct)
-    check(f"{key}_autoantibody_ratio", s.anti_sgc_nadir_reduction_pct / s.igg_nadir_reduction_pct)
+def test_rituximab_depletes_and_b_cells_return(key):
     result = typical_course(key, 270)
     assert result.b_cells[14, 0] < 0.05  # B cells depleted within two weeks
     assert result.b_cells[-1, 0] > 0.5  # and largely repleted by 9 months
@@ -400,7 +286,7 @@ def test_events_are_per_patient():
     events = th.protocol_events(
         protocol(
             dosing("efgartigimod_iv", "10 mg/kg", [0], max_dose="1200 mg"),
-            dosing("rituximab", "375 mg/m2", [1]),
+            dosing("anti_cd20", "375 mg/m2", [1], drug="rituximab"),
             dosing("efgartigimod_sc", "1000 mg", [2]),
             {"type": "tpe", "plasma_volumes": 1.5, "days": [3]},
             {
@@ -418,9 +304,8 @@ def test_events_are_per_patient():
     np.testing.assert_allclose(efg.rate * (efg.stop - efg.start), [500.0, 1000.0, 1200.0])
     bsa = body_surface_area(population.values["body_weight"], population.values["height"])
     np.testing.assert_allclose(rtx.rate * (rtx.stop - rtx.start), 375.0 * bsa)
-    assert rtx.state == HUMAN_MODEL.index(
-        "rituximab_central"
-    ) and rtx.stop - rtx.start == pytest.approx(4 / 24)
+    rtx_state = HUMAN_MODEL.index("anti_cd20_central")
+    assert rtx.state == rtx_state and rtx.stop - rtx.start == pytest.approx(4 / 24)
     assert isinstance(sc, Bolus) and sc.state == HUMAN_MODEL.index("inhibitor_depot")
     assert isinstance(tpe, Removal) and tpe.states == PLASMA_STATES
     assert tpe.fraction == pytest.approx(1 - np.exp(-1.5))
@@ -429,9 +314,9 @@ def test_events_are_per_patient():
 
 def test_simulate_course_outputs():
     population = th.sample_population(5, np.random.default_rng(2), anti_sgc_positive_fraction=0.6)
-    result = th.simulate_course(population, th.EFGARTIGIMOD_IV_WEEKLY, 28, step=7.0)
+    result = th.simulate_course(population, CASES["efgartigimod_iv"], 28, step=7.0)
     assert result.days.tolist() == [0, 7, 14, 21, 28]
-    for name in ("total_igg", "anti_sgc", "inhibitor", "rituximab", "sensitisation"):
+    for name in ("total_igg", "anti_sgc", "inhibitor", "anti_cd20", "sensitisation"):
         assert getattr(result, name).shape == (5, 5)
     np.testing.assert_allclose(result.total_igg[0], population.values["igg_baseline"])
     frame = result.to_frame()

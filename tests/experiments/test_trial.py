@@ -397,10 +397,13 @@ def test_group_protocol_shifts_later_periods_by_period_and_washout():
         return [(b.type, b.schedule()) for b in tr.group_protocol(config, group).therapies]
 
     # period 2 starts on day 7 x (3 + 1) = 28
-    assert schedule("RP") == [("rozanolixizumab", [0.0, 7.0, 14.0])]
-    assert schedule("PR") == [("rozanolixizumab", [28.0, 35.0, 42.0])]
+    assert schedule("RP") == [("fcrn_inhibitor", [0.0, 7.0, 14.0])]
+    assert schedule("PR") == [("fcrn_inhibitor", [28.0, 35.0, 42.0])]
     assert schedule("PP") == [("placebo", [])]
-    assert schedule("RT") == [("rozanolixizumab", [0.0, 7.0, 14.0]), ("tpe", [28.0, 30.0])]
+    assert schedule("RT") == [
+        ("fcrn_inhibitor", [0.0, 7.0, 14.0]),
+        ("plasma_exchange", [28.0, 30.0]),
+    ]
     assert config.total_weeks == 7
     # parallel: the arm's own protocol, unshifted
     parallel = trial_config()

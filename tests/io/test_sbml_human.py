@@ -2,7 +2,12 @@
 
 Issue 6 asks for the exported SBML, simulated with libroadrunner, to agree with fmsim's engine
 within 1e-6 relative on every state above a floor, for a human FcRn-inhibitor course and a
-plasma-exchange course (the mouse scenarios are in test_sbml.py)."""
+plasma-exchange course (the mouse scenarios are in test_sbml.py), and, issue 13, for drugs and
+devices defined only by library files: batoclimab (a built-in entry), a user's own FcRn
+inhibitor (examples/drugs/example_anti_fcrn.yaml), a fixed-volume tryptophan-column course and
+a plasma exchange with plasma (donor IgG returned) as replacement fluid."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,14 +30,35 @@ COURSES = {
     "plasma exchange 5 x 1 plasma volume, every other day": [
         {"type": "tpe", "plasma_volumes": 1.0, "days": [0.5, 2.5, 4.5, 6.5, 8.5]}
     ],
+    "batoclimab 680 mg s.c. weekly x3 (library entry)": [
+        {"type": "fcrn_inhibitor", "drug": "batoclimab", "dose": "680 mg", "days": [0, 7, 14]}
+    ],
+    "a user's FcRn inhibitor 600 mg s.c. weekly x3 (user file)": [
+        {
+            "type": "fcrn_inhibitor",
+            "drug": "example_anti_fcrn",
+            "dose": "600 mg",
+            "days": [0, 7, 14],
+        }
+    ],
+    "tryptophan column 2500 mL and exchange with plasma": [
+        {
+            "type": "immunoadsorption",
+            "column": "tryptophan",
+            "volume": "2500 mL",
+            "days": [0.5, 2.5],
+        },
+        {"type": "plasma_exchange", "fluid": "fresh_frozen_plasma", "volume": "3 L", "days": [4.5]},
+    ],
 }
+USER_DRUGS = str(Path(__file__).resolve().parents[2] / "examples" / "drugs")
 
 
 @pytest.mark.parametrize("name", COURSES)
 def test_human_course_agrees_with_roadrunner(name):
     population = sample_population(2, np.random.default_rng(11), anti_sgc_positive_fraction=1.0)
-    protocol = parse_protocol({"name": name, "therapies": COURSES[name]})
-    patients = population.patients(protocol.fcrn_inhibitor())
+    protocol = parse_protocol({"name": name, "drugs": [USER_DRUGS], "therapies": COURSES[name]})
+    patients = population.patients(protocol)
     events = protocol_events(protocol, population)
     y0 = initial_state(patients)
     times = np.arange(0.25, 42.0, 1.0)  # between the event times

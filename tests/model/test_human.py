@@ -13,8 +13,8 @@ import pytest
 import sympy
 
 from fmsim.engine import Infusion, Removal, run
+from fmsim.model.drugs import builtin_library
 from fmsim.model.human import (
-    FCRN_INHIBITORS,
     HUMAN_MODEL,
     N_STATES,
     PLASMA_STATES,
@@ -30,6 +30,8 @@ from fmsim.model.human import (
 from fmsim.model.symbolic import FREE_FCRN, symbolic_model
 
 PARAMS = load_human_parameters()
+LIBRARY = builtin_library()
+FCRN_INHIBITORS = LIBRARY.names("fcrn_inhibitor")
 IGG_STATES = [
     HUMAN_MODEL.index(f"{k}_{c}")
     for k in ("igg", "anti_sgc", "ivig")
@@ -38,19 +40,28 @@ IGG_STATES = [
 
 
 def sampled(n=40, seed=3, inhibitor="efgartigimod"):
-    values = PARAMS.sample(n, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    values = PARAMS.sample(n, rng)
     fraction = np.where(np.arange(n) % 2 == 0, values["anti_sgc_fraction"], 0.0)
-    return build_patients(values, fraction, inhibitor)
+    effects = {"fcrn_inhibitor.clearance": rng.standard_normal(n)}
+    return build_patients(
+        values, fraction, LIBRARY.get(inhibitor), LIBRARY.get("rituximab"), effects
+    )
 
 
 def typical(anti_sgc_fraction=0.005, inhibitor="efgartigimod", **overrides):
     values = typical_values(PARAMS)
     values.update({k: np.full(1, v) for k, v in overrides.items()})
-    return build_patients(values, anti_sgc_fraction, inhibitor)
+    return build_patients(values, anti_sgc_fraction, LIBRARY.get(inhibitor))
 
 
 def total_igg_amount(states):
     return states[..., IGG_STATES, :].sum(axis=-2)
+
+
+def body_equivalent(y, s):
+    """Body IgG as plasma-equivalent concentration phi/Vp x amount (mg/mL), the FcRn load."""
+    return s.plasma_equivalent * total_igg_amount(y)
 
 
 # ---------------------------------------------------------------- parameter file
@@ -62,15 +73,8 @@ def test_parameter_file_has_a_source_for_every_entry():
         assert p.cv >= 0, p.name
     calibrated = [p.name for p in PARAMS.parameters.values() if "calibrated" in p.source]
     assert "igg_endosomal_ratio" in calibrated
-    for drug in FCRN_INHIBITORS:  # every inhibitor has its full PK set
-        for field in (
-            "molecular_weight",
-            "fcrn_kd",
-            "fcrn_capacity",
-            "clearance",
-            "central_volume",
-        ):
-            assert f"{drug}_{field}" in PARAMS.parameters
+    # the patient file holds no agent: drugs and devices are library entries
+    assert not [name for name in PARAMS.parameters if name.startswith(tuple(LIBRARY.names()))]
 
 
 def test_baseline_reproduces_the_sourced_igg_kinetics():
@@ -125,12 +129,14 @@ def test_exchange_cancels_and_igg_balance_is_production_minus_catabolism():
     y = initial_state(s) * rng.uniform(0.3, 2.0, (N_STATES, s.n))
     y[HUMAN_MODEL.index("inhibitor_central")] = rng.uniform(0.0, 2000.0, s.n)
     dy = HUMAN_MODEL.rhs(0.0, y, s)
-    cp = [
-        y[HUMAN_MODEL.index(f"{k}_plasma")] / s.plasma_volume for k in ("igg", "anti_sgc", "ivig")
-    ]
+    kinds = ("igg", "anti_sgc", "ivig")
+    cp = sum(y[HUMAN_MODEL.index(f"{k}_plasma")] for k in kinds) / s.plasma_volume
+    ci = sum(y[HUMAN_MODEL.index(f"{k}_interstitial")] for k in kinds) / s.interstitial_volume
     drug = y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume
-    free = free_fcrn(sum(cp), drug, y[HUMAN_MODEL.index("fcrn_relative")], s)
-    catabolism = s.pinocytic_clearance * sum(cp) * (1.0 - recycled_fraction(free, s.fcrn_kd_igg))
+    free = free_fcrn(body_equivalent(y, s), drug, y[HUMAN_MODEL.index("fcrn_relative")], s)
+    # each compartment's IgG is taken up at kdeg (VAL2025) and recycled with fraction f
+    uptake = s.plasma_uptake * cp + s.interstitial_uptake * ci
+    catabolism = uptake * (1.0 - recycled_fraction(free, s.fcrn_kd_igg))
     source = y[HUMAN_MODEL.index("b_cell_source")]
     production = s.igg_production * (
         s.igg_short_lived_fraction * source + 1 - s.igg_short_lived_fraction
@@ -151,11 +157,7 @@ def test_drug_mass_balance():
     y[HUMAN_MODEL.index("inhibitor_peripheral")] = rng.uniform(0, 300, s.n)
     dy = HUMAN_MODEL.rhs(0.0, y, s)
     conc = y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume
-    igg = (
-        y[HUMAN_MODEL.index("igg_plasma")] / s.plasma_volume
-        + y[HUMAN_MODEL.index("anti_sgc_plasma")] / s.plasma_volume
-    )
-    bound = recycled_fraction(free_fcrn(igg, conc, 1.0, s), s.inhibitor_fcrn_kd)
+    bound = recycled_fraction(free_fcrn(body_equivalent(y, s), conc, 1.0, s), s.inhibitor_fcrn_kd)
     losses = (
         (1 - s.inhibitor_sc_bioavailability)
         * s.inhibitor_sc_absorption_rate
@@ -170,6 +172,32 @@ def test_drug_mass_balance():
         for n in ("inhibitor_depot", "inhibitor_central", "inhibitor_peripheral")
     ]
     np.testing.assert_allclose(dy[drug].sum(axis=0), -losses, rtol=1e-9)
+
+
+def test_plasma_refills_from_the_interstitium_at_the_lymph_exchange_rate():
+    """IgG is made and catabolised in both compartments in proportion to their steady-state
+    amounts, so after a plasma-only removal the gap between plasma and interstitial
+    concentration (interstitial on the plasma scale, Ci Cp0/Ci0) closes at exactly
+    lambda = kdeg (1 - f) + L_in/Vp + L_out/Vi, with f the recycled fraction (nearly constant)."""
+    s = typical(0.0)
+    times = np.linspace(0.0, 1.0, 11)
+    removal = [Removal(0.0, (HUMAN_MODEL.index("igg_plasma"),), 0.4)]
+    states = run(HUMAN_MODEL, s, initial_state(s), np.r_[times[0], times[1:]], removal).states
+    y0 = initial_state(s)
+    u = states[:, HUMAN_MODEL.index("igg_plasma"), 0] / y0[HUMAN_MODEL.index("igg_plasma"), 0]
+    w = (
+        states[:, HUMAN_MODEL.index("igg_interstitial"), 0]
+        / y0[HUMAN_MODEL.index("igg_interstitial"), 0]
+    )
+    recycled = recycled_fraction(free_fcrn(body_equivalent(states[-1], s), 0.0, 1.0, s), 0.7)[0]
+    rate = (
+        0.217 * (1 - recycled)
+        + s.to_interstitium[0] / s.plasma_volume[0]
+        + s.from_interstitium[0] / s.interstitial_volume[0]
+    )
+    gap = u[1:] - w[1:]
+    expected = (gap[0]) * np.exp(-rate * (times[1:] - times[1]))
+    np.testing.assert_allclose(gap, expected, rtol=2e-3)
 
 
 def test_infused_ivig_is_accounted_for_over_time():
@@ -189,7 +217,7 @@ def test_removal_takes_exactly_the_fraction_of_plasma_states():
     s = sampled(n=6, seed=9)
     y0 = initial_state(s)
     y0[HUMAN_MODEL.index("inhibitor_central")] = 100.0
-    y0[HUMAN_MODEL.index("rituximab_central")] = 50.0
+    y0[HUMAN_MODEL.index("anti_cd20_central")] = 50.0
     fraction = 1.0 - np.exp(-1.0)  # one plasma volume exchanged
     result = run(
         HUMAN_MODEL, s, y0, [0.0, 1.0, 1.0 + 1e-9], [Removal(1.0, PLASMA_STATES, fraction)]
@@ -219,9 +247,35 @@ def test_body_surface_area_mosteller():
     assert body_surface_area(70.0, 170.0) == pytest.approx(np.sqrt(170 * 70 / 3600))
 
 
-def test_unknown_inhibitor_is_rejected():
-    with pytest.raises(ValueError, match="unknown FcRn inhibitor"):
-        typical(inhibitor="batoclimab")
+def test_drug_constants_come_from_the_library_entry_per_patient():
+    """Allometric scaling (VAL2025: CL x (W/75)^0.75, V x W/75) of the entry's values, and the
+    patient's deviate scaled by the entry's CV (nipocalimab CL: 24.1%)."""
+    values = typical_values(PARAMS, 3)
+    values["body_weight"] = np.array([50.0, 75.0, 100.0])
+    eta = np.array([0.0, 1.0, -1.0])
+    s = build_patients(
+        values, 0.0, LIBRARY.get("nipocalimab"), None, {"fcrn_inhibitor.clearance": eta}
+    )
+    sigma = np.sqrt(np.log1p(0.241**2))
+    expected = 0.655e3 * (values["body_weight"] / 75.0) ** 0.75 * np.exp(sigma * eta)
+    np.testing.assert_allclose(s.inhibitor_clearance, expected)
+    np.testing.assert_allclose(s.inhibitor_central_volume, 3.23e3 * values["body_weight"] / 75.0)
+
+
+def test_empty_drug_slots_keep_the_drug_out_of_the_fcrn_pool():
+    s = build_patients(typical_values(PARAMS), 0.005)
+    assert s.inhibitor_endosomal_ratio[0] == 0.0 and s.anti_cd20_emax[0] == 0.0
+    y = initial_state(s)
+    y[HUMAN_MODEL.index("inhibitor_central")] = (
+        100.0  # even a dose leaves IgG, FcRn and S at steady state
+    )
+    rates = HUMAN_MODEL.rhs(0.0, y, s)
+    drug = [
+        HUMAN_MODEL.index(n)
+        for n in ("inhibitor_depot", "inhibitor_central", "inhibitor_peripheral")
+    ]
+    others = np.delete(np.arange(N_STATES), drug)
+    assert np.max(np.abs(rates[others] / (np.abs(y[others]) + 1e-9))) < 1e-9
 
 
 # ---------------------------------------------------------------- symbolic form
@@ -234,15 +288,11 @@ def test_symbolic_model_matches_the_numeric_right_hand_side():
     s = sampled(n=3, seed=11, inhibitor="nipocalimab")
     y = initial_state(s) * np.random.default_rng(2).uniform(0.5, 1.5, (N_STATES, s.n))
     y[HUMAN_MODEL.index("inhibitor_central")] = [10.0, 300.0, 3000.0]
-    y[HUMAN_MODEL.index("rituximab_central")] = [0.0, 100.0, 1000.0]
+    y[HUMAN_MODEL.index("anti_cd20_central")] = [0.0, 100.0, 1000.0]
     numeric = HUMAN_MODEL.rhs(0.0, y, s)
     functions = sympy.lambdify([*sm.states, *sm.constants, FREE_FCRN], sm.rates)
-    cp = (
-        sum(y[HUMAN_MODEL.index(f"{k}_plasma")] for k in ("igg", "anti_sgc", "ivig"))
-        / s.plasma_volume
-    )
     free = free_fcrn(
-        cp,
+        body_equivalent(y, s),
         y[HUMAN_MODEL.index("inhibitor_central")] / s.inhibitor_central_volume,
         y[HUMAN_MODEL.index("fcrn_relative")],
         s,

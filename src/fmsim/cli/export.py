@@ -108,7 +108,7 @@ def _export_therapy(path: Path, data: dict, out: OutputFile) -> None:
     protocol = parse_protocol(data, str(path))
     out.check()
     population = typical_population()
-    patients = population.patients(protocol.fcrn_inhibitor())
+    patients = population.patients(protocol)
     events = protocol_events(protocol, population)
     text = export_sbml(HUMAN_MODEL, patients, initial_state(patients), events, 0)
     report = _write_validated(text, out)

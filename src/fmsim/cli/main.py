@@ -10,6 +10,7 @@ import typer
 
 from fmsim import __version__
 from fmsim.cli.analyze import analyze
+from fmsim.cli.drugs import drugs_app
 from fmsim.cli.errors import FmsimGroup, set_debug
 from fmsim.cli.export import export_app
 from fmsim.cli.fit import fit
@@ -58,6 +59,7 @@ app.command()(trial)
 app.command()(therapies)
 app.command()(fit)
 app.command()(sensitivity)
+app.add_typer(drugs_app, name="drugs")
 
 
 def main() -> None:  # pragma: no cover

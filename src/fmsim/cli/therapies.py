@@ -10,6 +10,7 @@ import typer
 from fmsim.cli.options import echo_kept, open_run, overwrite_option, seed_option
 from fmsim.config import ConfigError
 from fmsim.config.therapy import TherapyProtocol, load_protocol
+from fmsim.model.drugs import DrugLibrary
 
 #: Virtual patients and simulated days accepted on the command line.
 MAX_PATIENTS, MAX_DAYS = 100_000, 3650.0
@@ -35,31 +36,44 @@ def therapies(
         help="Only anti-SGC-positive patients, or all (37% positive, human.yaml).",
     ),
     seed: int = seed_option(2024, "Random seed (same seed, same patients)."),
+    agents: str = typer.Option(
+        None,
+        help="Library entries to compare with their standard regimens, comma-separated "
+        "(fmsim drugs list), e.g. 'efgartigimod,nipocalimab,protein_a'.",
+    ),
+    drugs: list[Path] | None = typer.Option(
+        None, "--drugs", help="Your own drug or device files (YAML) or folders; repeatable."
+    ),
     out: Path = typer.Option(Path("results/therapies"), help="Output folder."),
     overwrite: bool = overwrite_option(),
 ) -> None:
-    """Simulate IgG-lowering protocols (PROTOCOL.yaml files; default: the standard protocols,
-    equal to examples/therapies/*.yaml) in the same virtual patients; write per-patient and
-    median-course tables, the validation table against published pharmacodynamics, and an
-    HTML report."""
+    """Simulate IgG-lowering protocols (PROTOCOL.yaml files and/or library entries' standard
+    regimens; default: the standard protocols, equal to examples/therapies/*.yaml) in the same
+    virtual patients; write per-patient and median-course tables, the validation table against
+    published pharmacodynamics, and an HTML report grouped by therapy class."""
     import time
+
+    from fmsim.config.therapy import drug_library
 
     started = time.perf_counter()
     files = list(protocol_files or [])
-    protocols = load_protocols(files) if files else None
+    drug_files = list(drugs or [])
+    library = drug_library(drug_files)
+    protocols, source = load_protocols(files, agents, library)
     # the simulation's imports are heavy: only after the protocols are known to be valid
     from fmsim.experiments.studies import TherapyStudy, therapy_study
     from fmsim.report import render
 
-    with open_run(TherapyStudy, out, inputs=files, overwrite=overwrite) as run:
+    inputs = [*files, *drug_files]
+    with open_run(TherapyStudy, out, inputs=inputs, overwrite=overwrite) as run:
         study = therapy_study(
             protocols,
             patients=patients,
             days=days,
             positive_only=positive_only,
             seed=seed,
-            source=", ".join(str(p) for p in files),
-            inputs=files,
+            source=source,
+            inputs=inputs,
             log=typer.echo,
         )
         study.save(run)
@@ -78,16 +92,29 @@ def therapies(
     typer.echo(f"done in {time.perf_counter() - started:.1f} s; report: {report}")
 
 
-def load_protocols(paths: list[Path]) -> dict[str, TherapyProtocol]:
-    """Protocol files by protocol name; raises :class:`ConfigError` for an invalid file or
-    two files with one name."""
+def load_protocols(
+    paths: list[Path], agents: str | None = None, library: DrugLibrary | None = None
+) -> tuple[dict[str, TherapyProtocol] | None, str]:
+    """Protocols by name from files and library entries' standard regimens (None: the standard
+    protocols), and where they came from; raises :class:`ConfigError` for an invalid file, an
+    unknown entry or two protocols with one name."""
+    from fmsim.config.therapy import regimen_protocol
+
+    names = [a.strip() for a in (agents or "").split(",") if a.strip()]
+    if not paths and not names:
+        return None, ""
     protocols, origin = {}, {}
-    for path in paths:
-        protocol = load_protocol(path)
+    loaded = [(str(path), load_protocol(path, library)) for path in paths]
+    for name in names:
+        if library is None or name not in library:
+            known = library.names() if library is not None else []
+            raise ConfigError(f"--agents: unknown entry {name!r}; known: {known}")
+        loaded.append((f"--agents {name}", regimen_protocol(library.get(name), library)))
+    for where, protocol in loaded:
         if protocol.name in protocols:
             raise ConfigError(
-                f"{path}: name: {protocol.name!r} is also the name of {origin[protocol.name]}; "
-                "give each protocol its own 'name'"
+                f"{where}: name: {protocol.name!r} is also the name of "
+                f"{origin[protocol.name]}; give each protocol its own 'name'"
             )
-        protocols[protocol.name], origin[protocol.name] = protocol, path
-    return protocols
+        protocols[protocol.name], origin[protocol.name] = protocol, where
+    return protocols, ", ".join(where for where, _ in loaded)

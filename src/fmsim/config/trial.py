@@ -16,7 +16,13 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fmsim.config.base import Strict
 from fmsim.config.errors import format_validation_error, read_yaml
-from fmsim.config.therapy import TherapyBlock, TherapyProtocol, shift_block
+from fmsim.config.therapy import (
+    TherapyBlock,
+    TherapyProtocol,
+    drug_library,
+    resolve_drug_paths,
+    shift_block,
+)
 
 Outcome = Literal["pain_nrs", "bpi_interference", "fiqr"]
 OUTCOME_LABELS = {
@@ -120,9 +126,11 @@ class TrialConfig(Strict):
     ``dropout_per_week``: constant weekly dropout hazard (default: the clinical parameter file's,
     25 % by week 12); ``questionnaire_weeks``: visit weeks at which BPI-SF, FIQR, WPI and SSS
     are taken (default: every week; week 0, the baseline visit, always); the pain diary is
-    kept daily and summarised every week."""
+    kept daily and summarised every week. ``drugs``: the user's drug-library files or folders
+    the arms may name (relative to the trial file)."""
 
     name: str = "virtual trial"
+    drugs: list[str] = Field(default_factory=list)
     seed: int = 2021
     design: Literal["parallel", "crossover"] = "parallel"
     patients: int = Field(ge=2, le=1_000_000)
@@ -229,8 +237,11 @@ def load_trial_config(path: str | Path) -> TrialConfig:
 
 
 def parse_trial_config(data: dict, origin: str = "trial config") -> TrialConfig:
-    """Validate a trial config given as a dict (``origin`` names it in error messages)."""
+    """Validate a trial config given as a dict (``origin`` names it in error messages); the
+    arms' drug names resolve in the built-in library plus the config's ``drugs`` files."""
+    paths = resolve_drug_paths(data, origin if origin != "trial config" else None)
+    library = drug_library(paths, origin) if paths else None
     try:
-        return TrialConfig.model_validate(data)
+        return TrialConfig.model_validate({**data, "drugs": paths}, context={"library": library})
     except ValidationError as error:
         raise format_validation_error(origin, error) from None

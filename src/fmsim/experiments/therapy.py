@@ -1,37 +1,41 @@
 """IgG-lowering therapy courses in virtual fibromyalgia patients (the human model).
 
-A protocol (:class:`fmsim.config.therapy.TherapyProtocol`) becomes engine events per patient:
+A protocol (:class:`fmsim.config.therapy.TherapyProtocol`, whose blocks name drug-library
+entries) becomes engine events per patient:
 
-* drugs given i.v. (IVIG, efgartigimod, nipocalimab, rituximab, rozanolixizumab i.v.) are
-  zero-order infusions of ``amount / length`` into the drug's plasma state; s.c. doses
-  (efgartigimod PH20, rozanolixizumab) are boluses into the s.c. depot. Amounts are per patient:
-  mg, mg/kg x body weight, or mg/m2 x body surface area, capped at ``max_dose``;
-* a plasma-exchange (TPE) session removes the fraction 1 - exp(-V) of every plasma state, V the
-  plasma volumes exchanged: one-compartment washout with continuous replacement (removal from
-  plasma is first order, Balogun et al., J Clin Apher 2010, doi:10.1002/jca.20249; clearance =
-  exchanged volume, Hanafusa 2014, Springer chapter "Determination of dosage and frequency of
-  therapy");
+* drugs given i.v. (FcRn inhibitors, anti-CD20 antibodies, IVIG) are zero-order infusions of
+  ``amount / length`` into the drug's plasma state; s.c. doses are boluses into the s.c. depot.
+  Amounts are per patient: mg, mg/kg x body weight, or mg/m2 x body surface area, capped at
+  ``max_dose``;
+* a plasma-exchange (TPE) session removes the fraction f = 1 - exp(-V) of every plasma state, V
+  the plasma volumes exchanged (``plasma_volumes``, or ``volume`` / the patient's plasma
+  volume): one-compartment washout with continuous replacement (removal from plasma is first
+  order, Balogun et al., J Clin Apher 2010, doi:10.1002/jca.20249; clearance = exchanged
+  volume, Hanafusa 2014, Springer chapter "Determination of dosage and frequency of therapy").
+  A replacement fluid containing IgG (plasma) returns C_fluid x Vp x f of donor IgG, which
+  joins the IVIG state (pooled normal IgG);
 * an immunoadsorption (IA) session removes 1 - exp(-E V), V the plasma volumes processed and E
-  the fraction of passing IgG the column retains (clearance = E x processed volume, Hanafusa
-  2014). The session is instantaneous; the rebound from the interstitium follows in the model.
+  the fraction of passing IgG the column retains (its library entry; clearance = E x processed
+  volume, Hanafusa 2014). The session is instantaneous; the rebound from the interstitium
+  follows in the model.
 
 :func:`simulate_course` integrates a population with :func:`fmsim.engine.run` and returns arrays
 per day and patient; :func:`course_summary` gives the pharmacodynamic metrics used in
-``docs/validation.md`` (nadir, time to nadir, return towards baseline). :func:`calibrate`
-re-derives the calibrated entries of ``human.yaml`` (``python -m fmsim.experiments.therapy``).
+``docs/validation.md`` (nadir, time to nadir, return towards baseline). The calibrated constants
+are re-derived by :mod:`fmsim.experiments.therapy_calibration`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, least_squares
 
 from fmsim.config.quantities import parse_dose
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol, parse_protocol
 from fmsim.engine import Bolus, Event, Infusion, Removal, SimulationResult, run
+from fmsim.model.drugs import random_effect_names
 from fmsim.model.human import (
     HUMAN_MODEL,
     PLASMA_STATES,
@@ -45,19 +49,26 @@ from fmsim.model.human import (
 )
 from fmsim.model.parameters import ParameterSet
 
-# state receiving an i.v. infusion (FcRn inhibitors: inhibitor_central); s.c. doses go to
-# inhibitor_depot
-_INFUSED_STATE = {"ivig": "ivig_plasma", "rituximab": "rituximab_central"}
+IGG_COMPARTMENTS = ("plasma", "interstitial")
+# state receiving an i.v. infusion, by therapy type (s.c. doses go to inhibitor_depot)
+_INFUSED_STATE = {
+    "fcrn_inhibitor": "inhibitor_central",
+    "anti_cd20": "anti_cd20_central",
+    "ivig": "ivig_plasma",
+}
 
 
 @dataclass(frozen=True)
 class Population:
     """Virtual patients before a protocol is chosen: sampled parameter values (arrays of shape
-    (n,)), each patient's anti-SGC fraction of IgG and status, and the parameter set used."""
+    (n,)), each patient's anti-SGC fraction of IgG and status, the parameter set used, and the
+    patients' standard-normal deviates for drug constants (``random_effects``, keyed as in
+    :func:`fmsim.model.drugs.random_effect_names`; empty = typical drug constants)."""
 
     values: dict[str, np.ndarray]
     anti_sgc_fraction: np.ndarray
     parameters: ParameterSet
+    random_effects: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -67,9 +78,16 @@ class Population:
     def anti_sgc_positive(self) -> np.ndarray:
         return self.anti_sgc_fraction > 0
 
-    def patients(self, fcrn_inhibitor: str | None = None) -> Patients:
-        """Model constants, with the given FcRn inhibitor's constants in the drug slot."""
-        return build_patients(self.values, self.anti_sgc_fraction, fcrn_inhibitor or "efgartigimod")
+    def patients(self, protocol: TherapyProtocol | None = None) -> Patients:
+        """Model constants, with the protocol's FcRn inhibitor and anti-CD20 antibody (library
+        entries) in the drug slots (empty slots without a protocol)."""
+        return build_patients(
+            self.values,
+            self.anti_sgc_fraction,
+            protocol.fcrn_inhibitor() if protocol else None,
+            protocol.anti_cd20() if protocol else None,
+            self.random_effects,
+        )
 
     def select(self, index) -> Population:
         """The patients at ``index`` (mask, slice or integer array)."""
@@ -77,6 +95,7 @@ class Population:
             {k: v[index] for k, v in self.values.items()},
             self.anti_sgc_fraction[index],
             self.parameters,
+            {k: v[index] for k, v in self.random_effects.items()},
         )
 
     def covariates(self) -> pd.DataFrame:
@@ -101,6 +120,7 @@ def concatenate_populations(parts: list[Population]) -> Population:
         {k: np.concatenate([p.values[k] for p in parts]) for k in parts[0].values},
         np.concatenate([p.anti_sgc_fraction for p in parts]),
         parts[0].parameters,
+        {k: np.concatenate([p.random_effects[k] for p in parts]) for k in parts[0].random_effects},
     )
 
 
@@ -112,7 +132,8 @@ def sample_population(
 ) -> Population:
     """Draw ``n`` virtual patients: lognormal parameters around human.yaml (its CVs); each is
     anti-SGC positive with probability ``anti_sgc_positive_fraction`` (default: the parameter
-    file's, 0.37 after Seefried 2025) and then carries a lognormal anti-SGC fraction of IgG."""
+    file's, 0.37 after Seefried 2025) and then carries a lognormal anti-SGC fraction of IgG;
+    each has a standard-normal deviate per drug constant (the entries' CVs scale them)."""
     parameters = parameters or load_human_parameters()
     if anti_sgc_positive_fraction is None:
         anti_sgc_positive_fraction = parameters["anti_sgc_positive_fraction"].value
@@ -122,7 +143,9 @@ def sample_population(
         )
     values = parameters.sample(n, rng)
     positive = rng.random(n) < anti_sgc_positive_fraction
-    return Population(values, np.where(positive, values["anti_sgc_fraction"], 0.0), parameters)
+    effects = {name: rng.standard_normal(n) for name in random_effect_names()}
+    fraction = np.where(positive, values["anti_sgc_fraction"], 0.0)
+    return Population(values, fraction, parameters, effects)
 
 
 def typical_population(
@@ -161,15 +184,40 @@ def per_patient_amount(block: TherapyBlock, population: Population) -> np.ndarra
     return np.asarray(amount, dtype=float)
 
 
-def session_fraction(block: TherapyBlock, population: Population) -> float:
-    """Fraction of each plasma state removed by one TPE or IA session."""
-    volumes = block.plasma_volumes
-    if block.type == "tpe":
-        return float(1.0 - np.exp(-volumes))
-    efficiency = block.column_efficiency
-    if efficiency is None:
-        efficiency = population.parameters["ia_extraction_efficiency"].value
-    return float(1.0 - np.exp(-efficiency * volumes))
+def session_plasma_volumes(block: TherapyBlock, population: Population) -> np.ndarray:
+    """Plasma volumes exchanged or processed per session, for each patient, shape (n,)."""
+    volume = block.volume_ml()
+    if volume is None:
+        return np.full(population.n, float(block.plasma_volumes))
+    weight = population.values["body_weight"]
+    return volume / (population.values["plasma_volume_per_kg"] * weight)
+
+
+def session_fraction(block: TherapyBlock, population: Population) -> np.ndarray:
+    """Fraction of each plasma state removed by one exchange or adsorption session, per
+    patient: 1 - exp(-V) (exchange) or 1 - exp(-E V) (adsorption)."""
+    volumes = session_plasma_volumes(block, population)
+    if block.type == "plasma_exchange":
+        return 1.0 - np.exp(-volumes)
+    if block.column_efficiency is not None:
+        efficiency = np.full(population.n, block.column_efficiency)
+    else:
+        column = block.entry.per_patient(population.n, population.random_effects)
+        efficiency = column["igg_extraction"]
+    return 1.0 - np.exp(-efficiency * volumes)
+
+
+def _session_events(block: TherapyBlock, population: Population) -> list[Event]:
+    fraction = session_fraction(block, population)
+    events: list[Event] = [Removal(day, PLASMA_STATES, fraction) for day in block.schedule()]
+    fluid = block.replacement_fluid
+    if fluid is not None and fluid.value("igg_concentration") > 0:
+        concentration = fluid.per_patient(population.n, population.random_effects)
+        plasma = population.values["plasma_volume_per_kg"] * population.values["body_weight"]
+        returned = concentration["igg_concentration"] * plasma * fraction  # mg of donor IgG
+        ivig = HUMAN_MODEL.index("ivig_plasma")
+        events += [Bolus(day, ivig, returned) for day in block.schedule()]
+    return events
 
 
 def protocol_events(protocol: TherapyProtocol, population: Population) -> list[Event]:
@@ -177,13 +225,12 @@ def protocol_events(protocol: TherapyProtocol, population: Population) -> list[E
     events: list[Event] = []
     for block in protocol.therapies:
         days = block.schedule()
-        if block.type in ("tpe", "immunoadsorption"):
-            fraction = session_fraction(block, population)
-            events += [Removal(day, PLASMA_STATES, fraction) for day in days]
+        if block.type in ("plasma_exchange", "immunoadsorption"):
+            events += _session_events(block, population)
         elif block.type != "placebo":
             amount = per_patient_amount(block, population)
             if block.route_of() == "iv":
-                state = HUMAN_MODEL.index(_INFUSED_STATE.get(block.type, "inhibitor_central"))
+                state = HUMAN_MODEL.index(_INFUSED_STATE[block.type])
                 length = block.hours() / 24.0
                 events += [Infusion(day, day + length, state, amount / length) for day in days]
             else:
@@ -198,10 +245,11 @@ def protocol_events(protocol: TherapyProtocol, population: Population) -> list[E
 class CourseResult:
     """A simulated course: arrays of shape (n_times, n_patients) unless stated.
 
-    Concentrations in plasma: ``total_igg`` (patient IgG + anti-SGC + IVIG, mg/mL; the drugs
-    are not counted), ``anti_sgc`` and ``ivig`` (mg/mL), ``inhibitor`` and ``rituximab``
-    (ug/mL, total drug); ``fcrn_free`` free endosomal FcRn relative to baseline; ``b_cells``
-    B-cell-dependent plasma-cell source (1 = baseline); ``sensitisation`` S (1 = none)."""
+    Concentrations in plasma: ``total_igg`` (patient IgG + anti-SGC + IVIG or donor IgG, mg/mL;
+    the drugs are not counted), ``anti_sgc`` and ``ivig`` (mg/mL), ``inhibitor`` and
+    ``anti_cd20`` (ug/mL, total drug); ``fcrn_free`` free endosomal FcRn relative to baseline;
+    ``b_cells`` B-cell-dependent plasma-cell source (1 = baseline); ``sensitisation`` S (1 =
+    none)."""
 
     protocol: TherapyProtocol
     days: np.ndarray  # (n_times,)
@@ -209,7 +257,7 @@ class CourseResult:
     anti_sgc: np.ndarray
     ivig: np.ndarray
     inhibitor: np.ndarray
-    rituximab: np.ndarray
+    anti_cd20: np.ndarray
     fcrn_free: np.ndarray
     b_cells: np.ndarray
     sensitisation: np.ndarray
@@ -228,7 +276,7 @@ class CourseResult:
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per patient and output day."""
         n_times = self.days.size
-        columns = ("total_igg", "anti_sgc", "ivig", "inhibitor", "rituximab", "sensitisation")
+        columns = ("total_igg", "anti_sgc", "ivig", "inhibitor", "anti_cd20", "sensitisation")
         frame = pd.DataFrame(
             {
                 "patient": np.tile(np.arange(self.n), n_times),
@@ -253,7 +301,7 @@ def simulate_course(
     starting at 0). Vectorised over patients; outputs at an event time are pre-event."""
     if isinstance(protocol, dict):
         protocol = parse_protocol(protocol)
-    constants = patients.patients(protocol.fcrn_inhibitor())
+    constants = patients.patients(protocol)
     if times is None:
         times = np.arange(0.0, days + step / 2.0, step)
     times = np.asarray(times, dtype=float)
@@ -268,7 +316,11 @@ def _course(protocol, result: SimulationResult, s: Patients, positive) -> Course
 
     igg, anti_sgc, ivig = plasma("igg_plasma"), plasma("anti_sgc_plasma"), plasma("ivig_plasma")
     drug = result.state("inhibitor_central") / s.inhibitor_central_volume
-    free = _free_fcrn_relative(igg + anti_sgc + ivig, drug, result.state("fcrn_relative"), s)
+    amounts = [
+        result.state(f"{k}_{c}") for k in ("igg", "anti_sgc", "ivig") for c in IGG_COMPARTMENTS
+    ]
+    body = s.plasma_equivalent * sum(amounts)  # body IgG as plasma-equivalent mg/mL
+    free = _free_fcrn_relative(body, drug, result.state("fcrn_relative"), s)
     return CourseResult(
         protocol=protocol,
         days=result.times,
@@ -276,7 +328,7 @@ def _course(protocol, result: SimulationResult, s: Patients, positive) -> Course
         anti_sgc=anti_sgc,
         ivig=ivig,
         inhibitor=1e3 * drug,
-        rituximab=1e3 * result.state("rituximab_central") / s.rituximab_central_volume,
+        anti_cd20=1e3 * result.state("anti_cd20_central") / s.anti_cd20_central_volume,
         fcrn_free=free,
         b_cells=result.state("b_cell_source"),
         sensitisation=result.state("sensitisation"),
@@ -335,171 +387,3 @@ def monthly_decline_pct(days: np.ndarray, values: np.ndarray, months: float = 6.
     window = days <= months * month + 1e-9
     slope = np.polyfit(days[window] / month, np.log(values[window]), 1)[0]
     return 100.0 * (1.0 - np.exp(slope))
-
-
-# ---------------------------------------------------------------- calibration
-
-# Targets (see human.yaml and docs/validation.md for the sources)
-IVIG_RISE_DAY14 = 7.8  # mg/mL, Kuitwaard 2009, 2 g/kg
-EFGARTIGIMOD_NADIR = 65.0  # % total IgG reduction 1 week after 4th 10 mg/kg (56-75% published)
-EFGARTIGIMOD_AUC = 5300.0 / 24.0  # ug day/mL over the week after the 4th 10 mg/kg (JING2024)
-EFGARTIGIMOD_CMAX = 194.0  # ug/mL at the end of the 4th 1 h infusion (JING2024)
-EFGARTIGIMOD_SC_AUC = 4790.0 / 24.0  # ug day/mL, week after the 4th 1000 mg s.c. (JING2024)
-EFGARTIGIMOD_SC_TMAX = 47.74 / 24.0  # days after the 4th 1000 mg s.c. dose (JING2024 median)
-EFGARTIGIMOD_SC_CMAX = 42.1  # ug/mL after the 4th 1000 mg s.c. dose (JING2024)
-JING2024_WEIGHT = 70.0  # kg, assumed (the abstract gives no weight)
-IA_REDUCTION = 1.0 - 3.1 / 18.9  # protein A IA ~3 PV on 2 consecutive days (haemophilia abstract)
-IA_PLASMA_VOLUMES = 3.0
-RITUXIMAB_IGG_DECLINE = 6.0  # %/month (Cortazar 2017)
-RITUXIMAB_AUTOANTIBODY_DECLINE = 47.0  # %/month (Cortazar 2017, MPO-ANCA)
-# months over which the declines are read; B cells stay depleted after 2 x 1 g as in the
-# Cortazar cohort (continuous depletion)
-RITUXIMAB_WINDOW_MONTHS = 3.0
-
-EFGARTIGIMOD_IV_WEEKLY = {
-    "name": "efgartigimod 10 mg/kg i.v. weekly x4",
-    "therapies": [
-        {"type": "efgartigimod_iv", "dose": "10 mg/kg", "start": 0, "every": 7, "count": 4}
-    ],
-}
-EFGARTIGIMOD_SC_WEEKLY = {
-    "name": "efgartigimod PH20 1000 mg s.c. weekly x4",
-    "therapies": [
-        {"type": "efgartigimod_sc", "dose": "1000 mg", "start": 0, "every": 7, "count": 4}
-    ],
-}
-IVIG_INDUCTION = {
-    "name": "IVIG 2 g/kg over 5 days",
-    "therapies": [{"type": "ivig", "dose": "0.4 g/kg", "start": 0, "every": 1, "count": 5}],
-}
-RITUXIMAB_2X1G = {
-    "name": "rituximab 2 x 1 g two weeks apart",
-    "therapies": [{"type": "rituximab", "dose": "1000 mg", "days": [0, 14]}],
-}
-
-
-def ivig_rise(parameters: ParameterSet, day: float = 14.0) -> float:
-    """Total IgG rise (mg/mL) on ``day`` after IVIG 2 g/kg over 5 days, typical patient."""
-    result = simulate_course(typical_population(0.0, parameters), IVIG_INDUCTION, day)
-    return float(result.total_igg[-1, 0] - result.total_igg[0, 0])
-
-
-def efgartigimod_iv_metrics(parameters: ParameterSet) -> tuple[float, float, float]:
-    """(IgG reduction % on day 28, AUC ug day/mL days 21-28, Cmax ug/mL after the 4th dose) of
-    10 mg/kg i.v. weekly x4 in a typical 70 kg patient."""
-    population = typical_population(0.0, parameters, body_weight=JING2024_WEIGHT)
-    times = np.union1d(np.arange(0.0, 28.001, 0.05), [21.0 + 1.0 / 24.0])
-    result = simulate_course(population, EFGARTIGIMOD_IV_WEEKLY, 28.0, times=times)
-    week = times >= 21.0
-    auc = np.trapezoid(result.inhibitor[week, 0], times[week])
-    cmax = float(result.inhibitor[times == 21.0 + 1.0 / 24.0, 0][0])
-    return -float(result.percent_change()[-1, 0]), float(auc), cmax
-
-
-def efgartigimod_sc_metrics(parameters: ParameterSet) -> tuple[float, float, float]:
-    """(AUC ug day/mL days 21-28, Tmax days after the 4th dose, Cmax ug/mL) of 1000 mg s.c.
-    weekly x4 in a typical 70 kg patient."""
-    population = typical_population(0.0, parameters, body_weight=JING2024_WEIGHT)
-    times = np.arange(0.0, 28.001, 0.01)
-    result = simulate_course(population, EFGARTIGIMOD_SC_WEEKLY, 28.0, times=times)
-    week = times >= 21.0
-    drug = result.inhibitor[week, 0]
-    return (
-        float(np.trapezoid(drug, times[week])),
-        float(times[week][np.argmax(drug)] - 21.0),
-        float(drug.max()),
-    )
-
-
-def ia_reduction(parameters: ParameterSet) -> float:
-    """Fractional total-IgG reduction right after the 2nd of two 3-plasma-volume protein A IA
-    sessions on consecutive days, typical patient."""
-    protocol = {
-        "therapies": [
-            {"type": "immunoadsorption", "plasma_volumes": IA_PLASMA_VOLUMES, "days": [0, 1]}
-        ]
-    }
-    result = simulate_course(
-        typical_population(0.0, parameters), protocol, 1.0, times=[0.0, 1.0, 1.0 + 1e-6]
-    )
-    return float(1.0 - result.total_igg[-1, 0] / result.total_igg[0, 0])
-
-
-def rituximab_declines(parameters: ParameterSet) -> tuple[float, float]:
-    """(total IgG, anti-SGC IgG) decline %/month over months 0-3 after 2 x 1 g rituximab."""
-    month = 365.25 / 12.0
-    times = np.arange(0.0, RITUXIMAB_WINDOW_MONTHS * month + 1e-9, month / 4.0)
-    population = typical_population(None, parameters)
-    result = simulate_course(population, RITUXIMAB_2X1G, times[-1], times=times)
-    window = RITUXIMAB_WINDOW_MONTHS
-    return (
-        float(monthly_decline_pct(times, result.total_igg - result.anti_sgc, window)[0]),
-        float(monthly_decline_pct(times, result.anti_sgc, window)[0]),
-    )
-
-
-def _relative_errors(values, targets) -> list[float]:
-    return [value / target - 1.0 for value, target in zip(values, targets, strict=True)]
-
-
-def _solve(parameters, name, metric, target, low, high) -> float:
-    """Value of parameter ``name`` in [low, high] at which ``metric`` equals ``target``."""
-
-    def mismatch(log_value):
-        return metric(parameters.with_values(**{name: np.exp(log_value)})) - target
-
-    return float(np.exp(brentq(mismatch, np.log(low), np.log(high), xtol=1e-6)))
-
-
-def _fit(parameters, names, metrics, targets, **options) -> dict[str, float]:
-    """Least-squares fit (log scale, from the current values) of ``names`` to relative errors."""
-
-    def residuals(log_values):
-        trial = parameters.with_values(**dict(zip(names, np.exp(log_values), strict=True)))
-        return _relative_errors(metrics(trial), targets)
-
-    start = np.log([parameters[name].value for name in names])
-    fit = least_squares(residuals, start, **options)
-    return dict(zip(names, np.exp(fit.x).tolist(), strict=True))
-
-
-def calibrate(parameters: ParameterSet | None = None) -> dict[str, float]:
-    """Re-derive the calibrated values of human.yaml from their targets (typical patient).
-
-    Order matters: IgG loading of FcRn first (IVIG), then efgartigimod i.v. (central volume,
-    clearance, FcRn capacity), s.c. (bioavailability, absorption), the IA column and the
-    short-lived plasma-cell fractions."""
-    p = parameters or load_human_parameters()
-    found: dict[str, float] = {}
-
-    def update(values: dict[str, float]) -> ParameterSet:
-        found.update(values)
-        return p.with_values(**values)
-
-    ratio = _solve(p, "igg_endosomal_ratio", ivig_rise, IVIG_RISE_DAY14, 0.01, 20.0)
-    p = update({"igg_endosomal_ratio": ratio})
-    names = ("efgartigimod_central_volume", "efgartigimod_clearance", "efgartigimod_fcrn_capacity")
-    targets = (EFGARTIGIMOD_NADIR, EFGARTIGIMOD_AUC, EFGARTIGIMOD_CMAX)
-    p = update(_fit(p, names, efgartigimod_iv_metrics, targets, xtol=1e-8))
-    names = ("efgartigimod_sc_bioavailability", "efgartigimod_sc_absorption_rate")
-    targets = (EFGARTIGIMOD_SC_AUC, EFGARTIGIMOD_SC_TMAX, EFGARTIGIMOD_SC_CMAX)
-    p = update(_fit(p, names, efgartigimod_sc_metrics, targets, diff_step=0.05))
-    efficiency = _solve(p, "ia_extraction_efficiency", ia_reduction, IA_REDUCTION, 0.05, 1.0)
-    p = update({"ia_extraction_efficiency": efficiency})
-    for k, (name, target, low) in enumerate(
-        (
-            ("igg_short_lived_fraction", RITUXIMAB_IGG_DECLINE, 0.01),
-            ("anti_sgc_short_lived_fraction", RITUXIMAB_AUTOANTIBODY_DECLINE, 0.3),
-        )
-    ):
-
-        def decline(q, k=k):
-            return rituximab_declines(q)[k]
-
-        p = update({name: _solve(p, name, decline, target, low, 0.999)})
-    return found
-
-
-if __name__ == "__main__":  # pragma: no cover - prints the values for human.yaml
-    for key, val in calibrate().items():
-        print(f"{key}: {val:.6g}")

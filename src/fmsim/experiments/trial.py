@@ -479,12 +479,16 @@ def power_by_positive_fraction(
 
 
 def chunk_fingerprint(config: TrialConfig) -> str:
-    """Identifies what a chunk of replicate trials depends on: the config, the fmsim version and
-    the human and clinical parameter files (a stale chunk is never reused)."""
+    """Identifies what a chunk of replicate trials depends on: the config, the fmsim version,
+    the human and clinical parameter files and the drug-library entries the arms use (a stale
+    chunk is never reused)."""
     digest = hashlib.sha256(config.model_dump_json().encode())
     digest.update(metadata.version("fmsim").encode())
     for name in ("human.yaml", "clinical.yaml"):
         digest.update(resources.files("fmsim.model").joinpath("data", name).read_bytes())
+    for arm in config.arms:
+        for entry in arm.protocol().entries():
+            digest.update(entry.model_dump_json().encode())
     return digest.hexdigest()
 
 

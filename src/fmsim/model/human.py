@@ -5,22 +5,23 @@ All equations of fmsim's human model are here (parameters with sources in
 volumes in mL, FcRn and endosomal ligands in uM, the B-cell source and FcRn level relative to
 baseline. Kinds of IgG (k): the patient's bulk IgG (b), the anti-SGC autoantibody (a) and IVIG
 (v); all three bind FcRn with the same KD, so they form one FcRn ligand. One FcRn-inhibitor
-drug (d: efgartigimod, rozanolixizumab or nipocalimab, its constants chosen per patient batch)
-is the second ligand; rituximab (r) depletes the B-cell-dependent plasma-cell source B.
+drug (d) is the second ligand and one anti-CD20 antibody (r) depletes the B-cell-dependent
+plasma-cell source B; their constants come from a drug-library entry (:mod:`fmsim.model.drugs`),
+per patient, and the model never reads a drug's name.
 
     Cp_k = Xp_k / Vp,  Ci_k = Xi_k / Vi,  Cd = Ad / Vd
     R    = free FcRn:  R_T0 F = R + E_igg R/(KD + R) + E_d R/(KD_d + R)   (fmsim.model.fcrn)
-           E_igg = rho (Cp_b + Cp_a + Cp_v),  E_d = rho_d Cd
+           E_igg = rho phi/Vp sum_k (Xp_k + Xi_k),  E_d = rho_d Cd
     f    = R / (KD + R)            (recycled fraction of endosomal IgG)
     beta = R / (KD_d + R)          (fraction of the drug bound to FcRn)
-    d Xp_k/dt = P_k(t) - CLup Cp_k (1 - f) - J_k        J_k = L_in Cp_k - L_out Ci_k
-    d Xi_k/dt = J_k
+    d Xp_k/dt = phi P_k(t)     - kdeg Vp Cp_k (1 - f) - J_k     J_k = L_in Cp_k - L_out Ci_k
+    d Xi_k/dt = (1-phi) P_k(t) - kdeg Vi Ci_k (1 - f) + J_k
     P_k(t)    = P_k0 (sigma_k B + 1 - sigma_k)           (P_v0 = 0: IVIG only by infusion)
     d depot/dt = -ka depot                                (s.c. depot of the drug)
     d Ad/dt   = F ka depot - (CL_d + Q_d) Cd (1 - beta) + Q_d Ap/Vp_d - (k_fcrn + k_x) Ad beta
     d Ap/dt   = Q_d Cd (1 - beta) - Q_d Ap/Vp_d
     d F/dt    = k_fcrn (1 - F) - k_x E_d beta / R_T0      (FcRn relative to baseline)
-    d Ar/dt   = -(k10 + k12) Ar + k21 Ap_r;   d Ap_r/dt = k12 Ar - k21 Ap_r   (rituximab)
+    d Ar/dt   = -(k10 + k12) Ar + k21 Ap_r;   d Ap_r/dt = k12 Ar - k21 Ap_r   (anti-CD20)
     d B/dt    = k_B (1 - (1 + Emax_r Cr/(EC50_r + Cr)) B)                     (B-cell source)
     d Cdrg/dt = k_drg (Cp_a - Cdrg);  theta = Cdrg/(Cdrg + KD_sgc)
     d S/dt    = k_out (1 + Emax theta^n/(theta50^n + theta^n)) - k_out S
@@ -29,13 +30,19 @@ The drug meets FcRn as in its published quasi-steady-state TMDD model (LG2022, V
 ligand is scaled so that it binds the pool with its published KD relative to its published FcRn
 concentration R_pub (rho_d = R_T0/(R_pub MW), KD_d = KD_pub R_T0/R_pub); bound drug is protected
 from linear clearance and leaves with the complex (k_fcrn + k_x; k_x > 0 makes the complex
-degrade faster than free FcRn, depleting the pool as nipocalimab does in VAL2025). Exchange with
-the interstitium reuses the mouse model's lymph formula with L_out = (1 - sigma_IS) L and L_in set
-so that a fraction phi (REV2007: 45%) of body IgG is intravascular at steady state. Productions
-P_b0, P_a0 put the untreated patient at steady state at the baseline IgG and anti-SGC levels.
+degrade faster than free FcRn, depleting the pool as nipocalimab does in VAL2025). IgG is made
+and catabolised in plasma and interstitium in proportion to the amounts there at steady state
+(a fraction phi, REV2007: 45%, intravascular): each compartment's IgG is taken up at kdeg (the
+FcRn-free catabolic rate of body IgG, VAL2025) as pinocytosis samples both spaces in the platform
+PBPK model (SB2012), and the FcRn load is that of the whole body pool. So, as in the published
+serum-level models, an FcRn inhibitor lowers plasma and interstitial IgG alike, while an
+exchange or adsorption session, which removes plasma IgG only, is followed by a refill from the
+interstitium at the pace of physiological lymph flow (L_out = (1 - sigma_IS) L, L_in = L_out
+Ci/Cp at steady state). Productions P_b0, P_a0 put the untreated patient at steady state at the
+baseline IgG and anti-SGC levels.
 Plasma exchange and immunoadsorption are Removal events on the plasma states (fmsim.experiments
-.therapy). Rituximab (an IgG1 of ~2 g per course) is left out of the FcRn pool: its published
-linear PK already contains its recycling.
+.therapy). The anti-CD20 antibody (rituximab: an IgG1 of ~2 g per course) is left out of the FcRn
+pool: its published linear PK already contains its recycling.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from importlib import resources
 import numpy as np
 
 from fmsim.model.definition import NUMPY, ModelDefinition, constant
+from fmsim.model.drugs import DrugEntry
 from fmsim.model.equations import sensitisation_drive, sgc_occupancy
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
@@ -60,8 +68,8 @@ STATES = (
     "inhibitor_central",
     "inhibitor_peripheral",
     "fcrn_relative",
-    "rituximab_central",
-    "rituximab_peripheral",
+    "anti_cd20_central",
+    "anti_cd20_peripheral",
     "b_cell_source",
     "drg_anti_sgc",
     "sensitisation",
@@ -76,22 +84,33 @@ PLASMA_STATES = tuple(
         "anti_sgc_plasma",
         "ivig_plasma",
         "inhibitor_central",
-        "rituximab_central",
+        "anti_cd20_central",
     )
 )
-FCRN_INHIBITORS = ("efgartigimod", "rozanolixizumab", "nipocalimab")
-REFERENCE_WEIGHT_KG = 75.0  # VAL2025 allometric reference
-REFERENCE_BSA_M2 = 1.8  # LIOGER2017 median BSA, reference of the rituximab volume
-_DRUG_FIELDS = (
-    "molecular_weight",
-    "fcrn_kd",
-    "fcrn_capacity",
-    "clearance",
-    "central_volume",
-    "peripheral_volume",
-    "intercompartmental_clearance",
-    "complex_excess_degradation",
-)
+# The drug slots when no agent of the class is given: amounts stay 0, so any finite constants
+# do; these keep the right-hand side finite and the drug out of the FcRn pool.
+_NO_INHIBITOR = {
+    "molecular_weight": 150.0,
+    "fcrn_kd": 1.0,
+    "fcrn_capacity": 1.0,
+    "clearance": 0.0,
+    "central_volume": 1.0,
+    "peripheral_volume": 1.0,
+    "intercompartmental_clearance": 0.0,
+    "complex_excess_degradation": 0.0,
+    "reference_weight": 75.0,
+    "clearance_weight_exponent": 0.0,
+    "volume_weight_exponent": 0.0,
+}
+_NO_ANTI_CD20 = {
+    "central_volume": 1.0,
+    "reference_bsa": 1.0,
+    "elimination_rate": 0.0,
+    "distribution_rate": 0.0,
+    "redistribution_rate": 0.0,
+    "bcell_depletion_emax": 0.0,
+    "bcell_depletion_ec50": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -114,13 +133,18 @@ class Patients:
     from_interstitium: np.ndarray = constant(
         "mL/day", "lymph_reflection", "lymph_flow_per_kg", "body_weight"
     )
-    # CLup (IgG uptake into endosomes)
-    pinocytic_clearance: np.ndarray = constant(
-        "mL/day",
-        "igg_catabolic_rate",
-        "plasma_volume_per_kg",
-        "body_weight",
-        "igg_intravascular_fraction",
+    # kdeg Vp and kdeg Vi: pinocytic uptake of plasma and interstitial IgG
+    plasma_uptake: np.ndarray = constant(
+        "mL/day", "igg_catabolic_rate", "plasma_volume_per_kg", "body_weight"
+    )
+    interstitial_uptake: np.ndarray = constant(
+        "mL/day", "igg_catabolic_rate", "interstitial_volume_per_kg", "body_weight"
+    )
+    # 1 - phi, share of IgG made into the interstitium
+    interstitial_production: np.ndarray = constant("1", "igg_intravascular_fraction")
+    # phi / Vp: body IgG (mg) -> plasma-equivalent mg/mL
+    plasma_equivalent: np.ndarray = constant(
+        "1/mL", "igg_intravascular_fraction", "plasma_volume_per_kg", "body_weight"
     )
     # R_T0, baseline endosomal FcRn
     fcrn_total: np.ndarray = constant(
@@ -138,73 +162,47 @@ class Patients:
     )
     igg_short_lived_fraction: np.ndarray = constant("1", "igg_short_lived_fraction")
     anti_sgc_short_lived_fraction: np.ndarray = constant("1", "anti_sgc_short_lived_fraction")
-    # the FcRn inhibitor chosen for the batch: rho_d, KD_d on the pool's scale, PK
+    # the FcRn inhibitor of the batch (a drug-library entry, fmsim.model.drugs): rho_d, KD_d on
+    # the pool's scale, PK
     inhibitor_endosomal_ratio: np.ndarray = constant(
         "uM*mL/mg",
-        "efgartigimod_molecular_weight",
-        "rozanolixizumab_molecular_weight",
-        "nipocalimab_molecular_weight",
-        "efgartigimod_fcrn_capacity",
-        "rozanolixizumab_fcrn_capacity",
-        "nipocalimab_fcrn_capacity",
+        "fcrn_inhibitor.molecular_weight",
+        "fcrn_inhibitor.fcrn_capacity",
+        "fcrn_kd_igg",
+        "igg_recycling_ratio",
+        "igg_endosomal_ratio",
+        "igg_baseline",
     )
     inhibitor_fcrn_kd: np.ndarray = constant(
-        "uM",
-        "efgartigimod_fcrn_kd",
-        "rozanolixizumab_fcrn_kd",
-        "nipocalimab_fcrn_kd",
-        "efgartigimod_fcrn_capacity",
-        "rozanolixizumab_fcrn_capacity",
-        "nipocalimab_fcrn_capacity",
+        "uM", "fcrn_inhibitor.fcrn_kd", "fcrn_inhibitor.fcrn_capacity"
     )
     inhibitor_clearance: np.ndarray = constant(
-        "mL/day",
-        "efgartigimod_clearance",
-        "rozanolixizumab_clearance",
-        "nipocalimab_clearance",
-        "body_weight",
+        "mL/day", "fcrn_inhibitor.clearance", "body_weight"
     )
     inhibitor_central_volume: np.ndarray = constant(
-        "mL",
-        "efgartigimod_central_volume",
-        "rozanolixizumab_central_volume",
-        "nipocalimab_central_volume",
-        "body_weight",
+        "mL", "fcrn_inhibitor.central_volume", "body_weight"
     )
     inhibitor_peripheral_volume: np.ndarray = constant(
-        "mL",
-        "efgartigimod_peripheral_volume",
-        "rozanolixizumab_peripheral_volume",
-        "nipocalimab_peripheral_volume",
-        "body_weight",
+        "mL", "fcrn_inhibitor.peripheral_volume", "body_weight"
     )
     inhibitor_intercompartmental_clearance: np.ndarray = constant(
-        "mL/day",
-        "efgartigimod_intercompartmental_clearance",
-        "rozanolixizumab_intercompartmental_clearance",
-        "nipocalimab_intercompartmental_clearance",
-        "body_weight",
+        "mL/day", "fcrn_inhibitor.intercompartmental_clearance", "body_weight"
     )
     inhibitor_complex_excess_degradation: np.ndarray = constant(  # k_x
-        "1/day",
-        "efgartigimod_complex_excess_degradation",
-        "rozanolixizumab_complex_excess_degradation",
-        "nipocalimab_complex_excess_degradation",
+        "1/day", "fcrn_inhibitor.complex_excess_degradation"
     )
     inhibitor_sc_absorption_rate: np.ndarray = constant(
-        "1/day", "efgartigimod_sc_absorption_rate", "rozanolixizumab_sc_absorption_rate"
+        "1/day", "fcrn_inhibitor.sc.absorption_rate"
     )
-    inhibitor_sc_bioavailability: np.ndarray = constant(
-        "1", "efgartigimod_sc_bioavailability", "rozanolixizumab_sc_bioavailability"
+    inhibitor_sc_bioavailability: np.ndarray = constant("1", "fcrn_inhibitor.sc.bioavailability")
+    anti_cd20_central_volume: np.ndarray = constant(
+        "mL", "anti_cd20.central_volume", "body_weight", "height"
     )
-    rituximab_central_volume: np.ndarray = constant(
-        "mL", "rituximab_central_volume", "body_weight", "height"
-    )
-    rituximab_elimination_rate: np.ndarray = constant("1/day", "rituximab_elimination_rate")  # k10
-    rituximab_distribution_rate: np.ndarray = constant("1/day", "rituximab_distribution_rate")
-    rituximab_redistribution_rate: np.ndarray = constant("1/day", "rituximab_redistribution_rate")
-    rituximab_emax: np.ndarray = constant("1", "rituximab_emax")
-    rituximab_ec50: np.ndarray = constant("mg/mL", "rituximab_ec50")
+    anti_cd20_elimination_rate: np.ndarray = constant("1/day", "anti_cd20.elimination_rate")
+    anti_cd20_distribution_rate: np.ndarray = constant("1/day", "anti_cd20.distribution_rate")
+    anti_cd20_redistribution_rate: np.ndarray = constant("1/day", "anti_cd20.redistribution_rate")
+    anti_cd20_emax: np.ndarray = constant("1", "anti_cd20.bcell_depletion_emax")
+    anti_cd20_ec50: np.ndarray = constant("mg/mL", "anti_cd20.bcell_depletion_ec50")
     bcell_turnover_rate: np.ndarray = constant("1/day", "bcell_turnover_rate")
     # bulk + anti-SGC IgG at steady state
     igg_baseline: np.ndarray = constant("mg/mL", "igg_baseline")
@@ -238,7 +236,9 @@ def recycled_fraction(free, kd):
 
 
 def free_fcrn(igg_conc, inhibitor_conc, fcrn_relative, s: Patients, ops=NUMPY):
-    """Free endosomal FcRn (uM) for total plasma IgG (mg/mL) and drug (mg/mL) levels."""
+    """Free endosomal FcRn (uM) for the body's IgG as plasma-equivalent concentration
+    (``igg_conc`` = phi/Vp x body IgG, mg/mL; the plasma concentration at steady state) and the
+    drug's plasma concentration (mg/mL)."""
     ligands = (s.igg_endosomal_ratio * igg_conc, s.inhibitor_endosomal_ratio * inhibitor_conc)
     kds = (s.fcrn_kd_igg, s.inhibitor_fcrn_kd)
     return ops.free_fcrn(s.fcrn_total * fcrn_relative, ligands, kds)
@@ -247,16 +247,18 @@ def free_fcrn(igg_conc, inhibitor_conc, fcrn_relative, s: Patients, ops=NUMPY):
 def build_patients(
     values: dict[str, np.ndarray],
     anti_sgc_fraction: np.ndarray | float,
-    fcrn_inhibitor: str = "efgartigimod",
+    inhibitor: DrugEntry | None = None,
+    anti_cd20: DrugEntry | None = None,
+    random_effects: dict[str, np.ndarray] | None = None,
 ) -> Patients:
     """Derive per-patient constants from sampled parameter values (see human.yaml).
 
     ``anti_sgc_fraction``: fraction (0-1) of each patient's baseline IgG that is anti-SGC IgG
-    (0 for anti-SGC-negative patients). ``fcrn_inhibitor`` selects whose constants fill the
-    drug slot (one of :data:`FCRN_INHIBITORS`); it matters only if that drug is given.
-    """
-    if fcrn_inhibitor not in FCRN_INHIBITORS:
-        raise ValueError(f"unknown FcRn inhibitor {fcrn_inhibitor!r}; expected {FCRN_INHIBITORS}")
+    (0 for anti-SGC-negative patients). ``inhibitor`` (class fcrn_inhibitor) and ``anti_cd20``
+    (class anti_cd20) are the library entries whose constants fill the two drug slots (None:
+    the slot stays empty, and dosing it does nothing); ``random_effects`` holds each patient's
+    deviates for the drug constants (:meth:`fmsim.model.drugs.DrugEntry.per_patient`; None:
+    typical values)."""
     weight = np.asarray(values["body_weight"], dtype=float)
     n = weight.shape[0]
     phi = values["igg_intravascular_fraction"]
@@ -265,8 +267,9 @@ def build_patients(
     from_interstitium = (1.0 - values["lymph_reflection"]) * values["lymph_flow_per_kg"] * weight
     # steady state Ci/Cp = L_in/L_out; intravascular fraction phi = Vp / (Vp + Vi Ci/Cp)
     partition = plasma * (1.0 - phi) / (phi * interstitial)
-    # CLup phi / Vp = catabolic rate of body IgG without recycling (VAL2025 kdeg,IgG)
-    uptake = values["igg_catabolic_rate"] * plasma / phi
+    # body IgG taken up at kdeg (VAL2025 kdeg,IgG) in plasma and interstitium alike
+    kdeg = values["igg_catabolic_rate"]
+    uptake = kdeg * plasma / phi  # total uptake clearance on the plasma-equivalent scale
     kd = values["fcrn_kd_igg"]
     ratio = values["igg_recycling_ratio"]
     igg = values["igg_baseline"]
@@ -274,17 +277,25 @@ def build_patients(
     recycled = ratio / (1.0 + ratio)  # VAL2025: baseline recycled fraction IgK/(1+IgK)
     # R0 / KD = IgK; R_T0 = R0 + E0 R0/(KD + R0) with E0 = rho * IgG
     fcrn_total = kd * ratio + values["igg_endosomal_ratio"] * igg * recycled
-    drug = {f: values[f"{fcrn_inhibitor}_{f}"] for f in _DRUG_FIELDS}
-    scale_cl = (weight / REFERENCE_WEIGHT_KG) ** 0.75  # VAL2025 allometry (CL, Q)
-    scale_v = weight / REFERENCE_WEIGHT_KG  # VAL2025 allometry (V)
+    drug = _slot(inhibitor, _NO_INHIBITOR, n, random_effects)
+    scale_cl = (weight / drug["reference_weight"]) ** drug["clearance_weight_exponent"]
+    scale_v = (weight / drug["reference_weight"]) ** drug["volume_weight_exponent"]
     capacity_um = drug["fcrn_capacity"] * 1e-3
+    # E_d = R_T0 c / R_pub with c the molar drug concentration: mg/mL -> uM is 1e3 / MW(kDa)
+    endosomal_ratio = fcrn_total * 1e3 / (drug["molecular_weight"] * capacity_um)
+    if inhibitor is None:
+        endosomal_ratio = np.zeros(n)
+    cd20 = _slot(anti_cd20, _NO_ANTI_CD20, n, random_effects)
     bsa = body_surface_area(weight, values["height"])
     return Patients(
         plasma_volume=plasma,
         interstitial_volume=interstitial,
         to_interstitium=partition * from_interstitium,
         from_interstitium=from_interstitium,
-        pinocytic_clearance=uptake,
+        plasma_uptake=kdeg * plasma,
+        interstitial_uptake=kdeg * interstitial,
+        interstitial_production=np.broadcast_to(1.0 - phi, (n,)).astype(float),
+        plasma_equivalent=phi / plasma,
         fcrn_total=fcrn_total,
         fcrn_kd_igg=np.broadcast_to(kd, (n,)).astype(float),
         igg_endosomal_ratio=np.broadcast_to(values["igg_endosomal_ratio"], (n,)).astype(float),
@@ -293,8 +304,7 @@ def build_patients(
         anti_sgc_production=uptake * anti_sgc * (1.0 - recycled),
         igg_short_lived_fraction=values["igg_short_lived_fraction"],
         anti_sgc_short_lived_fraction=values["anti_sgc_short_lived_fraction"],
-        # E_d = R_T0 c / R_pub with c the molar drug concentration: mg/mL -> uM is 1e3 / MW(kDa)
-        inhibitor_endosomal_ratio=fcrn_total * 1e3 / (drug["molecular_weight"] * capacity_um),
+        inhibitor_endosomal_ratio=endosomal_ratio,
         inhibitor_fcrn_kd=drug["fcrn_kd"] * 1e-3 * fcrn_total / capacity_um,
         inhibitor_clearance=drug["clearance"] * 1e3 * scale_cl,
         inhibitor_central_volume=drug["central_volume"] * 1e3 * scale_v,
@@ -303,18 +313,14 @@ def build_patients(
             drug["intercompartmental_clearance"] * 1e3 * scale_cl
         ),
         inhibitor_complex_excess_degradation=drug["complex_excess_degradation"],
-        inhibitor_sc_absorption_rate=values.get(
-            f"{fcrn_inhibitor}_sc_absorption_rate", np.zeros(n)
-        ),
-        inhibitor_sc_bioavailability=np.minimum(
-            values.get(f"{fcrn_inhibitor}_sc_bioavailability", np.zeros(n)), 1.0
-        ),
-        rituximab_central_volume=values["rituximab_central_volume"] * 1e3 * bsa / REFERENCE_BSA_M2,
-        rituximab_elimination_rate=values["rituximab_elimination_rate"],
-        rituximab_distribution_rate=values["rituximab_distribution_rate"],
-        rituximab_redistribution_rate=values["rituximab_redistribution_rate"],
-        rituximab_emax=values["rituximab_emax"],
-        rituximab_ec50=values["rituximab_ec50"] * 1e-3,
+        inhibitor_sc_absorption_rate=drug.get("sc.absorption_rate", np.zeros(n)),
+        inhibitor_sc_bioavailability=drug.get("sc.bioavailability", np.zeros(n)),
+        anti_cd20_central_volume=cd20["central_volume"] * 1e3 * bsa / cd20["reference_bsa"],
+        anti_cd20_elimination_rate=cd20["elimination_rate"],
+        anti_cd20_distribution_rate=cd20["distribution_rate"],
+        anti_cd20_redistribution_rate=cd20["redistribution_rate"],
+        anti_cd20_emax=cd20["bcell_depletion_emax"],
+        anti_cd20_ec50=cd20["bcell_depletion_ec50"] * 1e-3,
         bcell_turnover_rate=values["bcell_turnover_rate"],
         igg_baseline=igg,
         anti_sgc_baseline=anti_sgc,
@@ -325,6 +331,13 @@ def build_patients(
         sensitisation_occupancy50=values["sensitisation_occupancy50"],
         sensitisation_hill=values["sensitisation_hill"],
     )
+
+
+def _slot(entry, empty, n, random_effects) -> dict[str, np.ndarray]:
+    """Per-patient constants of a drug slot (arrays of shape (n,))."""
+    if entry is None:
+        return {name: np.full(n, value) for name, value in empty.items()}
+    return entry.per_patient(n, random_effects)
 
 
 def typical_values(parameters: ParameterSet | None = None, n: int = 1) -> dict[str, np.ndarray]:
@@ -366,8 +379,8 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
         drug_c,
         drug_p,
         fcrn,
-        rtx_c,
-        rtx_p,
+        cd20_c,
+        cd20_p,
         source,
         drg,
         sens,
@@ -375,22 +388,30 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
     cp = [x / s.plasma_volume for x in (igg_p, auto_p, ivig_p)]
     ci = [x / s.interstitial_volume for x in (igg_i, auto_i, ivig_i)]
     drug_conc = drug_c / s.inhibitor_central_volume
+    body = s.plasma_equivalent * (igg_p + igg_i + auto_p + auto_i + ivig_p + ivig_i)
 
-    free = free_fcrn(cp[0] + cp[1] + cp[2], drug_conc, fcrn, s, ops)
+    free = free_fcrn(body, drug_conc, fcrn, s, ops)
     unrecycled = 1.0 - recycled_fraction(free, s.fcrn_kd_igg)
     bound = recycled_fraction(free, s.inhibitor_fcrn_kd)
 
     exchange = [
         s.to_interstitium * p - s.from_interstitium * i for p, i in zip(cp, ci, strict=True)
     ]
-    elimination = [s.pinocytic_clearance * p * unrecycled for p in cp]
     production = (
         s.igg_production * (s.igg_short_lived_fraction * source + 1.0 - s.igg_short_lived_fraction),
         s.anti_sgc_production
         * (s.anti_sgc_short_lived_fraction * source + 1.0 - s.anti_sgc_short_lived_fraction),
         0.0,
     )
-    plasma_rates = [production[k] - elimination[k] - exchange[k] for k in range(3)]
+    to_tissue = s.interstitial_production
+    plasma_rates = [
+        (1.0 - to_tissue) * production[k] - s.plasma_uptake * cp[k] * unrecycled - exchange[k]
+        for k in range(3)
+    ]
+    tissue_rates = [
+        to_tissue * production[k] - s.interstitial_uptake * ci[k] * unrecycled + exchange[k]
+        for k in range(3)
+    ]
 
     absorption = s.inhibitor_sc_absorption_rate * depot
     free_drug = drug_conc * (1.0 - bound)
@@ -401,17 +422,17 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
     complex_loss = (s.fcrn_turnover_rate + s.inhibitor_complex_excess_degradation) * drug_c * bound
     drug_bound_fcrn = s.inhibitor_endosomal_ratio * drug_conc * bound / s.fcrn_total
 
-    rtx_conc = rtx_c / s.rituximab_central_volume
-    rtx_effect = s.rituximab_emax * rtx_conc / (s.rituximab_ec50 + rtx_conc)
+    cd20_conc = cd20_c / s.anti_cd20_central_volume
+    depletion = s.anti_cd20_emax * cd20_conc / (s.anti_cd20_ec50 + cd20_conc)
 
     theta = sgc_occupancy(drg, s, ops)
     return [
         plasma_rates[0],
-        exchange[0],
+        tissue_rates[0],
         plasma_rates[1],
-        exchange[1],
+        tissue_rates[1],
         plasma_rates[2],
-        exchange[2],
+        tissue_rates[2],
         -absorption,
         s.inhibitor_sc_bioavailability * absorption
         - s.inhibitor_clearance * free_drug
@@ -420,10 +441,10 @@ def derivatives(t, y, s: Patients, ops=NUMPY) -> list:
         distribution,
         s.fcrn_turnover_rate * (1.0 - fcrn)
         - s.inhibitor_complex_excess_degradation * drug_bound_fcrn,
-        -(s.rituximab_elimination_rate + s.rituximab_distribution_rate) * rtx_c
-        + s.rituximab_redistribution_rate * rtx_p,
-        s.rituximab_distribution_rate * rtx_c - s.rituximab_redistribution_rate * rtx_p,
-        s.bcell_turnover_rate * (1.0 - (1.0 + rtx_effect) * source),
+        -(s.anti_cd20_elimination_rate + s.anti_cd20_distribution_rate) * cd20_c
+        + s.anti_cd20_redistribution_rate * cd20_p,
+        s.anti_cd20_distribution_rate * cd20_c - s.anti_cd20_redistribution_rate * cd20_p,
+        s.bcell_turnover_rate * (1.0 - (1.0 + depletion) * source),
         s.drg_equilibration_rate * (cp[1] - drg),
         s.sensitisation_turnover * (1.0 + sensitisation_drive(theta, s) - sens),
     ]

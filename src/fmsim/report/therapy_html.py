@@ -18,26 +18,29 @@ from fmsim.experiments.validation import (  # noqa: E402
     COMPARISON_METRICS,
     COURSE_QUANTITIES,
 )
+from fmsim.model.drugs import CLASS_LABELS  # noqa: E402
 from fmsim.model.parameters import ParameterSet  # noqa: E402
 from fmsim.report.common import fmt, png, render_template, run_files  # noqa: E402
+from fmsim.report.validation_md import validation_markdown  # noqa: E402
 
 LIMITS = (
     "The link from anti-SGC IgG to symptoms (DRG binding, sensitisation S) is the mouse model's, "
     "with the S turnover borrowed from myasthenia gravis (VAL2025 MG-ADL effect compartment); "
     "there are no human data to validate S against.",
-    "Plasma exchange re-equilibrium is a known deviation: with the sourced 45% of IgG "
-    "intravascular (Reverberi 2007) the model refills plasma to 65-72% of baseline after "
-    "1-1.5 plasma volumes, where Hanafusa 2014 says about one half; 60-70% intravascular would "
-    "fit. The same fraction also affects the IVIG calibration.",
-    "Plasma and interstitium equilibrate with a half-time of ~6 h (platform lymph flow); no "
-    "measured IgG rebound rate was found. Sessions are instantaneous, so removal per session "
-    "is slightly overestimated.",
-    "Efgartigimod is partly calibrated (its 10 mg/kg i.v. x4 nadir is not an independent "
-    "test); its weekly course is saw-toothed, so the simulated nadir is on day 24 rather than "
-    "day 28-29, and the s.c. regimen lowers IgG more than i.v. (ADAPT-SC reported "
-    "non-inferiority; the size of the difference was not read).",
-    "Rozanolixizumab s.c. bioavailability and absorption rate are assumed; the fibromyalgia "
-    "trial's dose (NCT05643794) is not public.",
+    "Plasma refills from the interstitium at physiological lymph flow (half-time ~1.5 days, "
+    "tested against one measured 24-h rebound); sessions are instantaneous, so removal per "
+    "session is slightly overestimated; single-use columns saturate after ~2 L (not modelled).",
+    "IgG recovers after an apheresis course at the net IgG turnover (no rise in synthesis after "
+    "depletion): slower than the 1-3 weeks reported after one immunoadsorption course, as "
+    "reported after plasma exchange in myasthenia gravis (docs/validation.md).",
+    "Efgartigimod is partly calibrated (its 10 mg/kg i.v. x4 nadir is not an independent test); "
+    "batoclimab's s.c. absorption is calibrated to its single-dose IgG nadirs and its PK is "
+    "assumed as rozanolixizumab's (no batoclimab model found).",
+    "Rozanolixizumab s.c. bioavailability and absorption rate are assumed; the reported day-10 "
+    "nadir after a single dose is not reproduced (day 5 i.v., as LG2022's fitted model); the "
+    "fibromyalgia trial's dose (NCT05643794) is not public.",
+    "Column extractions: protein A, peptide-ligand and tryptophan are calibrated (volumes per "
+    "session partly assumed); the phenylalanine column's is an assumed placeholder (no data).",
     "Rituximab: the short-lived plasma-cell fractions depend on how '%/month' is read (here the "
     "log-linear slope over months 0-3); B-cell turnover comes from a paediatric study "
     "(Chen 2024); rituximab itself is left out of the FcRn pool.",
@@ -82,16 +85,19 @@ def _schedule(block: TherapyBlock) -> str:
 
 
 def _block_text(block: TherapyBlock) -> str:
-    if block.plasma_volumes is not None:
-        amount = f"{block.plasma_volumes:g} plasma volumes"
+    if block.type in ("plasma_exchange", "immunoadsorption"):
+        amount = block.volume or f"{block.plasma_volumes:g} plasma volumes"
         if block.column_efficiency is not None:
             amount += f", column efficiency {block.column_efficiency:g}"
+        if block.replacement_fluid is not None:
+            amount += f", {block.replacement_fluid.name} replacement"
     elif block.dose is not None:
         amount = block.dose + (f" (max {block.max_dose})" if block.max_dose else "")
         amount += f" {block.route_of()}"
     else:
         amount = "no drug"
-    return f"{block.type}: {amount}; {_schedule(block)}"
+    name = f" {block.entry.name}" if block.entry is not None else ""
+    return f"{block.type}{name}: {amount}; {_schedule(block)}"
 
 
 def _band(median: float, low: float, high: float, digits: int) -> str:
@@ -101,7 +107,14 @@ def _band(median: float, low: float, high: float, digits: int) -> str:
     return f"{median:.{digits}f} ({low:.{digits}f} to {high:.{digits}f})"
 
 
-def _comparison_rows(summary: pd.DataFrame, n_patients: int) -> list[dict]:
+GROUP_ORDER = (*CLASS_LABELS, "combination", "placebo")
+GROUP_LABELS = {**CLASS_LABELS, "combination": "combinations", "placebo": "placebo"}
+
+
+def _comparison_rows(
+    summary: pd.DataFrame, n_patients: int, protocols: dict[str, TherapyProtocol]
+) -> list[dict]:
+    """One row per therapy, grouped by therapy class (FcRn inhibitors, anti-CD20, ...)."""
     rows = []
     for therapy, data in summary.groupby("therapy", sort=False):
         data = data.set_index("quantity")
@@ -116,8 +129,10 @@ def _comparison_rows(summary: pd.DataFrame, n_patients: int) -> list[dict]:
         }
         recovered = int(data.at["igg_recovery_day", "n"])
         cells["recovered"] = f"{recovered} of {n_patients}"
-        rows.append({"therapy": therapy, **cells})
-    return rows
+        group = protocols[therapy].group()
+        rows.append({"therapy": therapy, "group": GROUP_LABELS[group], **cells})
+    order = {GROUP_LABELS[g]: k for k, g in enumerate(GROUP_ORDER)}
+    return sorted(rows, key=lambda row: order[row["group"]])
 
 
 def _validation_rows(validation: pd.DataFrame) -> list[dict]:
@@ -142,19 +157,32 @@ def _validation_rows(validation: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _parameter_rows(parameters: ParameterSet) -> list[dict]:
-    """Parameters of human.yaml that are assumed or calibrated, with their source."""
-    return [
-        row
-        for row in parameters.table()
-        if row["source"].lower().startswith(("assumed", "calibrated"))
-    ]
+def _parameter_rows(parameters: ParameterSet, protocols: dict[str, TherapyProtocol]) -> list[dict]:
+    """Constants that are assumed or calibrated, with their source: human.yaml, then those of
+    the library entries the protocols use (as ``entry.constant``)."""
+    rows = parameters.table()
+    entries = {e.name: e for p in protocols.values() for e in p.entries()}
+    for entry in entries.values():
+        items = [(f"parameters.{k}", v) for k, v in entry.parameters.items()]
+        items += [(f"{r}.{k}", v) for r, values in entry.routes.items() for k, v in values.items()]
+        rows += [
+            {
+                "parameter": f"{entry.name}.{key}",
+                "value": f"{item.value:.4g}",
+                "unit": item.unit,
+                "cv": f"{item.cv:.0%}" if item.cv else "-",
+                "source": item.source,
+            }
+            for key, item in items
+        ]
+    return [row for row in rows if row["source"].lower().startswith(("assumed", "calibrated"))]
 
 
 def render_therapies(study: TherapyStudy, folder: Path) -> str:
-    """Draw the course figure (``therapy_courses.png``) and write ``report.html`` into
-    ``folder``; return the report's name."""
+    """Draw the course figure (``therapy_courses.png``), write the validation table as Markdown
+    (``validation.md``) and ``report.html`` into ``folder``; return the report's name."""
     validation = study.validation
+    (folder / "validation.md").write_text(validation_markdown(validation))
     figure = png(course_figure(study.comparison.courses), folder, "therapy_courses")
     passed = int((validation["verdict"] == "PASS").sum())
     unexpected = validation[validation["verdict"] != validation["expected"]]
@@ -175,7 +203,7 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
             for label, protocol in study.protocols.items()
         ],
         metrics=COMPARISON_METRICS,
-        comparison=_comparison_rows(study.comparison.summary, study.n_patients),
+        comparison=_comparison_rows(study.comparison.summary, study.n_patients, study.protocols),
         figure=figure,
         validation=_validation_rows(validation),
         passed=passed,
@@ -186,6 +214,6 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
         ],
         unexpected=unexpected["id"].tolist(),
         limits=LIMITS,
-        parameters=_parameter_rows(study.parameters),
+        parameters=_parameter_rows(study.parameters, study.protocols),
         files=run_files(folder, "report.html"),
     )

@@ -10,9 +10,11 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from fmsim.config.therapy import TherapyProtocol
 from fmsim.experiments import validation
+from fmsim.experiments.reference import standard_protocols
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
 from fmsim.experiments.therapy import sample_population
 from fmsim.model.human import load_human_parameters
@@ -68,7 +70,14 @@ class TherapyStudy(StudyResult):
         }  # fmt: skip
 
     def extra_files(self) -> dict[str, str]:
-        return {"protocols.yaml": config_yaml(list(self.protocols.values()))}
+        """The protocols as run, and the library entries they use (with the file each came
+        from), so that a run can be repeated from its folder."""
+        used = {e.name: e for p in self.protocols.values() for e in p.entries()}
+        entries = [{"file": e.origin, **e.model_dump(by_alias=True)} for e in used.values()]
+        return {
+            "protocols.yaml": config_yaml(list(self.protocols.values())),
+            "drugs.yaml": yaml.safe_dump(entries, sort_keys=False),
+        }
 
 
 def therapy_study(
@@ -87,7 +96,7 @@ def therapy_study(
     seeded; validate the human model against every published target."""
     log = log or (lambda _: None)
     if protocols is None:
-        protocols = {p.name: p for p in validation.standard_protocols().values()}
+        protocols = {p.name: p for p in standard_protocols().values()}
         source = source or STANDARD_SOURCE
     parameters = load_human_parameters()
     share = 1.0 if positive_only else parameters["anti_sgc_positive_fraction"].value
@@ -102,8 +111,9 @@ def therapy_study(
         f"{days:g} days, seed {seed} ..."
     )
     comparison = validation.compare_protocols(population, protocols, days)
-    log(f"validation: {len(validation.TARGETS)} published targets ...")
-    table = validation.validation_table(population)
+    targets = validation.published_targets()
+    log(f"validation: {len(targets)} published targets ...")
+    table = validation.validation_table(population, targets)
     settings = {
         "protocols": list(protocols.values()), "patients": patients, "days": days,
         "positive_only": positive_only, "seed": seed,
