@@ -20,15 +20,16 @@ def analyze(
     groups: str = typer.Option(
         None, help="Comma-separated group names of the experiment; any other group is an error."
     ),
+    sheet: str = typer.Option(
+        None, help="Excel sheet to read (default: the only sheet with the required columns)."
+    ),
 ) -> None:
     """Validate a lab's behavioural data, report data issues and run the group x day analysis."""
-    from fmsim.experiments.analysis import analyze_passive_transfer
     from fmsim.io.lab_data import LabDataError, format_issues, issues_frame, read_lab_data
-    from fmsim.report.analysis_html import write_analysis_report
 
     expected = [g.strip() for g in groups.split(",") if g.strip()] if groups else None
     try:
-        clean, issues = read_lab_data(data, expected_groups=expected)
+        clean, issues = read_lab_data(data, expected_groups=expected, sheet=sheet)
     except LabDataError as error:
         fail(str(error))
     typer.echo(f"{data}: {len(clean)} rows used, {len(issues)} data issue(s)")
@@ -48,6 +49,10 @@ def analyze(
             f"--disease: group {disease!r} is not a non-control group in {data}; "
             f"groups: {', '.join(present)}"
         )
+
+    # the analysis's imports are heavy: only after the data and options are known to be valid
+    from fmsim.experiments.analysis import analyze_passive_transfer
+    from fmsim.report.analysis_html import write_analysis_report
 
     baseline_day = float(clean["day"].min())
     measurements = clean if "donor" in clean.columns else clean.assign(donor=clean["group"])

@@ -104,12 +104,16 @@ def params(
     rows = parameter_set.table()
     width = max(len(r["parameter"]) for r in rows)
     typer.echo(f"Parameters ({parameter_set.species})")
-    typer.echo(f"{'parameter':<{width}}  {'value':>9}  {'unit':<14} {'CV':>4}  source")
+    typer.echo(
+        f"{'parameter':<{width}}  {'value':>9}  {'unit':<14} {'range':<14} {'CV':>4}  source"
+    )
     for r in rows:
         typer.echo(
-            f"{r['parameter']:<{width}}  {r['value']:>9}  {r['unit']:<14} {r['cv']:>4}  "
-            f"{r['source']}"
+            f"{r['parameter']:<{width}}  {r['value']:>9}  {r['unit']:<14} {r['range']:<14} "
+            f"{r['cv']:>4}  {r['source']}"
         )
+        if r["description"]:
+            typer.echo(f"{'':<{width}}  {r['description']}")
 
 
 app.command()(power)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -12,11 +13,50 @@ from fmsim.cli.errors import fail
 from fmsim.config import ConfigError
 
 
-def _numbers(text: str, kind=float) -> list:
+def _numbers(text: str, option: str, kind=float) -> list:
+    """The comma-separated finite numbers of ``option``; a mistake ends the command."""
     try:
-        return [kind(part) for part in text.split(",") if part.strip()]
+        numbers = [kind(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise typer.BadParameter(f"expected comma-separated numbers, got {text!r}") from None
+        fail(f"{option}: got {text!r}: expected comma-separated numbers")
+    if not numbers or not all(math.isfinite(x) for x in numbers):
+        fail(f"{option}: got {text!r}: expected comma-separated finite numbers")
+    return numbers
+
+
+#: Command-line option of each field of a power design's experiment (for error messages).
+_OPTION_OF_FIELD = {
+    "mice": "--n (x --replicates)",
+    "groups": "--n (x --replicates)",
+    "anti_sgc_fraction": "--titre",
+    "dose": "--dose",
+    "readouts": "--endpoint",
+    "test_days": "--test-days",
+}
+
+
+def _check_designs(designs: list, replicates: int, seed: int) -> None:
+    """Validate every design before the first simulation; one line per bad option."""
+    from fmsim.experiments.power import design_config
+
+    lines: dict[str, str] = {}
+    for design in designs:
+        if design.mice_per_group < 2:
+            lines.setdefault("--n", f"--n: got {design.mice_per_group}: {_TWO_PER_GROUP}")
+            continue
+        try:
+            design_config(design, replicates, seed)
+        except ConfigError as error:
+            for line in str(error).splitlines():
+                field, detail = line.removeprefix("power design: ").split(": ", 1)
+                parts = field.split(".")
+                option = _OPTION_OF_FIELD.get(parts[-1]) or _OPTION_OF_FIELD.get(parts[0], field)
+                lines.setdefault(option, f"{option}: {detail}")
+    if lines:
+        fail("\n".join(lines.values()))
+
+
+_TWO_PER_GROUP = "at least 2 mice per group (Welch's t-test needs a variance in each group)"
 
 
 def power(
@@ -35,15 +75,21 @@ def power(
     from fmsim.io.store import write_table
     from fmsim.report.figures import power_curves
 
-    sizes, fractions = _numbers(n, int), _numbers(titre)
-    days = tuple(_numbers(test_days))
+    sizes, fractions = _numbers(n, "--n", int), _numbers(titre, "--titre")
+    days = tuple(_numbers(test_days, "--test-days"))
+    designs = {
+        (fraction, size): PowerDesign(size, dose, fraction, endpoint, days)
+        for fraction in fractions
+        for size in sizes
+    }
+    _check_designs(list(designs.values()), replicates, seed)
     rows, summary = [], []
     try:
-        with tqdm(total=len(sizes) * len(fractions), desc="designs", unit="design") as bar:
+        with tqdm(total=len(designs), desc="designs", unit="design") as bar:
             for fraction in fractions:
                 estimates = []
                 for size in sizes:
-                    design = PowerDesign(size, dose, fraction, endpoint, days)
+                    design = designs[fraction, size]
                     estimate = estimate_power(design, replicates, seed + size)
                     estimates.append(estimate)
                     rows.append(

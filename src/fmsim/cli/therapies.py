@@ -3,6 +3,7 @@ validation table of the human model."""
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import typer
 
 from fmsim.cli.errors import fail
 from fmsim.config import ConfigError
+
+#: Number of standard protocols compared by default (examples/therapies/*.yaml).
+STANDARD_PROTOCOLS = 10
 
 
 def therapies(
@@ -39,8 +43,20 @@ def therapies(
     import numpy as np
     import yaml
 
+    from fmsim.config.limits import BYTES_PER_PATIENT_DAY, MAX_COURSE_DAYS, check_fits
     from fmsim.config.therapy import load_protocol
 
+    if not math.isfinite(days) or days > MAX_COURSE_DAYS:
+        fail(f"--days: got {days:g}: expected a finite number of days, at most {MAX_COURSE_DAYS:g}")
+    courses = len(protocol_files or []) or STANDARD_PROTOCOLS
+    try:
+        check_fits(
+            float(patients) * days * courses * BYTES_PER_PATIENT_DAY,
+            f"{patients:,} patients x {days:g} days x {courses} protocols",
+            "lower --patients or --days, or compare fewer protocols per run",
+        )
+    except ValueError as error:
+        fail(f"--patients: {error}")
     started = time.perf_counter()
     if protocol_files:
         protocols, origin = {}, {}

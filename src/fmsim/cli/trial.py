@@ -27,6 +27,8 @@ def trial(
     started = time.perf_counter()
     try:
         config = load_trial_config(config_file)
+        if replicates is not None:  # validated again: the power chunks must fit in memory
+            config = config.with_replicates(replicates, f"{config_file} with --replicates")
     except ConfigError as error:
         fail(str(error))
     # the simulation's imports are heavy: only after the config is known to be valid
@@ -34,17 +36,16 @@ def trial(
     from fmsim.io.store import write_table
     from fmsim.report.trial_html import write_trial_report
 
-    if replicates is not None:
-        config = config.model_copy(
-            update={"power": config.power.model_copy(update={"replicates": replicates})}
-        )
     out = out or Path("results") / config_file.stem
     typer.echo(f"simulating {config.name!r}: {config.patients} patients, seed {config.seed} ...")
     try:
         simulation = experiment.simulate_trial(config)
     except ValueError as error:
         fail(f"{config_file}: {error}")
-    analysis = experiment.analyse_trial(simulation)
+    try:
+        analysis = experiment.analyse_trial(simulation)
+    except ValueError as error:  # e.g. dropout left too few patients in a small trial
+        fail(f"{config_file}: the simulated trial cannot be analysed: {error}; enrol more patients")
     files = []
     files += write_table(simulation.patients, out, "patients")
     files += write_table(simulation.visits, out, "visits")

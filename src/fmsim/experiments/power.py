@@ -62,11 +62,7 @@ class ReplicateResults:
 
 def simulate_replicates(design: PowerDesign, replicates: int, seed: int) -> ReplicateResults:
     """Simulate and analyse ``replicates`` independent experiments of ``design``."""
-    n = design.mice_per_group * replicates
-    try:
-        config = _experiment(design, n, seed)
-    except ValidationError as error:
-        raise format_validation_error("power design", error) from None
+    config = design_config(design, replicates, seed)
     data = run_passive_transfer(config).measurements
     change = percent_change_from_baseline(data)
     disease = change[DISEASE].reshape(replicates, design.mice_per_group)
@@ -79,6 +75,16 @@ def simulate_replicates(design: PowerDesign, replicates: int, seed: int) -> Repl
         ci_low=interval.low,
         ci_high=interval.high,
     )
+
+
+def design_config(design: PowerDesign, replicates: int, seed: int) -> PassiveTransferConfig:
+    """All ``replicates`` experiments of ``design`` as one two-group experiment (one FMS donor
+    versus HC) with ``replicates`` x ``design.mice_per_group`` mice per group; raises
+    :class:`ConfigError` (origin "power design") if the design is invalid."""
+    try:
+        return _experiment(design, design.mice_per_group * replicates, seed)
+    except ValidationError as error:
+        raise format_validation_error("power design", error) from None
 
 
 def _experiment(design: PowerDesign, n: int, seed: int) -> PassiveTransferConfig:
