@@ -9,7 +9,7 @@ Bounds: every arm (parallel) or sequence (crossover) must receive at least
 :data:`MIN_PATIENTS_PER_GROUP` patients, so that each group's variance can be estimated (the
 ANCOVA, MMRM and crossover mixed models all need it), which sets the smallest trial for the
 allocation (:meth:`TrialConfig.minimum_patients`); the same holds for every power sample size.
-Every therapy day lies inside the trial (parallel) or inside its period (crossover). The trial,
+No therapy block starts after the trial (parallel) or its period (crossover) has ended. The trial,
 and one chunk of replicate trials for power, must fit in memory (:mod:`fmsim.config.limits`).
 """
 
@@ -248,21 +248,22 @@ class TrialConfig(Strict):
         )
 
     def _check_therapy_days(self, error) -> None:
-        """Every administration inside the trial (parallel) or its period (crossover)."""
+        """No therapy block starts after the trial (parallel) or its period (crossover) has
+        ended: none of it would happen. (A schedule may run on past the end, as maintenance
+        dosing does after a trial's last visit.)"""
         if self.design == "crossover" and self.crossover is not None:
             end, where = 7.0 * self.crossover.period_weeks, "the end of the period"
         else:
             end, where = 7.0 * self.total_weeks, "the end of the trial"
         for k, arm in enumerate(self.arms):
             for j, block in enumerate(arm.therapies):
-                late = [d for d in block.schedule() if d >= end]
-                if late and block.type != "placebo":
-                    first = block.schedule()[0]
-                    what = "starts" if first >= end else "has administrations"
+                schedule = block.schedule()
+                if schedule and schedule[0] >= end and block.type != "placebo":
                     error(
                         ("arms", k, "therapies", j),
-                        f"day {late[0]:g}",
-                        f"{block.type} {what} on day {late[0]:g}, after {where} (day {end:g})",
+                        f"day {schedule[0]:g}",
+                        f"{block.type} starts on day {schedule[0]:g}, after {where} "
+                        f"(day {end:g}); none of it would happen",
                     )
 
     def _check_memory(self, error) -> None:
