@@ -108,7 +108,7 @@ def test_example_trials_validate():
 
 BAD = [
     # (what is wrong, changes, field path, fragment of the reason)
-    ("zero patients", {"patients": 0}, "patients: got 0", "greater than or equal to 2"),
+    ("zero patients", {"patients": 0}, "patients: got 0", "greater than or equal to 1"),
     (
         "overlapping TPE sessions 1 h apart",
         {"arms": VALID["arms"] + [tpe_arm([0, 1 / 24])]},
@@ -237,7 +237,7 @@ def test_several_mistakes_give_one_line_each(tmp_path):
         load_trial_config(path)
     lines = str(info.value).splitlines()
     # the field error stops validation before the cross-field checks
-    assert lines == [f"{path}: patients: got 0: Input should be greater than or equal to 2"]
+    assert lines == [f"{path}: patients: got 0: Input should be greater than or equal to 1"]
     data["patients"] = 20
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ConfigError) as info:

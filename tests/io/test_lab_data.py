@@ -290,3 +290,90 @@ def test_format_issues_one_line_each():
         "f.csv:3: column 'value': value 'x': not a number (excluded)\n"
         "f.csv:7: column 'unit': value 'N': unit differs (error)"
     )
+
+
+# --------------------------------------------------------------------------- odd files
+
+
+def _csv_text(sep=",", groups=("HC", "FMS")):
+    rows = _design(groups=groups)
+    header = sep.join(("mouse", "group", "day", "test", "value", "unit"))
+    return header + "\n" + "".join(sep.join(map(str, r)) + "\n" for r in rows), len(rows)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [("utf-16", "\t"), ("utf-8-sig", ";"), ("cp1252", ","), ("utf-8", "\t")],
+    ids=["Excel unicode text (UTF-16, tabs)", "UTF-8 BOM", "Windows-1252", "UTF-8 tabs"],
+)
+def test_encodings_and_separators_are_read(tmp_path, encoding, sep):
+    text, n = _csv_text(sep, groups=("HC-IgG", "FMS-IgG Müller"))
+    path = tmp_path / "data.csv"
+    path.write_bytes(text.encode(encoding))
+    clean, issues = read_lab_data(path)
+    assert issues == [] and len(clean) == n
+    assert set(clean["group"]) == {"HC-IgG", "FMS-IgG Müller"}
+
+
+def test_formula_strings_nan_inf_and_huge_numbers_are_named(tmp_path):
+    rows = _design()
+    rows[0][4], rows[1][4], rows[2][4] = '=HYPERLINK("x")', "-inf", "NaN"
+    rows[3][4], rows[4][2], rows[5][1] = "1e300", "1e7", "=cmd|' /C calc'!A0"
+    clean, issues = validate_lab_data(_table(rows), "lab.csv")
+    found = {(i.row, i.column): (i.message, i.action) for i in issues}
+    assert found[(2, "value")] == ("not a number; no measurement to use", "excluded")
+    assert found[(3, "value")] == ("not a finite number; no measurement to use", "excluded")
+    assert found[(4, "value")] == ("not a finite number; no measurement to use", "excluded")
+    assert found[(5, "value")][1] == "error" and "beyond any measurement" in found[(5, "value")][0]
+    assert found[(6, "day")][1] == "error" and "10 years" in found[(6, "day")][0]
+    # a formula-like group name is text like any other (kept; CSV output is neutralised later)
+    assert "=cmd|' /C calc'!A0" in set(clean["group"])
+    assert len(clean) == len(rows) - 5
+
+
+def test_very_long_cells_are_cut_in_messages():
+    rows = _design()
+    rows[0][4] = "x" * 100_000
+    _, issues = validate_lab_data(_table(rows), "lab.csv")
+    (issue,) = issues
+    assert issue.value == "x" * 60 + "... (100000 characters)"
+    assert len(issue.line()) < 200
+
+
+def test_mixed_types_in_excel_cells(tmp_path):
+    rows = [["m1", "A", 0, "grip_strength", 101.5, "g"], ["m2", "A", 1.0, "grip_strength", 99, "g"]]
+    path = tmp_path / "mixed.xlsx"
+    pd.DataFrame(rows, columns=["mouse", "group", "day", "test", "value", "unit"]).to_excel(
+        path, index=False
+    )
+    clean, issues = read_lab_data(path)
+    assert issues == []
+    assert clean["value"].tolist() == [101.5, 99.0] and clean["day"].tolist() == [0.0, 1.0]
+
+
+def test_the_data_sheet_of_a_workbook_is_found_and_named(tmp_path):
+    text, n = _csv_text()
+    lines = [line.split(",") for line in text.splitlines()]
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame([["notes about the study"]]).to_excel(writer, sheet_name="notes")
+        pd.DataFrame(lines[1:], columns=lines[0]).to_excel(writer, sheet_name="data", index=False)
+    clean, _ = read_lab_data(path)
+    assert len(clean) == n
+    rows = _design()
+    rows[0][4] = "n/a"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame(rows, columns=lines[0]).to_excel(writer, sheet_name="raw", index=False)
+        pd.DataFrame(lines[1:], columns=lines[0]).to_excel(writer, sheet_name="data", index=False)
+    clean, issues = read_lab_data(path, sheet="raw")
+    (issue,) = issues
+    assert issue.line().startswith(f"{path} (sheet 'raw'):2: column 'value': value 'n/a'")
+    with pytest.raises(LabDataError, match="'raw', 'data' all have the required columns"):
+        read_lab_data(path)
+
+
+def test_repeated_column_names_are_reported_not_renamed(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("mouse,group,day,test,value,unit,Value\nm1,A,0,grip_strength,1,g,2\n")
+    with pytest.raises(LabDataError, match=r"column\(s\) \['value'\] appear more than once"):
+        read_lab_data(path)

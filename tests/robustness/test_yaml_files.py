@@ -64,7 +64,8 @@ BAD_FILES = [
     ("nesting", f"{MAX_DEPTH + 10} nested mappings", _deep_block(MAX_DEPTH + 10), ["nested"]),
     ("encoding", "binary (PNG header)", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["binary"]),
     ("encoding", "NUL byte in text", b"name: a\x00b\n", ["NUL byte"]),
-    ("encoding", "control character", b"name: a\x07\n", ["control character 0x07"]),
+    ("encoding", "control character", b"name: a\x07\n", ["line 1", "#x0007 is not allowed"]),
+    ("encoding", "control characters", b"name: " + bytes(range(1, 9)) * 4, ["binary"]),
     ("encoding", "UTF-16 without BOM", "name: a\n".encode("utf-16-le"), ["byte-order mark"]),
     ("encoding", "truncated UTF-16", codecs.BOM_UTF16_LE + b"n\x00a", ["not valid UTF-16"]),
     ("encoding", "neither UTF-8 nor Latin-1", b"name: \x81\x8d\n", ["save it as UTF-8"]),
@@ -135,3 +136,33 @@ def test_shared_aliases_below_the_limit_are_expanded(tmp_path):
     path = tmp_path / "aliases.yaml"
     path.write_text("days: &d [0, 1, 2]\nagain: *d\nthird: [*d, *d]\n")
     assert read_yaml(path)["third"] == [[0, 1, 2], [0, 1, 2]]
+
+
+PROTOCOL_COMMANDS = {
+    "therapies": ["therapies", "{in}/protocol.yaml", "--out", "{out}", "--patients", "2"],
+    "export sbml": ["export", "sbml", "{in}/protocol.yaml", "{out}/patient.xml"],
+}
+#: (what, the therapy block's schedule, fragments of the error); the schema's other bounds
+#: belong to the drug library's therapy schema (config/therapy.py)
+BAD_SCHEDULES = [
+    ("every .inf", "dose: 0.4 g/kg, start: 0, every: .inf, count: 3", ["every", "finite"]),
+    ("every .nan", "dose: 0.4 g/kg, start: 0, every: .nan, count: 3", ["every", "finite"]),
+    ("start .inf", "dose: 0.4 g/kg, start: .inf, every: 7, count: 2", ["start", "finite"]),
+    ("NaN day", "dose: 0.4 g/kg, days: [0, .nan]", ["days.1", "finite"]),
+    ("overflowing dose", "dose: 1e999 mg, days: [0]", ["too large"]),
+]
+CASES_PROTOCOLS = [
+    Case(
+        f"{command}:protocol:{what}",
+        argv,
+        {"protocol.yaml": f"name: p\ntherapies:\n  - {{type: ivig, {block}}}\n"},
+        expect,
+    )
+    for command, argv in PROTOCOL_COMMANDS.items()
+    for what, block, expect in BAD_SCHEDULES
+]
+
+
+@pytest.mark.parametrize("case", CASES_PROTOCOLS, ids=str)
+def test_non_finite_protocol_schedule_is_refused_in_one_line(case, tmp_path):
+    check_refused(case, tmp_path)

@@ -21,6 +21,9 @@ def analyze(
         callback=name_list,
         help="Comma-separated group names of the experiment; any other group is an error.",
     ),
+    sheet: str = typer.Option(
+        None, help="Excel sheet to read (default: the only sheet with the required columns)."
+    ),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Validate a lab's behavioural data, report data issues and run the group x day analysis."""
@@ -28,7 +31,7 @@ def analyze(
     from fmsim.io.lab_data import format_issues
     from fmsim.report import render
 
-    lab_data = load_lab_data(data, groups)
+    lab_data = load_lab_data(data, groups, sheet=sheet)
     typer.echo(f"{data}: {len(lab_data.clean)} rows used, {len(lab_data.issues)} data issue(s)")
     if lab_data.issues:
         typer.echo(format_issues(lab_data.issues))

@@ -12,7 +12,8 @@ def params(
         None, help="Parameter YAML (default: the mouse set; see also src/fmsim/model/data/)."
     ),
 ) -> None:
-    """Print model parameters with value, unit, between-subject CV and source."""
+    """Print model parameters with value, unit, physical range, between-subject CV, source and
+    description."""
     from fmsim.config.parameters import load_parameter_file
     from fmsim.model.parameters import load_parameter_set
 
@@ -20,9 +21,13 @@ def params(
     rows = parameter_set.table()
     width = max(len(r["parameter"]) for r in rows)
     typer.echo(f"Parameters ({parameter_set.species})")
-    typer.echo(f"{'parameter':<{width}}  {'value':>9}  {'unit':<14} {'CV':>4}  source")
+    typer.echo(
+        f"{'parameter':<{width}}  {'value':>9}  {'unit':<14} {'range':<14} {'CV':>4}  source"
+    )
     for r in rows:
         typer.echo(
-            f"{r['parameter']:<{width}}  {r['value']:>9}  {r['unit']:<14} {r['cv']:>4}  "
-            f"{r['source']}"
+            f"{r['parameter']:<{width}}  {r['value']:>9}  {r['unit']:<14} {r['range']:<14} "
+            f"{r['cv']:>4}  {r['source']}"
         )
+        if r["description"]:
+            typer.echo(f"{'':<{width}}  {r['description']}")

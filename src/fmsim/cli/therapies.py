@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.errors import fail
 from fmsim.cli.options import echo_kept, open_run, overwrite_option, seed_option
 from fmsim.config import ConfigError
 from fmsim.config.therapy import TherapyProtocol, load_protocol
@@ -53,13 +54,24 @@ def therapies(
     published pharmacodynamics, and an HTML report grouped by therapy class."""
     import time
 
+    from fmsim.config.limits import BYTES_PER_PATIENT_DAY, check_fits
     from fmsim.config.therapy import drug_library
+    from fmsim.experiments.reference import standard_protocols
 
     started = time.perf_counter()
     files = list(protocol_files or [])
     drug_files = list(drugs or [])
     library = drug_library(drug_files)
     protocols, source = load_protocols(files, agents, library)
+    courses = len(protocols) if protocols else len(standard_protocols(library))
+    try:
+        check_fits(
+            float(patients) * days * courses * BYTES_PER_PATIENT_DAY,
+            f"{patients:,} patients x {days:g} days x {courses} protocols",
+            "lower --patients or --days, or compare fewer protocols per run",
+        )
+    except ValueError as error:
+        fail(f"--patients: {error}")
     # the simulation's imports are heavy: only after the protocols are known to be valid
     from fmsim.experiments.studies import TherapyStudy, therapy_study
     from fmsim.report import render

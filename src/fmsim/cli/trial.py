@@ -34,15 +34,13 @@ def trial(
 
     started = time.perf_counter()
     config = load_trial_config(config_file)
+    if replicates is not None:  # validated again: the power chunks must fit in memory
+        config = config.with_replicates(replicates, f"{config_file} with --replicates")
     # the simulation's imports are heavy: only after the config is known to be valid
     from fmsim.experiments.studies import TrialStudy, trial_study
     from fmsim.experiments.studies.trial import CHUNKS
     from fmsim.report import render
 
-    if replicates is not None:
-        config = config.model_copy(
-            update={"power": config.power.model_copy(update={"replicates": replicates})}
-        )
     out = out or Path("results") / config_file.stem
     with open_run(TrialStudy, out, inputs=(config_file,), overwrite=overwrite) as run:
         try:

@@ -49,14 +49,27 @@ def format_validation_error(origin: str, error: ValidationError) -> ConfigError:
     """Turn pydantic's error list into ``origin: field: got value: expected ...`` lines."""
     lines = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = item["msg"].removeprefix("Value error, ")
+        field = ".".join(_part(part) for part in item["loc"]) or "(top level)"
+        message = _one_line(item["msg"].removeprefix("Value error, "))
         if item["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see examples/ for valid fields)"
         value = item.get("input")
         shown = f": got {value!r}" if _short(value) else ""
         lines.append(f"{origin}: {field}{shown}: {message}")
     return ConfigError("\n".join(lines))
+
+
+def _part(part: str | int) -> str:
+    """One element of a field's location; odd names (empty, spaces, control characters) are
+    quoted so that the line stays one line and the name stays visible."""
+    text = str(part)
+    simple = text and text.isprintable() and not text.isspace() and text.strip() == text
+    return text if simple else repr(text)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _short(value: object) -> bool:

@@ -1,8 +1,9 @@
 """Parameter files written by users (``fmsim params --file``), validated like every config.
 
 A parameter file has the layout of the shipped ones (``src/fmsim/model/data/*.yaml``):
-``species``, ``parameters`` (each with ``value``, ``unit``, ``source``, ``cv`` and an optional
-``note``) and, for the mouse, ``readouts``. :func:`load_parameter_file` reads it with
+``species``, ``parameters`` (each with ``value``, ``unit``, ``source``, ``cv`` and optional
+``range``, ``description`` and ``note``; see :mod:`fmsim.model.parameters`) and, for the mouse,
+``readouts``. :func:`load_parameter_file` reads it with
 :func:`fmsim.config.errors.read_yaml` and reports every mistake in one line naming the file and
 the entry.
 """
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fmsim.config.base import Strict
 from fmsim.config.errors import format_validation_error, read_yaml
-from fmsim.model.parameters import ParameterSet, parameter_set_from_mapping
+from fmsim.model.parameters import ParameterSet, Range, parameter_set_from_mapping
 
 __all__ = ["ParameterFile", "load_parameter_file"]
 
@@ -28,7 +29,21 @@ class ParameterEntry(Strict):
     unit: str = Field(min_length=1)
     source: str = Field(min_length=1)
     cv: float = Field(ge=0.0, le=10.0)
+    range: str = "(-inf, inf)"
+    description: str = ""
     note: str = ""
+
+    @field_validator("range")
+    @classmethod
+    def _interval(cls, text: str) -> str:
+        Range.parse(text)
+        return text
+
+    @model_validator(mode="after")
+    def _value_in_range(self) -> ParameterEntry:
+        if self.value not in Range.parse(self.range):
+            raise ValueError(f"value {self.value:g} lies outside its range {self.range}")
+        return self
 
 
 class ReadoutEntry(Strict):

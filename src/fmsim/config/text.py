@@ -4,8 +4,8 @@ Accepted: UTF-8 with or without a byte-order mark (BOM), UTF-16 and UTF-32 with 
 Excel and Windows Notepad write as "Unicode"), and, for files that are not valid UTF-8, Latin-1
 in its Windows-1252 form (what older Windows editors write). Refused with one line naming the
 file: folders, missing or unreadable files, files larger than the caller's limit, binary files
-(a NUL byte or a control character), UTF-16 without a BOM, and bytes that fit none of these
-encodings.
+(a NUL byte, or control characters making up more than 1 % of the text), UTF-16 without a
+BOM, and bytes that fit none of these encodings.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ _BOMS = (
 )
 # C0 control characters that never occur in a text file (tab, newlines, form feed do).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+#: Share of control characters above which a file is binary, not text.
+MAX_CONTROL_SHARE = 0.01
 
 
 class TextFileError(ValueError):
@@ -87,12 +89,16 @@ def decode_text(data: bytes) -> str:
 
 
 def _check_control(text: str, encoding: str) -> str:
-    match = _CONTROL.search(text)
-    if match:
+    """``text``, unless control characters make it binary: a NUL, or more than
+    :data:`MAX_CONTROL_SHARE` of the characters (a stray one is left for the parser to
+    report where it is)."""
+    controls = _CONTROL.findall(text)
+    if "\x00" in controls or len(controls) > max(8, MAX_CONTROL_SHARE * len(text)):
+        match = _CONTROL.search(text)
         line = text.count("\n", 0, match.start()) + 1
         raise ValueError(
-            f"is a binary file, not {encoding} text (control character "
-            f"0x{ord(match.group()):02x} on line {line})"
+            f"is a binary file, not {encoding} text ({len(controls)} control characters, the "
+            f"first 0x{ord(match.group()):02x} on line {line})"
         )
     return text
 

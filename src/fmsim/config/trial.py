@@ -4,10 +4,18 @@ A trial is a population (who is screened, who is eligible, who is enrolled), a d
 arms, or a crossover of treatment sequences over periods), therapies per arm (protocols of
 :mod:`fmsim.config.therapy`), visits, endpoints and their analysis, and the replicate trials
 used for power. Times are in weeks from randomisation (day 0 = first dose).
+
+Bounds: every arm (parallel) or sequence (crossover) must receive at least
+:data:`MIN_PATIENTS_PER_GROUP` patients, so that each group's variance can be estimated (the
+ANCOVA, MMRM and crossover mixed models all need it), which sets the smallest trial for the
+allocation (:meth:`TrialConfig.minimum_patients`); the same holds for every power sample size.
+No therapy block starts after the trial (parallel) or its period (crossover) has ended. The trial,
+and one chunk of replicate trials for power, must fit in memory (:mod:`fmsim.config.limits`).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fmsim.config.base import Strict
 from fmsim.config.errors import format_validation_error, read_yaml
+from fmsim.config.limits import BYTES_PER_PATIENT_DAY, check_fits
 from fmsim.config.therapy import (
     TherapyBlock,
     TherapyProtocol,
@@ -25,6 +34,9 @@ from fmsim.config.therapy import (
 )
 
 Outcome = Literal["pain_nrs", "bpi_interference", "fiqr"]
+#: Fewest patients an arm (or crossover sequence) may receive: two, so that its variance can
+#: be estimated.
+MIN_PATIENTS_PER_GROUP = 2
 OUTCOME_LABELS = {
     "pain_nrs": "weekly mean pain (0-10 NRS)",
     "bpi_interference": "BPI-SF pain interference (0-10)",
@@ -53,7 +65,7 @@ class Arm(Strict):
     :mod:`fmsim.config.therapy`; no blocks, or ``[{type: placebo}]``, is placebo). Days of the
     blocks count from the arm's start (day 0 of the trial, or of the period in a crossover)."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
     therapies: list[TherapyBlock] = Field(default_factory=list)
     allocation: float = Field(default=1.0, gt=0.0)
 
@@ -76,8 +88,8 @@ class Arm(Strict):
 class Sequence(Strict):
     """A crossover sequence: the arm received in each period, in order."""
 
-    name: str = Field(min_length=1)
-    periods: list[str] = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
+    periods: list[str] = Field(min_length=1, max_length=20)
     allocation: float = Field(default=1.0, gt=0.0)
 
 
@@ -105,7 +117,7 @@ class Power(Strict):
     ``positive_fractions``: anti-SGC-positive shares of the population at which the power of
     the configured trial size is also estimated."""
 
-    sample_sizes: list[int] = Field(default=[30, 60, 90, 120, 180], min_length=1)
+    sample_sizes: list[int] = Field(default=[30, 60, 90, 120, 180], min_length=1, max_length=100)
     positive_fractions: list[float] = Field(default=[0.1, 0.2, 0.37, 0.6, 1.0])
     replicates: int = Field(default=200, ge=10, le=100_000)
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
@@ -113,8 +125,8 @@ class Power(Strict):
 
     @model_validator(mode="after")
     def _positive_sizes(self) -> Power:
-        if any(n < 4 for n in self.sample_sizes):
-            raise ValueError("every sample size must be at least 4 patients")
+        if any(n > 1_000_000 for n in self.sample_sizes):
+            raise ValueError("every sample size must be at most 1,000,000 patients")
         if any(not 0.0 <= f <= 1.0 for f in self.positive_fractions):
             raise ValueError("positive_fractions are shares of the population between 0 and 1")
         return self
@@ -129,11 +141,11 @@ class TrialConfig(Strict):
     kept daily and summarised every week. ``drugs``: the user's drug-library files or folders
     the arms may name (relative to the trial file)."""
 
-    name: str = "virtual trial"
+    name: str = Field(default="virtual trial", max_length=200)
     drugs: list[str] = Field(default_factory=list)
-    seed: int = 2021
+    seed: int = Field(default=2021, ge=0)
     design: Literal["parallel", "crossover"] = "parallel"
-    patients: int = Field(ge=2, le=1_000_000)
+    patients: int = Field(ge=1, le=1_000_000)
     duration_weeks: int = Field(default=12, ge=1, le=520)
     population: Population = Population()
     arms: list[Arm] = Field(min_length=2)
@@ -184,6 +196,14 @@ class TrialConfig(Strict):
                         error(("arms", k, "name"), name, "this arm is in no crossover sequence")
         elif self.crossover is not None:
             error(("design",), self.design, "a 'crossover' section needs design: crossover")
+        minimum = self.minimum_patients()
+        if self.patients < minimum:
+            error(("patients",), self.patients, self._too_few(self.patients, minimum))
+        for k, n in enumerate(self.power.sample_sizes):
+            if n < minimum:
+                error(("power", "sample_sizes", k), n, self._too_few(n, minimum))
+        self._check_therapy_days(error)
+        self._check_memory(error)
         visits = self.questionnaire_weeks
         if visits is not None and any(not 1 <= w <= self.total_weeks for w in visits):
             error(
@@ -216,6 +236,72 @@ class TrialConfig(Strict):
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
+
+    def minimum_patients(self) -> int:
+        """The smallest number of patients giving every arm (parallel) or sequence
+        (crossover) :data:`MIN_PATIENTS_PER_GROUP` patients at the configured allocation."""
+        if self.design == "crossover" and self.crossover is not None:
+            weights = [s.allocation for s in self.crossover.sequences]
+        else:
+            weights = [a.allocation for a in self.arms]
+        share = min(weights) / sum(weights)
+        return max(2 * MIN_PATIENTS_PER_GROUP, math.ceil(MIN_PATIENTS_PER_GROUP / share - 1e-9))
+
+    def _too_few(self, n: int, minimum: int) -> str:
+        groups = "sequence" if self.design == "crossover" else "arm"
+        return (
+            f"{n} patients are too few to analyse: every {groups} needs at least "
+            f"{MIN_PATIENTS_PER_GROUP} patients to estimate its variance, which with this "
+            f"allocation takes at least {minimum} patients"
+        )
+
+    def _check_therapy_days(self, error) -> None:
+        """No therapy block starts after the trial (parallel) or its period (crossover) has
+        ended: none of it would happen. (A schedule may run on past the end, as maintenance
+        dosing does after a trial's last visit.)"""
+        if self.design == "crossover" and self.crossover is not None:
+            end, where = 7.0 * self.crossover.period_weeks, "the end of the period"
+        else:
+            end, where = 7.0 * self.total_weeks, "the end of the trial"
+        for k, arm in enumerate(self.arms):
+            for j, block in enumerate(arm.therapies):
+                schedule = block.schedule()
+                if schedule and schedule[0] >= end and block.type != "placebo":
+                    error(
+                        ("arms", k, "therapies", j),
+                        f"day {schedule[0]:g}",
+                        f"{block.type} starts on day {schedule[0]:g}, after {where} "
+                        f"(day {end:g}); none of it would happen",
+                    )
+
+    def _check_memory(self, error) -> None:
+        """The trial, and one chunk of replicate trials for power, fit in memory."""
+        days = 7 * self.total_weeks
+        largest = max(self.power.sample_sizes)
+        try:
+            check_fits(
+                float(self.patients) * days * BYTES_PER_PATIENT_DAY,
+                f"a trial of {self.patients:,} patients x {days} days",
+                "lower 'patients' (power curves come from replicate trials of the smaller size)",
+            )
+        except ValueError as problem:
+            error(("patients",), self.patients, str(problem))
+        try:
+            check_fits(
+                float(largest) * self.power.replicates * days * BYTES_PER_PATIENT_DAY,
+                f"a power chunk of {self.power.replicates:,} replicate trials x "
+                f"{largest:,} patients x {days} days",
+                "lower power.replicates or the largest power.sample_sizes, or run without power",
+            )
+        except ValueError as problem:
+            error(("power", "replicates"), self.power.replicates, str(problem))
+
+    def with_replicates(self, replicates: int, origin: str = "trial config") -> TrialConfig:
+        """This trial with ``replicates`` replicate trials per power design, validated again
+        (raises :class:`ConfigError` naming ``origin``)."""
+        data = self.model_dump()
+        data["power"]["replicates"] = replicates
+        return parse_trial_config(data, origin)
 
     @property
     def total_weeks(self) -> int:

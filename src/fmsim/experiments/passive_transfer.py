@@ -145,7 +145,7 @@ def _measure(config, parameters, cohort, trajectories, values, rng) -> pd.DataFr
         days = config.ienfd_days if name == IENFD else config.test_days
         animal_baseline = spec.baseline * lognormal_factor(spec.animal_cv, n, rng)
         for day in days:
-            at = trajectories[np.isclose(trajectories["day"], day)]
+            at = trajectories[trajectories["day"] == day]  # the same float: an output time
             true_value = expected_readout(
                 spec,
                 animal_baseline,

@@ -61,6 +61,7 @@ from fmsim.assays.von_frey import (
     fifty_percent_threshold,
 )
 from fmsim.config.passive_transfer import READOUTS
+from fmsim.config.text import TextFileError, read_text_file
 from fmsim.model.readouts import IENFD
 
 __all__ = [
@@ -87,7 +88,20 @@ ACTIONS: tuple[str, ...] = ("excluded", "error", "converted")
 _GRAM_UNITS = {"g", "gram", "grams"}
 _LOG_UNITS = {"log", "log unit", "log units", "logunit", "logunits", "log10 units"}
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
-_SUPPORTED = (".csv", ".txt", ".xlsx", ".xlsm")
+_SUPPORTED = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+#: Largest data file read (bytes); a year of daily tests on 1,000 mice is ~30 MB of CSV.
+MAX_FILE_BYTES = 200_000_000
+#: Cells longer than this are cut in issue messages.
+MAX_SHOWN = 60
+#: Days further than this from the first injection are an error (10 years).
+MAX_ABS_DAY = 3650
+#: Values beyond this magnitude are an error: no behavioural or histological measurement in
+#: any unit reaches a billion (a sign of a pasted ID, a date serial or an overflow).
+MAX_ABS_VALUE = 1e9
+#: Largest von Frey force in log units (10**log / 10000 g): 10 log units are 1000 g, far above
+#: the stiffest filament (300 g, 6.65 log units).
+MAX_LOG_UNIT = 10.0
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 class LabDataError(ValueError):
@@ -111,11 +125,13 @@ class Issue:
     action: str
 
     def line(self) -> str:
-        """``file:row: column 'x': value 'v': message (action)``."""
-        return (
+        """``file:row: column 'x': value 'v': message (action)``, on one line (control
+        characters in the cells are shown escaped)."""
+        text = (
             f"{self.file}:{self.row}: column '{self.column}': value '{self.value}': "
             f"{self.message} ({self.action})"
         )
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def format_issues(issues: list[Issue]) -> str:
@@ -136,14 +152,15 @@ def read_lab_data(
     path: str | Path,
     expected_groups: list[str] | None = None,
     known_tests: tuple[str, ...] = KNOWN_TESTS,
-    sheet: str | int = 0,
+    sheet: str | None = None,
 ) -> tuple[pd.DataFrame, list[Issue]]:
     """Read and validate a lab data file (``.csv`` or ``.xlsx``; format in the module doc).
 
     Parameters
     ----------
     path
-        The file. CSV may be comma- or semicolon-separated (UTF-8 or Latin-1).
+        The file. CSV may be comma-, semicolon- or tab-separated, in UTF-8 (with or without a
+        byte-order mark), UTF-16 with a byte-order mark (Excel's "Unicode text") or Latin-1.
     expected_groups
         The group names of the experiment. If given, any other group is an error (with the
         closest declared name suggested); if not, a group whose name is a near-duplicate
@@ -152,7 +169,8 @@ def read_lab_data(
     known_tests
         Accepted test names; others are errors with the closest known name suggested.
     sheet
-        Excel sheet name or 0-based index (default: the first sheet).
+        Excel sheet name. Default: the only sheet, or the only sheet whose header has the
+        required columns (several such sheets are an error naming them).
 
     Returns
     -------
@@ -166,14 +184,18 @@ def read_lab_data(
     Raises
     ------
     LabDataError
-        File missing or unreadable, unsupported type, or required columns missing.
+        File missing or unreadable (folder, binary, unknown encoding, larger than
+        :data:`MAX_FILE_BYTES`, empty), unsupported type, unusable sheet, or required columns
+        missing; one line naming the file.
     """
     path = Path(path)
-    raw = _read_raw(path, sheet)
-    return validate_lab_data(raw, str(path), expected_groups, known_tests)
+    raw, source = _read_raw(path, sheet)
+    return validate_lab_data(raw, source, expected_groups, known_tests)
 
 
-def _read_raw(path: Path, sheet: str | int) -> pd.DataFrame:
+def _read_raw(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    """All cells of the file as text, and the name issues give it (file, and sheet if the
+    workbook has several)."""
     if not path.exists():
         raise LabDataError(f"{path}: file not found")
     if path.is_dir():
@@ -183,29 +205,118 @@ def _read_raw(path: Path, sheet: str | int) -> pd.DataFrame:
         raise LabDataError(f"{path}: old Excel .xls files are not supported; save as .xlsx or .csv")
     if suffix not in _SUPPORTED:
         raise LabDataError(f"{path}: unsupported file type '{suffix}'; expected .csv or .xlsx")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise LabDataError(
+            f"{path}: file is {path.stat().st_size / 1e6:.0f} MB, more than the "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB a lab data file may have; split it by experiment"
+        )
+    if suffix in (".xlsx", ".xlsm"):
+        frame, source = _read_excel(path, sheet)
+    else:
+        frame, source = _read_csv(path), str(path)
+    return frame.fillna("").astype(str), source
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        if suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(
-                path, sheet_name=sheet, dtype=str, keep_default_na=False, engine="openpyxl"
+        text = read_text_file(path, "CSV file", MAX_FILE_BYTES)
+    except TextFileError as error:
+        raise LabDataError(str(error)) from None
+    if not text.strip():
+        raise LabDataError(
+            f"{path}: the file is empty; expected a header row with the columns "
+            f"{', '.join(REQUIRED_COLUMNS)}"
+        )
+    header = text.lstrip("\r\n").split("\n", 1)[0]
+    sep = max((",", ";", "\t"), key=header.count)
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+        )
+    except (ValueError, pd.errors.ParserError) as error:
+        ragged = _RAGGED.search(str(error))
+        if ragged:
+            header, row, cells = ragged.groups()
+            raise LabDataError(
+                f"{path}:{row}: row {row} has {cells} cells, the header has {header} (a "
+                f"separator '{sep}' inside a value? put the value in double quotes)"
+            ) from None
+        raise LabDataError(f"{path}: could not read the file: {_first_line(error)}") from None
+    return _header_first_row(cells)
+
+
+def _header_first_row(cells: pd.DataFrame) -> pd.DataFrame:
+    """The table whose header is the first row of ``cells``, names exactly as written (pandas
+    would rename a repeated name "value" to "value.1"; fmsim reports it instead)."""
+    names = [
+        str(name).strip() if str(name).strip() else f"unnamed: {k}"
+        for k, name in enumerate(cells.iloc[0].fillna(""))
+    ]
+    table = cells.iloc[1:].reset_index(drop=True)
+    table.columns = names
+    return table
+
+
+def _read_excel(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    try:
+        workbook = pd.ExcelFile(path, engine="openpyxl")
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise LabDataError(
+            f"{path}: could not read the file as an Excel workbook ({_first_line(error)}); "
+            "save it as .xlsx or .csv"
+        ) from None
+    with workbook:
+        names = [str(name) for name in workbook.sheet_names]
+        chosen = sheet if sheet is not None else _data_sheet(path, workbook, names)
+        if chosen not in names:
+            raise LabDataError(
+                f"{path}: no sheet named {chosen!r}; sheets: {', '.join(map(repr, names))}"
             )
-        else:
-            try:
-                text = path.read_text(encoding="utf-8-sig")
-            except UnicodeDecodeError:
-                text = path.read_text(encoding="latin-1")
-            header = text.split("\n", 1)[0]
-            sep = ";" if header.count(";") > header.count(",") else ","
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-            )
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LabDataError(f"{path}: could not read the file: {message}") from None
-    return frame.fillna("").astype(str)
+        try:
+            cells = workbook.parse(chosen, header=None, dtype=str, keep_default_na=False)
+        except (ValueError, KeyError) as error:
+            message = f"{path}: could not read sheet {chosen!r}: {_first_line(error)}"
+            raise LabDataError(message) from None
+    source = str(path) if len(names) == 1 else f"{path} (sheet {chosen!r})"
+    if cells.empty:
+        raise LabDataError(f"{source}: the sheet is empty; expected a header row in row 1")
+    return _header_first_row(cells), source
+
+
+def _data_sheet(path: Path, workbook: pd.ExcelFile, names: list[str]) -> str:
+    """The sheet to read when none is named: the only one, or the only one whose first row
+    holds the required columns."""
+    if len(names) == 1:
+        return names[0]
+    complete = [name for name in names if set(REQUIRED_COLUMNS) <= _header(workbook, name)]
+    listed = ", ".join(map(repr, names))
+    if len(complete) == 1:
+        return complete[0]
+    if not complete:
+        raise LabDataError(
+            f"{path}: none of the sheets ({listed}) has the required columns "
+            f"{list(REQUIRED_COLUMNS)} in its first row"
+        )
+    raise LabDataError(
+        f"{path}: sheets {', '.join(map(repr, complete))} all have the required columns; "
+        "name the one to analyse (--sheet)"
+    )
+
+
+def _header(workbook: pd.ExcelFile, sheet: str) -> set[str]:
+    """The column names in the first row of ``sheet`` (normalised as the table's)."""
+    first = workbook.parse(sheet, header=None, nrows=1, dtype=str, keep_default_na=False)
+    return {_column_name(c) for c in first.iloc[0]} if not first.empty else set()
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 # --------------------------------------------------------------------------- helpers
@@ -213,8 +324,7 @@ def _read_raw(path: Path, sheet: str | int) -> pd.DataFrame:
 
 def _normalise_columns(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     frame = raw.copy()
-    names = [re.sub(r"\s+", "_", str(c).strip().lower()) for c in frame.columns]
-    frame.columns = names
+    frame.columns = [_column_name(c) for c in frame.columns]
     # Excel/CSV exports often carry empty unnamed columns: drop them when empty.
     for name in list(frame.columns):
         if name.startswith("unnamed:") and (frame[name].astype(str).str.strip() == "").all():
@@ -239,17 +349,22 @@ def _normalise_columns(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     return frame
 
 
+def _column_name(header: object) -> str:
+    return re.sub(r"\s+", "_", str(header).strip().lower())
+
+
 def _parse_number(text: str) -> tuple[float | None, str]:
-    """Return (number, note); number None if not numeric. Note set for a decimal comma."""
+    """``(number, note)``: the number and "decimal comma" if it was written with one; or
+    ``(None, why not)`` for text that is not a finite number."""
     stripped = text.strip()
     if _DECIMAL_COMMA.match(stripped):
         return float(stripped.replace(",", ".")), "decimal comma"
     try:
         number = float(stripped)
     except ValueError:
-        return None, ""
+        return None, "not a number"
     if not math.isfinite(number):
-        return None, ""
+        return None, "not a finite number"
     return number, ""
 
 
@@ -404,146 +519,222 @@ def validate_lab_data(
 ) -> tuple[pd.DataFrame, list[Issue]]:
     """Validate a raw table (all cells as text, header already parsed) from ``source``.
 
-    Row ``i`` of ``raw`` (0-based) is reported as row ``i + 2`` of the file. See
-    :func:`read_lab_data` for the checks, the returned clean data and the issues.
+    Row ``i`` of ``raw`` (0-based) is reported as row ``i + 2`` of the file. The steps: the
+    columns (:func:`_normalise_columns`), each row on its own (:func:`_check_row`), then
+    across rows: one unit per test, one group per mouse, one value per mouse, test and day.
+    See :func:`read_lab_data` for the returned clean data and the issues.
     """
     frame = _normalise_columns(raw.fillna("").astype(str), source)
-    has_sequences = "filaments" in frame.columns or "responses" in frame.columns
-    extra = [c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    group_problems = _group_problems(frame["group"], frame["mouse"].str.strip(), expected_groups)
+    log = _IssueLog(source)
+    rows = _RowChecks(
+        known_tests,
+        _group_problems(frame["group"], frame["mouse"].str.strip(), expected_groups),
+        extra=[c for c in frame.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS],
+        kept=[c for c in ("sex", "filaments", "responses") if c in frame.columns],
+    )
+    good = [
+        record
+        for i, cells in enumerate(frame.to_dict("records"))
+        if (record := _check_row(cells, i + 2, rows, log)) is not None
+    ]
+    good = _check_units(good, log.issue)
+    good = _check_mouse_groups(good, log.issue)
+    good = _check_duplicates(good, log.issue)
+    return _clean_table(frame, good, rows.extra), log.issues_of({r["source_row"] for r in good})
 
-    issues: list[Issue] = []
-    notes: dict[int, list[Issue]] = {}  # 'converted' notes, kept only if the row survives
-    good: list[dict] = []
 
-    def issue(row, column, value, message, action):
-        record = Issue(source, row, column, str(value), message, action)
+class _IssueLog:
+    """The issues found so far; 'converted' notes are kept only for rows that survive."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._issues: list[Issue] = []
+        self._notes: dict[int, list[Issue]] = {}
+
+    def issue(self, row: int, column: str, value: object, message: str, action: str) -> None:
+        record = Issue(self.source, row, column, _shown(str(value)), message, action)
         if action == "converted":
-            notes.setdefault(row, []).append(record)
+            self._notes.setdefault(row, []).append(record)
         else:
-            issues.append(record)
-        return record
+            self._issues.append(record)
 
-    for i, rec in enumerate(frame.to_dict("records")):
-        row = i + 2
-        if all(str(v).strip() == "" for v in rec.values()):
-            issue(row, "(all)", "", "empty row", "excluded")
-            continue
-        failed = False
-        mouse = rec["mouse"].strip()
-        if not mouse:
-            issue(row, "mouse", "", "mouse missing; every row needs a mouse identifier", "error")
-            failed = True
-        group = rec["group"]
-        if not group.strip():
-            issue(row, "group", "", "group missing; every row needs a group", "error")
-            failed = True
-        elif group in group_problems:
-            issue(row, "group", group, group_problems[group], "error")
-            failed = True
+    def issues_of(self, kept_rows: set[int]) -> list[Issue]:
+        """All issues, with the notes of the kept rows, in row order."""
+        issues = self._issues + [
+            note for row, notes in self._notes.items() if row in kept_rows for note in notes
+        ]
+        order = {action: k for k, action in enumerate(ACTIONS)}
+        return sorted(issues, key=lambda x: (x.row, order.get(x.action, len(order))))
 
-        test = _normalise_test(rec["test"])
-        if not test:
-            issue(
-                row, "test", "", f"test missing; expected one of {', '.join(known_tests)}", "error"
-            )
-            failed = True
-        elif test not in known_tests:
-            close = difflib.get_close_matches(test, known_tests, n=1, cutoff=0.6)
-            hint = (
-                f"did you mean '{close[0]}'?" if close else f"known tests: {', '.join(known_tests)}"
-            )
-            issue(row, "test", rec["test"], f"unknown test; {hint}", "error")
-            failed = True
 
-        day, day_note = _parse_number(rec["day"])
-        if not rec["day"].strip():
-            issue(row, "day", "", "day missing; expected the day of the test (number)", "error")
-            failed = True
-        elif day is None:
-            issue(row, "day", rec["day"], "day is not a number (expected days, e.g. 3)", "error")
-            failed = True
-        elif day_note:
-            issue(row, "day", rec["day"], f"decimal comma read as {day:g}", "converted")
+def _shown(value: str) -> str:
+    """A cell as shown in an issue: long cells are cut to :data:`MAX_SHOWN` characters."""
+    if len(value) <= MAX_SHOWN:
+        return value
+    return f"{value[:MAX_SHOWN]}... ({len(value)} characters)"
 
-        unit = _normalise_unit(rec["unit"])
-        value_text = rec["value"].strip()
-        source_of_value = "recorded"
-        filaments = rec.get("filaments", "").strip()
-        responses = rec.get("responses", "").strip()
-        value: float | None = None
-        if value_text == "":
-            if test == VON_FREY and (filaments or responses):
-                if not (filaments and responses):
-                    column = "responses" if filaments else "filaments"
-                    issue(
-                        row,
-                        column,
-                        "",
-                        "up-down sequence incomplete: give both filaments and responses",
-                        "error",
-                    )
-                    failed = True
-                else:
-                    try:
-                        value = parse_up_down(filaments, responses).threshold_g
-                        unit, source_of_value = "g", "up-down sequence"
-                    except ValueError as exc:
-                        issue(
-                            row,
-                            "filaments",
-                            f"{filaments} / {responses}",
-                            f"invalid up-down sequence: {exc}",
-                            "error",
-                        )
-                        failed = True
-            else:
-                extra_hint = " and no up-down sequence (filaments + responses)" * (test == VON_FREY)
-                issue(
-                    row,
-                    "value",
-                    "",
-                    f"missing value{extra_hint}; no measurement to use",
-                    "excluded",
-                )
-                failed = True
-        else:
-            value, note = _parse_number(value_text)
-            if value is None:
-                issue(row, "value", value_text, "not a number; no measurement to use", "excluded")
-                failed = True
-            elif note:
-                issue(row, "value", value_text, f"decimal comma read as {value:g}", "converted")
-        if failed:
-            notes.pop(row, None)
-            continue
-        record = {
-            "mouse": mouse,
-            "group": group,
-            "day": float(day),
-            "test": test,
-            "value": float(value),
-            "unit": unit,
-            "unit_text": rec["unit"],
-            "value_text": value_text,
-            "value_source": source_of_value,
-            "source_row": row,
-        }
-        for column in ("sex", *extra, "filaments", "responses"):
-            if column in frame.columns:
-                record[column] = rec[column]
-        good.append(record)
 
-    good = _check_units(good, source, issue)
-    good = _check_mouse_groups(good, source, issue)
-    good = _check_duplicates(good, source, issue)
+@dataclass(frozen=True)
+class _RowChecks:
+    """What the per-row checks need to know about the whole file."""
 
-    kept_rows = {r["source_row"] for r in good}
-    for row, row_notes in notes.items():
-        if row in kept_rows:
-            issues.extend(row_notes)
-    issues.sort(key=lambda x: (x.row, ACTIONS.index(x.action) if x.action in ACTIONS else 9))
+    known_tests: tuple[str, ...]
+    group_problems: dict[str, str]
+    extra: list[str]  # columns kept unchanged
+    kept: list[str]  # optional columns present (sex, filaments, responses)
 
+
+def _check_row(cells: dict[str, str], row: int, checks: _RowChecks, log: _IssueLog) -> dict | None:
+    """The clean record of one row, or None (with its issues logged) if it is left out."""
+    if all(str(v).strip() == "" for v in cells.values()):
+        log.issue(row, "(all)", "", "empty row", "excluded")
+        return None
+    mouse = _check_mouse(cells, row, log)
+    group = _check_group(cells, row, checks, log)
+    test = _check_test(cells, row, checks, log)
+    day = _check_day(cells, row, log)
+    measured = _check_value(cells, row, test, log)
+    if None in (mouse, group, test, day, measured):
+        return None
+    value, unit, value_source = measured
+    record = {
+        "mouse": mouse,
+        "group": group,
+        "day": day,
+        "test": test,
+        "value": value,
+        "unit": unit,
+        "unit_text": cells["unit"],
+        "value_text": cells["value"].strip(),
+        "value_source": value_source,
+        "source_row": row,
+    }
+    record.update({column: cells[column] for column in (*checks.extra, *checks.kept)})
+    return record
+
+
+def _check_mouse(cells: dict[str, str], row: int, log: _IssueLog) -> str | None:
+    mouse = cells["mouse"].strip()
+    if not mouse:
+        log.issue(row, "mouse", "", "mouse missing; every row needs a mouse identifier", "error")
+        return None
+    return mouse
+
+
+def _check_group(cells: dict[str, str], row: int, checks: _RowChecks, log: _IssueLog) -> str | None:
+    group = cells["group"]
+    if not group.strip():
+        log.issue(row, "group", "", "group missing; every row needs a group", "error")
+        return None
+    if group in checks.group_problems:
+        log.issue(row, "group", group, checks.group_problems[group], "error")
+        return None
+    return group
+
+
+def _check_test(cells: dict[str, str], row: int, checks: _RowChecks, log: _IssueLog) -> str | None:
+    known = checks.known_tests
+    test = _normalise_test(cells["test"])
+    if not test:
+        log.issue(row, "test", "", f"test missing; expected one of {', '.join(known)}", "error")
+        return None
+    if test not in known:
+        close = difflib.get_close_matches(test, known, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"known tests: {', '.join(known)}"
+        log.issue(row, "test", cells["test"], f"unknown test; {hint}", "error")
+        return None
+    return test
+
+
+def _check_day(cells: dict[str, str], row: int, log: _IssueLog) -> float | None:
+    text = cells["day"]
+    if not text.strip():
+        log.issue(row, "day", "", "day missing; expected the day of the test (number)", "error")
+        return None
+    return _number_in_cell(
+        text,
+        row,
+        "day",
+        log,
+        MAX_ABS_DAY,
+        unreadable=("error", "day is {} (expected days, e.g. 3)"),
+        beyond=f"day {{:g}} is more than {MAX_ABS_DAY} days (10 years) from the first injection",
+    )
+
+
+def _check_value(
+    cells: dict[str, str], row: int, test: str | None, log: _IssueLog
+) -> tuple[float, str, str] | None:
+    """``(value, unit, where the value came from)`` of a row, or None."""
+    text = cells["value"].strip()
+    if text == "":
+        return _value_from_sequence(cells, row, test, log)
+    value = _number_in_cell(
+        text,
+        row,
+        "value",
+        log,
+        MAX_ABS_VALUE,
+        unreadable=("excluded", "{}; no measurement to use"),
+        beyond=f"{{:g}} is beyond any measurement (|value| > {MAX_ABS_VALUE:g}); check the cell",
+    )
+    if value is None:
+        return None
+    return value, _normalise_unit(cells["unit"]), "recorded"
+
+
+def _number_in_cell(
+    text: str,
+    row: int,
+    column: str,
+    log: _IssueLog,
+    limit: float,
+    unreadable: tuple[str, str],
+    beyond: str,
+) -> float | None:
+    """The finite number in a cell, at most ``limit`` in magnitude, or None with an issue:
+    ``unreadable`` = (action, message with {} for why) if it is no finite number, an error
+    ``beyond`` (message with {} for the number) if it is too large."""
+    number, note = _parse_number(text)
+    if number is None:
+        action, message = unreadable
+        log.issue(row, column, text, message.format(note), action)
+        return None
+    if abs(number) > limit:
+        log.issue(row, column, text, beyond.format(number), "error")
+        return None
+    if note:
+        log.issue(row, column, text, f"decimal comma read as {number:g}", "converted")
+    return number
+
+
+def _value_from_sequence(
+    cells: dict[str, str], row: int, test: str | None, log: _IssueLog
+) -> tuple[float, str, str] | None:
+    """The 50% threshold of a von Frey up-down sequence given instead of a value."""
+    filaments = cells.get("filaments", "").strip()
+    responses = cells.get("responses", "").strip()
+    if test != VON_FREY or not (filaments or responses):
+        extra_hint = " and no up-down sequence (filaments + responses)" * (test == VON_FREY)
+        log.issue(row, "value", "", f"missing value{extra_hint}; no measurement to use", "excluded")
+        return None
+    if not (filaments and responses):
+        column = "responses" if filaments else "filaments"
+        message = "up-down sequence incomplete: give both filaments and responses"
+        log.issue(row, column, "", message, "error")
+        return None
+    try:
+        threshold = parse_up_down(filaments, responses).threshold_g
+    except ValueError as exc:
+        value = f"{filaments} / {responses}"
+        log.issue(row, "filaments", value, f"invalid up-down sequence: {exc}", "error")
+        return None
+    return threshold, "g", "up-down sequence"
+
+
+def _clean_table(frame: pd.DataFrame, good: list[dict], extra: list[str]) -> pd.DataFrame:
+    """The kept records as the clean table (columns as in :func:`read_lab_data`)."""
+    has_sequences = "filaments" in frame.columns or "responses" in frame.columns
     columns = ["mouse", "group"]
     columns += ["sex"] if "sex" in frame.columns else []
     columns += ["day", "test", "value", "unit", *extra]
@@ -554,10 +745,10 @@ def validate_lab_data(
     clean = clean.astype({"day": float, "value": float, "source_row": int})
     if not has_sequences:
         clean = clean.drop(columns=[c for c in ("filaments", "responses") if c in clean])
-    return clean, issues
+    return clean
 
 
-def _check_units(good: list[dict], source: str, issue) -> list[dict]:
+def _check_units(good: list[dict], issue) -> list[dict]:
     """One unit per test; von Frey log units are converted to grams."""
     kept = []
     by_test: dict[str, list[dict]] = {}
@@ -573,6 +764,16 @@ def _check_units(good: list[dict], source: str, issue) -> list[dict]:
         for r in rows:
             if test == VON_FREY and r["unit"] == "log units":
                 log_unit = r["value"]
+                if log_unit > MAX_LOG_UNIT:
+                    issue(
+                        r["source_row"],
+                        "value",
+                        r["value_text"],
+                        f"von Frey log units {log_unit:g} give a force beyond any filament "
+                        f"(at most {MAX_LOG_UNIT:g} log units); check the cell",
+                        "error",
+                    )
+                    continue
                 r["value"] = 10.0**log_unit / 10_000.0
                 r["unit"] = "g"
                 issue(
@@ -606,7 +807,7 @@ def _check_units(good: list[dict], source: str, issue) -> list[dict]:
     return sorted(kept, key=lambda r: r["source_row"])
 
 
-def _check_mouse_groups(good: list[dict], source: str, issue) -> list[dict]:
+def _check_mouse_groups(good: list[dict], issue) -> list[dict]:
     """Each mouse in one group: rows outside a mouse's majority group are errors (all of the
     mouse's rows if no group has a strict majority)."""
     by_mouse: dict[str, list[dict]] = {}
@@ -635,7 +836,7 @@ def _check_mouse_groups(good: list[dict], source: str, issue) -> list[dict]:
     return [r for r in good if r["source_row"] not in bad]
 
 
-def _check_duplicates(good: list[dict], source: str, issue) -> list[dict]:
+def _check_duplicates(good: list[dict], issue) -> list[dict]:
     """One value per mouse, test and day: identical duplicates keep the first row;
     conflicting ones are all excluded."""
     by_key: dict[tuple, list[dict]] = {}

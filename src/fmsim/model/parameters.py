@@ -1,27 +1,86 @@
-"""Sourced parameter sets and virtual-animal sampling.
+"""Sourced parameter sets, the parameter registry, and virtual-animal sampling.
 
 A parameter file (YAML) lists every parameter with ``value``, ``unit``, ``source`` (paper and
-table/figure, or "assumed" / "calibrated") and ``cv``, the between-animal coefficient of
-variation. Virtual animals draw each parameter from a lognormal distribution whose median is the
-file value and whose CV is ``cv`` (CV 0 means the parameter is shared by all animals).
+table/figure, or "assumed" / "calibrated"), ``cv``, the between-subject coefficient of
+variation, ``range``, the values the parameter may physically take (interval notation, e.g.
+``"(0, 1000]"``), and a one-line ``description``. Virtual subjects draw each parameter from a
+lognormal distribution whose median is the file value and whose CV is ``cv`` (CV 0 means the
+parameter is shared by all subjects), kept inside the range's closed ends.
+
+The shipped files (``fmsim/model/data/``) are the **parameter registry**: one place for the
+units, ranges and descriptions of the model constants. Read it with::
+
+    from fmsim.model.parameters import shipped_parameters
+
+    mouse = shipped_parameters("mouse")           # "mouse", "human" or "clinical"
+    p = mouse["fcrn_total"]
+    p.unit, p.range, p.description, p.source      # 'uM', Range('(0, 10000]'), ...
+    mouse.problem("fcrn_total", -1.0)             # why a value is not allowed, or None
+    mouse.closest("fcrn_totl")                    # 'fcrn_total' (for "did you mean")
 """
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
 from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-# Parameters that are fractions and must stay in [0, 1] after sampling.
-_FRACTIONS = {"ip_bioavailability", "vascular_reflection", "lymph_reflection"}
+#: Registry name -> shipped parameter file in ``fmsim/model/data``.
+SHIPPED_FILES = {"mouse": "mouse.yaml", "human": "human.yaml", "clinical": "clinical.yaml"}
+_INTERVAL = re.compile(r"^\s*([\[(])\s*(\S+)\s*,\s*(\S+)\s*([\])])\s*$")
+
+
+@dataclass(frozen=True)
+class Range:
+    """An interval of allowed values, e.g. ``Range.parse("(0, 1]")``: ``lower`` and ``upper``
+    (``-inf`` / ``inf`` for no bound), each end open (excluded) or closed (included)."""
+
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_open: bool = True
+    upper_open: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Range:
+        """Read interval notation: ``"[0, 1]"``, ``"(0, 1000]"``, ``"[0, inf)"``."""
+        match = _INTERVAL.match(str(text))
+        if not match:
+            raise ValueError(f"range {text!r} is not an interval such as '(0, 1000]' or '[0, 1]'")
+        left, low, high, right = match.groups()
+        try:
+            lower, upper = float(low), float(high)
+        except ValueError:
+            raise ValueError(f"range {text!r}: the bounds must be numbers (or inf)") from None
+        if math.isnan(lower) or math.isnan(upper) or not lower < upper:
+            raise ValueError(f"range {text!r}: the lower bound must be below the upper bound")
+        return cls(lower, upper, left == "(", right == ")")
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.lower if self.lower_open else value >= self.lower
+        below = value < self.upper if self.upper_open else value <= self.upper
+        return above and below
+
+    def __str__(self) -> str:
+        left, right = "(" if self.lower_open else "[", ")" if self.upper_open else "]"
+        return f"{left}{self.lower:g}, {self.upper:g}{right}"
+
+    def clip(self, values: np.ndarray) -> np.ndarray:
+        """``values`` moved onto the closed ends of the range where they lie beyond them."""
+        lower = self.lower if not self.lower_open else -math.inf
+        upper = self.upper if not self.upper_open else math.inf
+        return np.clip(values, lower, upper)
 
 
 @dataclass(frozen=True)
 class Parameter:
-    """One model parameter with its provenance."""
+    """One model parameter with its provenance, unit and allowed range."""
 
     name: str
     value: float
@@ -29,6 +88,8 @@ class Parameter:
     source: str
     cv: float = 0.0
     note: str = ""
+    range: Range = Range()
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,7 +137,8 @@ class ParameterSet:
         return replace(self, parameters=updated)
 
     def sample(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Draw ``n`` virtual animals: lognormal around each value with the parameter's CV."""
+        """Draw ``n`` virtual subjects: lognormal around each value with the parameter's CV,
+        kept inside the closed ends of its range (a fraction never exceeds 1)."""
         draws = {}
         for name, p in self.parameters.items():
             if p.cv > 0 and p.value > 0:
@@ -84,37 +146,63 @@ class ParameterSet:
                 values = p.value * np.exp(sigma * rng.standard_normal(n))
             else:
                 values = np.full(n, p.value)
-            if name in _FRACTIONS:
-                values = np.minimum(values, 1.0)
-            draws[name] = values
+            draws[name] = p.range.clip(values)
         return draws
 
+    def problem(self, name: str, value: float) -> str | None:
+        """Why ``value`` is not allowed for parameter ``name`` (unknown name, not finite,
+        outside the range), or None if it is."""
+        if name not in self.parameters:
+            close = self.closest(name)
+            hint = f"did you mean {close!r}?" if close else "see `fmsim params` for the list"
+            return f"unknown parameter; {hint}"
+        p = self.parameters[name]
+        if not math.isfinite(value):
+            return f"must be a finite number ({p.unit})"
+        if value not in p.range:
+            return f"must lie in {p.range} {p.unit} ({p.description})"
+        return None
+
+    def closest(self, name: str) -> str | None:
+        """The known parameter name closest to ``name``, if any is close."""
+        close = difflib.get_close_matches(name, list(self.parameters), n=1, cutoff=0.6)
+        return close[0] if close else None
+
     def table(self) -> list[dict[str, str]]:
-        """Rows for a parameter table (name, value, unit, CV, source)."""
+        """Rows for a parameter table (name, value, unit, range, CV, description, source)."""
         return [
             {
                 "parameter": p.name,
                 "value": f"{p.value:.4g}",
                 "unit": p.unit,
+                "range": str(p.range),
                 "cv": f"{p.cv:.0%}" if p.cv else "-",
+                "description": p.description,
                 "source": p.source,
             }
             for p in self.parameters.values()
         ]
 
 
+@cache
+def shipped_parameters(kind: str) -> ParameterSet:
+    """The shipped parameter set ``kind`` ("mouse", "human" or "clinical"), read once."""
+    if kind not in SHIPPED_FILES:
+        raise KeyError(f"no shipped parameter set {kind!r}; expected one of {list(SHIPPED_FILES)}")
+    file = resources.files("fmsim.model.data").joinpath(SHIPPED_FILES[kind])
+    return parameter_set_from_mapping(
+        yaml.safe_load(file.read_text()), f"fmsim/model/data/{SHIPPED_FILES[kind]}"
+    )
+
+
 def load_parameter_set(path: str | Path | None = None) -> ParameterSet:
-    """Load a shipped parameter file (by default the mouse set).
+    """A parameter set: by default the shipped mouse set; else the shipped file ``path``.
 
     For files written by users, use :func:`fmsim.config.parameters.load_parameter_file`: it
     reads them with the configuration's hardened YAML reader and validates every entry."""
     if path is None:
-        text = resources.files("fmsim.model.data").joinpath("mouse.yaml").read_text()
-        origin = "fmsim/model/data/mouse.yaml"
-    else:
-        text = Path(path).read_text()
-        origin = str(path)
-    return parameter_set_from_mapping(yaml.safe_load(text), origin)
+        return shipped_parameters("mouse")
+    return parameter_set_from_mapping(yaml.safe_load(Path(path).read_text()), str(path))
 
 
 def parameter_set_from_mapping(raw: dict, origin: str) -> ParameterSet:
@@ -124,7 +212,10 @@ def parameter_set_from_mapping(raw: dict, origin: str) -> ParameterSet:
         missing = {"value", "unit", "source", "cv"} - set(entry)
         if missing:
             raise ValueError(f"{origin}: parameter {name!r} lacks {sorted(missing)}")
-        parameters[name] = Parameter(name=name, **entry)
+        fields = dict(entry)
+        if "range" in fields:
+            fields["range"] = Range.parse(fields["range"])
+        parameters[name] = Parameter(name=name, **fields)
     readouts = {
         name: ReadoutSpec(name=name, **entry) for name, entry in raw.get("readouts", {}).items()
     }

@@ -25,11 +25,14 @@ class LabData:
     source: Path
 
 
-def load_lab_data(path: Path, groups: list[str] | None = None) -> LabData:
-    """Read and validate ``path`` (CSV or Excel; format in :mod:`fmsim.io.lab_data`); with
-    ``groups`` any other group name is an error. Raises
+def load_lab_data(
+    path: Path, groups: list[str] | None = None, *, sheet: str | None = None
+) -> LabData:
+    """Read and validate ``path`` (CSV or Excel; format in :mod:`fmsim.io.lab_data`; ``sheet``:
+    the Excel sheet, default the only one with the required columns); with ``groups`` any
+    other group name is an error. Raises
     :class:`fmsim.io.lab_data.LabDataError` if the file cannot be used at all."""
-    clean, issues = read_lab_data(path, expected_groups=groups)
+    clean, issues = read_lab_data(path, expected_groups=groups, sheet=sheet)
     return LabData(clean, issues, Path(path))
 
 
