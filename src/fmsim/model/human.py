@@ -176,9 +176,7 @@ class Patients:
     inhibitor_fcrn_kd: np.ndarray = constant(
         "uM", "fcrn_inhibitor.fcrn_kd", "fcrn_inhibitor.fcrn_capacity"
     )
-    inhibitor_clearance: np.ndarray = constant(
-        "mL/day", "fcrn_inhibitor.clearance", "body_weight"
-    )
+    inhibitor_clearance: np.ndarray = constant("mL/day", "fcrn_inhibitor.clearance", "body_weight")
     inhibitor_central_volume: np.ndarray = constant(
         "mL", "fcrn_inhibitor.central_volume", "body_weight"
     )

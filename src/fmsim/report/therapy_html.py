@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from fmsim.config.therapy import TherapyBlock  # noqa: E402
+from fmsim.config.therapy import TherapyBlock, TherapyProtocol  # noqa: E402
 from fmsim.experiments.studies.therapies import TherapyStudy  # noqa: E402
 from fmsim.experiments.validation import (  # noqa: E402
     COMPARISON_METRICS,
