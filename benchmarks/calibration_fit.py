@@ -7,10 +7,15 @@ effect and DRG equilibration rate (log10 scale, bounds from the parameter file's
 
 1. Multi-start fit, 20 starts, trust-region least squares (pyPESTO ``ls_trf`` on residuals and
    the batched finite-difference Jacobian): wall time with 1 and with ``--procs`` worker
-   processes (pyPESTO ``MultiProcessEngine``).
+   processes (pyPESTO ``MultiProcessEngine``); then the profiles of the three parameters from
+   the best fit, with 1 and ``--procs`` processes.
 2. What derivatives buy: the same 20 starts with L-BFGS-B (gradient) and Powell (no
    derivatives): wall time, objective evaluations, starts reaching the best optimum (within
-   0.01 of the best negative log-likelihood).
+   0.01 of the best negative log-likelihood). fmsim's engine has no forward sensitivities, so
+   the derivatives are central differences (2p+1 parameter sets per gradient, one batch).
+
+The machine is shared: every step reports wall time and CPU seconds (this process, its
+threads, and the worker processes it waited for: ``os.times``).
 3. Objective cost against pyPESTO's libroadrunner objective on the exported PEtab problem, in
    the same run: one negative log-likelihood, and one gradient (fmsim: 2p+1 parameter sets in
    one engine batch; pyPESTO: central finite differences of the libroadrunner objective,
@@ -24,6 +29,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -38,6 +44,7 @@ from fmsim.calibration.measurements import problem_from_lab_data
 from fmsim.calibration.objective import Objective
 from fmsim.calibration.optimize import best, multistart
 from fmsim.calibration.petab_export import export_petab, roadrunner_objective
+from fmsim.calibration.profile import profiles
 from fmsim.config import default_config
 from fmsim.experiments.passive_transfer import run_passive_transfer
 
@@ -51,33 +58,61 @@ def _problem():
     return problem_from_lab_data(data, config, NAMES, level="group", tests=TESTS)
 
 
+@contextlib.contextmanager
+def _clock():
+    """Wall and CPU seconds of the block (CPU: this process and its waited-for children)."""
+    spent = {}
+    before, wall = os.times(), time.perf_counter()
+    yield spent
+    after = os.times()
+    spent["seconds"] = round(time.perf_counter() - wall, 2)
+    spent["cpu_seconds"] = round(
+        sum(getattr(after, k) - getattr(before, k)
+            for k in ("user", "system", "children_user", "children_system")),
+        2,
+    )  # fmt: skip
+
+
 def _fit(objective, method, procs, starts):
-    started = time.perf_counter()
-    result = multistart(objective, starts, seed=0, method=method, n_procs=procs)
-    seconds = time.perf_counter() - started
+    with _clock() as spent:
+        result = multistart(objective, starts, seed=0, method=method, n_procs=procs)
     fvals = np.array([r.fval for r in result.optimize_result.list], dtype=float)
     evaluations = sum(max(r.n_fval, r.n_res) for r in result.optimize_result.list)
     x, nllh = best(result, objective)
     return {
         "method": method,
         "procs": procs,
-        "seconds": round(seconds, 2),
+        **spent,
         "best_nllh": round(nllh, 4),
         "starts_at_best": int(np.sum(fvals - fvals.min() < 0.01)),
         "objective_evaluations": int(evaluations),
         "estimate": dict(
             zip(NAMES, objective.problem.to_natural(x).round(4).tolist(), strict=True)
         ),
+        "result": result,
     }
 
 
-def _best_of(function, repeats):
-    times = []
+def _profiles(objective, result, procs):
+    with _clock() as spent:
+        found = profiles(objective, result, n_procs=procs)
+    return {
+        "procs": procs,
+        **spent,
+        "points": int(sum(p.x.size for p in found)),
+        "verdicts": {p.name: p.verdict() for p in found},
+    }
+
+
+def _per_call(function, repeats):
+    """Best wall seconds of ``repeats`` calls, mean CPU seconds per call (this process and
+    its threads), and the last value."""
+    walls, cpu = [], time.process_time()
     for _ in range(repeats):
         started = time.perf_counter()
         value = function()
-        times.append(time.perf_counter() - started)
-    return min(times), value
+        walls.append(time.perf_counter() - started)
+    return {"seconds": min(walls), "cpu_seconds": (time.process_time() - cpu) / repeats}, value
 
 
 def main() -> None:
@@ -92,16 +127,23 @@ def main() -> None:
     objective = Objective(problem)
     objective.nllh(problem.nominal_scaled)  # compile / load the engine code
     report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": os.getloadavg(),
+        },
         "data_points": len(problem.measurements),
         "conditions": len(problem.conditions),
-        "fits": [
-            _fit(objective, "ls_trf", 1, args.starts),
-            _fit(objective, "ls_trf", args.procs, args.starts),
-            _fit(objective, "L-BFGS-B", 1, args.starts),
-            _fit(objective, "Powell", 1, args.starts),
-        ],
     }
+    fits = [_fit(objective, "ls_trf", 1, args.starts)]
+    fits.append(_fit(objective, "ls_trf", args.procs, args.starts))
+    best_fit = fits[0]["result"]
+    report["profiles"] = [
+        _profiles(objective, best_fit, 1),
+        _profiles(objective, best_fit, args.procs),
+    ]
+    fits += [_fit(objective, m, 1, args.starts) for m in ("L-BFGS-B", "Powell")]
+    report["fits"] = [{k: v for k, v in f.items() if k != "result"} for f in fits]
     x = problem.nominal_scaled + np.array([0.05, -0.02, 0.1])
     with tempfile.TemporaryDirectory() as folder:
         yaml_path = export_petab(problem, Path(folder))
@@ -110,22 +152,25 @@ def main() -> None:
         import_seconds = time.perf_counter() - started
         rr = rr_problem.objective
         rr_fd = pypesto.objective.FD(rr, grad=True, method=pypesto.objective.FD.CENTRAL)
-        fmsim_f, ours = _best_of(lambda: objective.nllh(x), args.repeats)
-        fmsim_g, _ = _best_of(lambda: objective.nllh_and_gradient(x), args.repeats)
-        rr_f, theirs = _best_of(lambda: rr(x), args.repeats)
-        rr_g, _ = _best_of(lambda: rr_fd(x, sensi_orders=(0, 1)), max(1, args.repeats // 2))
+        fmsim_f, ours = _per_call(lambda: objective.nllh(x), args.repeats)
+        fmsim_g, _ = _per_call(lambda: objective.nllh_and_gradient(x), args.repeats)
+        rr_f, theirs = _per_call(lambda: rr(x), args.repeats)
+        rr_g, _ = _per_call(lambda: rr_fd(x, sensi_orders=(0, 1)), max(1, args.repeats // 2))
     report["objective"] = {
-        "fmsim_nllh_seconds": fmsim_f,
-        "fmsim_gradient_seconds": fmsim_g,
+        "fmsim_nllh": fmsim_f,
+        "fmsim_gradient": fmsim_g,
         "roadrunner_import_seconds": import_seconds,
-        "roadrunner_nllh_seconds": rr_f,
-        "roadrunner_fd_gradient_seconds": rr_g,
-        "nllh_ratio": rr_f / fmsim_f,
-        "gradient_ratio": rr_g / fmsim_g,
-        "fmsim_nllh": ours,
-        "roadrunner_nllh": float(theirs),
+        "roadrunner_nllh": rr_f,
+        "roadrunner_fd_gradient": rr_g,
+        "nllh_wall_ratio": rr_f["seconds"] / fmsim_f["seconds"],
+        "nllh_cpu_ratio": rr_f["cpu_seconds"] / fmsim_f["cpu_seconds"],
+        "gradient_wall_ratio": rr_g["seconds"] / fmsim_g["seconds"],
+        "gradient_cpu_ratio": rr_g["cpu_seconds"] / fmsim_g["cpu_seconds"],
+        "fmsim_nllh_value": ours,
+        "roadrunner_nllh_value": float(theirs),
         "relative_difference": abs(float(theirs) - ours) / abs(ours),
     }
+    report["load_average_at_end"] = os.getloadavg()
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

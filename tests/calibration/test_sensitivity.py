@@ -1,5 +1,5 @@
-"""Sobol indices against the Ishigami function's analytic values; model indices and local
-sensitivities of the passive-transfer outputs."""
+"""Sobol indices against the Ishigami function's analytic values; local sensitivities against
+closed forms; input distributions' medians and percentiles against scipy."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from fmsim.calibration.sensitivity import (
-    FRACTION,
-    detection_probability,
+    Analysis,
+    local_sensitivities,
+    lognormal_input,
+    median,
+    percentile,
     sobol_indices,
-    time_above,
 )
 
 A, B = 7.0, 0.1
@@ -44,40 +47,37 @@ def test_ishigami_indices_match_analytic_values():
     assert np.all(np.abs(found["ST"] - total) <= found["ST_conf"] + 0.005)
 
 
-def test_time_above_interpolates_a_triangle():
-    t = np.arange(0.0, 10.25, 0.25)
-    curve = np.minimum(t, 10.0 - t)[:, None]  # peak 5 at day 5
-    assert time_above(curve, 2.0, 0.25)[0] == pytest.approx(6.0)
-
-
-def test_detection_probability_is_the_welch_power():
-    """Against a Monte-Carlo Welch t-test of the same normal model."""
-    from scipy import stats
-
-    rng = np.random.default_rng(0)
-    noise = 100 * math.sqrt(math.log1p(0.08**2) * (1 + 1 / 6))
-    between = 6.0
-    donor = 10.0 + rng.normal(0, math.hypot(noise, between), (20000, 4))
-    control = rng.normal(0, noise, (20000, 24))
-    simulated = np.mean(stats.ttest_ind(donor, control, axis=1, equal_var=False).pvalue < 0.05)
-    expected = detection_probability(np.array([10.0]), 0.08, 6, between_sd=between)[0]
-    assert expected == pytest.approx(simulated, abs=0.03)
-
-
-def test_model_indices_have_intervals_and_rank_the_pd_parameters():
-    from fmsim.calibration.sensitivity import passive_transfer_outputs, salib_problem
-    from fmsim.model.parameters import load_parameter_set
-
-    parameters = load_parameter_set()
-    problem = salib_problem(parameters)
-    found = sobol_indices(
-        lambda frame: passive_transfer_outputs(frame, parameters, inner=4), problem, 64, seed=0
+def test_local_sensitivities_of_a_power_law_are_its_exponents():
+    """y = a^2 / b: elasticities 2 and -1; the tornado swings a and b to their percentiles."""
+    bounds_a, _ = lognormal_input(2.0, 0.3)
+    problem = {
+        "num_vars": 2,
+        "names": ["a", "b"],
+        "bounds": [bounds_a, [1.0, 3.0]],
+        "dists": ["lognorm", "unif"],
+    }
+    analysis = Analysis(
+        "power_law",
+        "y = a^2 / b",
+        problem,
+        {"y": ("1", "")},
+        lambda f: pd.DataFrame({"y": f["a"] ** 2 / f["b"]}),
     )
-    peak = found[found["output"] == "peak_mechanical_percent"].set_index("parameter")
-    top = peak["ST"].nlargest(3).index
-    assert (peak["ST_conf"] >= 0).all() and (peak.loc[top, "ST_conf"] > 0).all()
-    # IENFD parameters do not act on behaviour at all
-    assert peak.loc["ienfd_loss_rate", "ST"] < 1e-6
-    # the anti-SGC fraction and the occupancy-effect curve drive the peak; volumes do not
-    assert {FRACTION, "sensitisation_occupancy50"} <= set(top)
-    assert peak.loc["interstitial_volume_per_kg", "ST"] < 0.05
+    local = local_sensitivities(analysis).set_index("parameter")
+    np.testing.assert_allclose(local["elasticity"], [2.0, -1.0], rtol=1e-4)
+    sigma = math.sqrt(math.log1p(0.3**2))
+    a05 = 2.0 * math.exp(-1.6448536 * sigma)
+    assert local.loc["a", "low"] == pytest.approx(a05**2 / 2.0)
+    assert local.loc["b", "high"] == pytest.approx(4.0 / 2.9)  # b's 95th percentile: 2.9
+    assert local.loc["a", "nominal"] == pytest.approx(2.0)
+
+
+def test_input_medians_and_percentiles_match_scipy():
+    bounds, dist = lognormal_input(3.0, 0.5)
+    frozen = stats.lognorm(s=bounds[1], scale=3.0)
+    assert median(bounds, dist) == pytest.approx(frozen.median())
+    assert percentile(bounds, dist, 0.95) == pytest.approx(frozen.ppf(0.95))
+    assert percentile([0.37, 0.036], "norm", 0.05) == pytest.approx(
+        stats.norm(0.37, 0.036).ppf(0.05)
+    )
+    assert percentile([1.0, 3.0], "unif", 0.05) == pytest.approx(1.1)

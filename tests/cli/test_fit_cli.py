@@ -1,6 +1,9 @@
-"""`fmsim fit DATA CONFIG`: a simulated study is fitted and reported; mistakes give one line."""
+"""`fmsim fit DATA CONFIG` and `fmsim export petab`: a simulated study is fitted and reported in
+a run folder; mistakes (config, data, output folder) give one line and exit code 2."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import pytest
@@ -34,7 +37,14 @@ def _config(folder, **fields):
 def test_fit_writes_estimates_and_report(lab_data, tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(
-        app, ["fit", str(lab_data), str(_config(tmp_path, profile=True)), "--out", str(out)]
+        app,
+        [
+            "fit",
+            str(lab_data),
+            str(_config(tmp_path, profile=True, sample={"samples": 100, "seed": 2})),
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     estimates = pd.read_csv(out / "estimates.csv")
@@ -45,6 +55,21 @@ def test_fit_writes_estimates_and_report(lab_data, tmp_path):
     html = (out / "report.html").read_text()
     assert "Profile likelihoods" in html and "Fitted curves over data" in html
     assert len(pd.read_csv(out / "starts.csv")) == 2
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "fit" and manifest["status"] == "complete"
+    assert {"estimates.parquet", "profiles.csv", "report.html", "figures/waterfall.png"} <= set(
+        manifest["files"]
+    )
+    assert json.loads((out / "tables.json").read_text())["estimates"]["rows"] == 1
+    chain = pd.read_csv(out / "posterior_chain.csv")
+    assert len(chain) == 101 and "Posterior sampling" in html
+    assert "posterior: 100 adaptive_metropolis iterations" in result.output
+
+
+def _one_line_error(result, expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert expected in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
 
 
 @pytest.mark.parametrize(
@@ -58,13 +83,62 @@ def test_fit_writes_estimates_and_report(lab_data, tmp_path):
         ({"tests": ["tail_flick"]}, "tests: ['tail_flick'] are not observables"),
         ({"level": "herd"}, "level"),
         ({"starts": 0}, "starts"),
+        ({"sample": {"sampler": "gibbs"}}, "sample.sampler"),
+        ({"sample": {"samples": 10}}, "sample.samples"),
     ],
 )
 def test_bad_fit_configs_give_one_line(lab_data, tmp_path, fields, expected):
-    result = runner.invoke(app, ["fit", str(lab_data), str(_config(tmp_path, **fields))])
-    assert result.exit_code == 2
-    assert expected in result.output
-    assert len(result.output.strip().splitlines()) == 1, result.output
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["fit", str(lab_data), str(_config(tmp_path, **fields)), "--out", str(out)]
+    )
+    _one_line_error(result, expected)
+    assert not out.exists()
+
+
+def _data(folder, frame: pd.DataFrame):
+    path = folder / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_unknown_observable_in_the_data_gives_one_line(lab_data, tmp_path):
+    data = pd.read_csv(lab_data).assign(test="tail_flick")
+    result = runner.invoke(app, ["fit", str(_data(tmp_path, data)), str(_config(tmp_path))])
+    assert result.exit_code == 2, result.output
+    assert "tail_flick" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_data_without_spread_give_no_noise_and_one_line(lab_data, tmp_path):
+    data = pd.read_csv(lab_data).assign(value=100.0)  # zero SD: no standard error, noise 0
+    result = runner.invoke(app, ["fit", str(_data(tmp_path, data)), str(_config(tmp_path))])
+    _one_line_error(result, "has no spread between mice")
+
+
+def test_too_few_data_points_give_one_line(lab_data, tmp_path):
+    data = pd.read_csv(lab_data)
+    first_donor = data[data["group"] == "HC-IgG"]["donor"].iloc[0]
+    data = data[(data["day"] == 1) & (data["donor"] == first_donor)]  # one mean of 4 mice
+    config = _config(tmp_path, estimate=["sensitisation_occupancy50", "sensitisation_turnover"])
+    result = runner.invoke(app, ["fit", str(_data(tmp_path, data)), str(config)])
+    _one_line_error(result, "need more data points than estimated parameters")
+
+
+def test_out_over_a_users_file_gives_one_line(lab_data, tmp_path):
+    mine = tmp_path / "mine.txt"
+    mine.write_text("my notes")
+    result = runner.invoke(app, ["fit", str(lab_data), str(_config(tmp_path)), "--out", str(mine)])
+    _one_line_error(result, "is an existing file")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes")
+    result = runner.invoke(
+        app, ["fit", str(lab_data), str(_config(tmp_path)), "--out", str(folder)]
+    )
+    _one_line_error(result, "holds files fmsim did not write (notes.txt)")
+    assert mine.read_text() == "my notes" and sorted(p.name for p in folder.iterdir()) == [
+        "notes.txt"
+    ]
 
 
 def test_missing_data_file_gives_one_line(tmp_path):
@@ -81,11 +155,26 @@ def test_export_petab_writes_a_linted_problem(lab_data, tmp_path):
     assert result.exit_code == 0, result.output
     assert "PEtab linter: no errors" in result.output
     assert {p.name for p in out.iterdir()} >= {"model.xml", "problem.yaml", "parameters.tsv"}
+    assert json.loads((out / "manifest.json").read_text())["kind"] == "petab"
+    # a second export into the same folder replaces its own run; a fit run there is refused
+    again = runner.invoke(app, ["export", "petab", str(lab_data), str(_config(tmp_path)), str(out)])
+    assert again.exit_code == 0, again.output
+
+
+def test_export_petab_never_writes_over_a_users_folder(lab_data, tmp_path):
+    out = tmp_path / "petab"
+    out.mkdir()
+    (out / "model.xml").write_text("<my model/>")
+    result = runner.invoke(
+        app, ["export", "petab", str(lab_data), str(_config(tmp_path)), str(out)]
+    )
+    _one_line_error(result, "holds files fmsim did not write (model.xml)")
+    assert (out / "model.xml").read_text() == "<my model/>"
 
 
 def test_export_petab_refuses_derived_parameters(lab_data, tmp_path):
     config = _config(tmp_path, estimate=["body_weight"])
-    result = runner.invoke(app, ["export", "petab", str(lab_data), str(config), str(tmp_path)])
-    assert result.exit_code == 2
-    assert "'body_weight' sets derived constants" in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    out = tmp_path / "petab"
+    result = runner.invoke(app, ["export", "petab", str(lab_data), str(config), str(out)])
+    _one_line_error(result, "'body_weight' sets derived constants")
+    assert not out.exists()

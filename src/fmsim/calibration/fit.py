@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,18 +19,22 @@ from fmsim.calibration.objective import Objective
 from fmsim.calibration.optimize import best, multistart
 from fmsim.calibration.problem import CalibrationProblem
 from fmsim.calibration.profile import Profile, profiles, summary
+from fmsim.calibration.sample import Posterior, sample_posterior
+from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(StudyResult):
     """Outcome of :func:`run_fit`.
 
     ``starts``: one row per start (rank, negative log-likelihood, scaled parameters,
     evaluations, message), best first. ``estimates``: per parameter the nominal value, the
     estimate and, with profiles, the 95 % profile-likelihood interval and verdict (natural
     units). ``fitted``: every measurement with the model value at the estimate. ``curves``: the
-    fitted observables on a daily grid per condition. Times in seconds."""
+    fitted observables on a daily grid per condition. ``posterior``: the sampled posterior
+    (None unless sampling was asked for). Times in seconds."""
 
+    kind: ClassVar[str] = "fit"
     problem: CalibrationProblem
     starts: pd.DataFrame
     estimates: pd.DataFrame
@@ -38,24 +44,76 @@ class FitResult:
     best_nllh: float
     fit_seconds: float
     profile_seconds: float
+    provenance: Provenance
+    posterior: Posterior | None = None
 
-    def save(self, out: Path) -> list[Path]:
-        """Write the tables as CSV into ``out`` (created); return the files written."""
-        out.mkdir(parents=True, exist_ok=True)
-        files = []
-        for name in ("starts", "estimates", "fitted", "curves"):
-            path = out / f"{name}.csv"
-            getattr(self, name).to_csv(path, index=False)
-            files.append(path)
+    def tables(self) -> dict[str, Table]:
+        scaled = {name: "log10 or lin (see estimates.scale)" for name in self.problem.names}
+        tables = {
+            "estimates": Table(
+                self.estimates,
+                "per estimated parameter: nominal value, estimate, bounds and, with profiles, "
+                "the 95 % profile-likelihood interval and identifiability verdict; natural units "
+                "(column unit)",
+            ),
+            "starts": Table(
+                self.starts,
+                "per optimiser start, best first: final negative log-likelihood, scaled "
+                "parameters, objective evaluations, optimiser message",
+                {"nllh": "1", **scaled},
+            ),
+            "fitted": Table(
+                self.fitted,
+                "per measurement: data (value, noise SD) and the model at the estimate",
+                {
+                    "time": "day",
+                    "value": "unit of the observable",
+                    "model": "unit of the observable",
+                },
+            ),  # fmt: skip
+            "curves": Table(
+                self.curves,
+                "per condition, observable and time (every 0.25 day): the model at the estimate",
+                {"time": "day", "model": "unit of the observable"},
+            ),
+        }
         if self.profiles:
-            rows = [
-                pd.DataFrame({"parameter": p.name, "scaled_value": p.x, "nllh_rise": p.rise})
-                for p in self.profiles
-            ]
-            path = out / "profiles.csv"
-            pd.concat(rows, ignore_index=True).to_csv(path, index=False)
-            files.append(path)
-        return files
+            tables["profiles"] = Table(
+                profile_table(self.profiles),
+                "per parameter and profile point: scaled value and rise of the negative "
+                "log-likelihood above the best fit (95 % limit at 1.92)",
+                {"scaled_value": "log10 or lin", "nllh_rise": "1"},
+            )
+        if self.posterior is not None:
+            post = self.posterior
+            tables["posterior_chain"] = Table(
+                post.chain,
+                f"per MCMC iteration ({post.sampler}, temperature-1 chain): parameters in "
+                "natural units (see estimates.unit), nllh, and whether it is burn-in (Geweke)",
+                {"nllh": "1"},
+            )
+            tables["posterior_summary"] = Table(
+                post.summary.assign(
+                    burn_in=post.burn_in,
+                    effective_sample_size=post.effective_sample_size,
+                    converged=post.converged,
+                ),
+                "per parameter: posterior median and 95 % central interval after the burn-in "
+                "(natural units), with the chain's burn-in, effective sample size and whether "
+                "the Geweke test found a converged part",
+            )
+        return tables
+
+
+def profile_table(found: list[Profile]) -> pd.DataFrame:
+    """The profiles as one long table: parameter, scaled_value, nllh_rise."""
+    return pd.concat(
+        [
+            pd.DataFrame({"parameter": p.name, "scaled_value": p.x, "nllh_rise": p.rise})
+            for p in found
+        ],
+        ignore_index=True,
+    )
 
 
 def run_fit(
@@ -65,8 +123,18 @@ def run_fit(
     method: str = "ls_trf",
     n_procs: int = 1,
     profile: bool = True,
+    settings: Mapping | None = None,
+    inputs: Sequence[Path] = (),
+    samples: int = 0,
+    sampler: str = "adaptive_metropolis",
+    sample_seed: int = 0,
 ) -> FitResult:
-    """Estimate ``problem``'s parameters from ``n_starts`` starts; profile each parameter."""
+    """Estimate ``problem``'s parameters from ``n_starts`` starts; profile each parameter.
+
+    With ``samples`` > 0, the posterior is sampled from the best fit (``sampler``, see
+    :mod:`fmsim.calibration.sample`). ``settings`` (e.g. the fit YAML as read) and ``inputs``
+    (the files read) are recorded in the result's provenance; without settings, the
+    problem's description is hashed."""
     objective = Objective(problem)
     started = time.perf_counter()
     result = multistart(objective, n_starts, seed, method, n_procs)
@@ -100,7 +168,12 @@ def run_fit(
     if found:
         intervals = summary(found)[["parameter", "ci_low", "ci_high", "verdict"]]
         estimates = estimates.merge(intervals, on="parameter", how="left")
+    estimates["unit"] = [_unit(problem, name) for name in problem.names]
     fitted = problem.measurements.assign(model=objective.predictions(x_best)[0])
+    posterior = (
+        sample_posterior(objective, x_best, samples, sampler, sample_seed) if samples else None
+    )
+    described = settings if settings is not None else _description(problem, n_starts, seed, method)
     return FitResult(
         problem,
         starts,
@@ -111,7 +184,31 @@ def run_fit(
         nllh,
         fit_seconds,
         profile_seconds,
+        Provenance(config_hash(described), tuple(inputs)),
+        posterior,
     )
+
+
+def _unit(problem: CalibrationProblem, name: str) -> str:
+    """Unit of an estimated parameter: from the parameter file, or its readout's unit."""
+    parameters = problem.model_parameters
+    if name in parameters.parameters:
+        return parameters[name].unit
+    readout = name.removeprefix("baseline_").removeprefix("max_change_")
+    return parameters.readouts[readout].unit if name.startswith("baseline_") else "1"
+
+
+def _description(problem: CalibrationProblem, n_starts: int, seed: int, method: str) -> dict:
+    """What defines a fit when no settings are given: data, parameters, starts, optimiser."""
+    return {
+        "measurements": problem.measurements.to_dict("list"),
+        "conditions": [vars(c) for c in problem.conditions],
+        "parameters": [vars(p) for p in problem.parameters],
+        "method": problem.method,
+        "starts": n_starts,
+        "seed": seed,
+        "optimizer": method,
+    }
 
 
 def fitted_curves(objective: Objective, x: np.ndarray, step: float = 0.25) -> pd.DataFrame:

@@ -28,16 +28,13 @@ def pypesto_problem(objective: Objective) -> pypesto.Problem:
 
     pyPESTO's least-squares optimisers report ``0.5 sum r^2``; so that every optimiser and the
     profiles compare the same numbers, the function pyPESTO sees is the negative
-    log-likelihood minus its parameter-independent constant (``objective.constant``)."""
+    log-likelihood minus its parameter-independent constant (``objective.constant``). The
+    value alone costs one simulation per condition (derivative-free optimisers and samplers
+    ask only for it); the gradient and the residual Jacobian cost 2p + 1 in one batch."""
     problem = objective.problem
-
-    def chi2_half(x):
-        value, gradient = objective.nllh_and_gradient(x)
-        return value - objective.constant, gradient
-
     wrapped = pypesto.Objective(
-        fun=chi2_half,
-        grad=True,
+        fun=lambda x: objective.nllh(x) - objective.constant,
+        grad=lambda x: objective.nllh_and_gradient(x)[1],
         res=objective.residuals_and_jacobian,
         sres=True,
         x_names=problem.names,
@@ -60,9 +57,12 @@ def optimizer(method: str = "ls_trf", max_iterations: int = 200) -> pypesto.opti
 
 
 def engine(n_procs: int) -> pypesto.engine.Engine:
-    """pyPESTO's execution engine: worker processes for ``n_procs`` > 1, else this process."""
+    """pyPESTO's execution engine: worker processes for ``n_procs`` > 1, else this process.
+
+    Workers are spawned, not forked: the engine's compiled code runs on an OpenMP thread pool,
+    and forking a process that has used it aborts the child (GNU OpenMP)."""
     if n_procs > 1:
-        return pypesto.engine.MultiProcessEngine(n_procs=n_procs)
+        return pypesto.engine.MultiProcessEngine(n_procs=n_procs, method="spawn")
     return pypesto.engine.SingleCoreEngine()
 
 

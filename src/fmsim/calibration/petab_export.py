@@ -14,7 +14,10 @@ production) cannot be estimated in the exported problem: the SBML holds the deri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,7 +25,8 @@ import pandas as pd
 from fmsim.calibration.observables import OBSERVABLES, symbols
 from fmsim.calibration.problem import CalibrationProblem
 from fmsim.engine import Bolus
-from fmsim.io.petab import PetabExportError, write_petab
+from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash
+from fmsim.io.petab import PetabExportError, lint, write_petab
 from fmsim.io.sbml import export_sbml
 from fmsim.model.equations import MODEL, build_subjects, initial_state
 
@@ -155,6 +159,41 @@ def _parameter_table(problem: CalibrationProblem, observables: list[str]) -> pd.
 def export_petab(problem: CalibrationProblem, out_dir: Path) -> Path:
     """Write ``problem`` as PEtab files into ``out_dir``; return the problem YAML."""
     return write_petab(out_dir, *petab_tables(problem))
+
+
+@dataclass(frozen=True)
+class PetabExport(StudyResult):
+    """A calibration problem as PEtab files. Saved as a run folder like every result, but its
+    files are PEtab's (SBML, TSV tables, ``problem.yaml``), checked with PEtab's linter before
+    the folder is completed; it has no tables of fmsim's own."""
+
+    kind: ClassVar[str] = "petab"
+    problem: CalibrationProblem
+    provenance: Provenance
+
+    def tables(self) -> dict[str, Table]:
+        return {}
+
+    def write(self, folder: Path) -> list[Path]:
+        """Write the PEtab files into ``folder`` and lint them (RuntimeError if the linter
+        finds errors: a bug of the export, not of the user's input)."""
+        yaml_path = export_petab(self.problem, folder)
+        if not lint(yaml_path):
+            raise RuntimeError("PEtab's linter found errors in the exported problem")
+        return sorted(folder.iterdir())
+
+
+def petab_export(problem: CalibrationProblem, inputs: Sequence[Path] = ()) -> PetabExport:
+    """The PEtab export of ``problem``; raises :class:`PetabExportError` (one line) if the
+    problem cannot be exported."""
+    exportable(problem)
+    described = {
+        "measurements": problem.measurements.to_dict("list"),
+        "conditions": [vars(c) for c in problem.conditions],
+        "parameters": [vars(p) for p in problem.parameters],
+        "method": problem.method,
+    }
+    return PetabExport(problem, Provenance(config_hash(described), tuple(inputs)))
 
 
 def roadrunner_objective(yaml_path: Path, rtol: float = 1e-12, atol: float = 1e-14):

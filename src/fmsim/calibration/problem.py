@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fmsim.calibration.observables import OBSERVABLES, readout_parameter_names
+from fmsim.experiments.result import StudyError
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
 NOISE_DISTRIBUTIONS = ("normal", "lognormal")
@@ -39,8 +40,9 @@ BOUND_SIGMAS = 4.0
 DEFAULT_FOLD = 10.0
 
 
-class CalibrationError(ValueError):
-    """A calibration problem or data set that cannot be used; the message is one line."""
+class CalibrationError(StudyError):
+    """A calibration problem or data set that cannot be used; the message is one line (a
+    :class:`StudyError`: the command line shows it as a user's mistake, exit code 2)."""
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,29 @@ def _closed(x, rise, best, side: str) -> bool:
     return bool(np.any(rise[mask] > THRESHOLD))
 
 
+class _ProfileTask(pypesto.engine.Task):
+    """One parameter's profile (run in this process or a worker process)."""
+
+    def __init__(self, problem, result, index: int, options, method: str) -> None:
+        super().__init__()
+        self.problem, self.result, self.index = problem, result, index
+        self.options, self.method = options, method
+
+    def execute(self):
+        found = pypesto.profile.parameter_profile(
+            problem=self.problem,
+            result=self.result,
+            optimizer=optimizer(self.method),
+            engine=pypesto.engine.SingleCoreEngine(),
+            profile_index=[self.index],
+            profile_options=self.options,
+            next_guess_method="fixed_step",
+            progress_bar=False,
+            filename=None,
+        )
+        return found.profile_result.list[-1][self.index]
+
+
 def profiles(
     objective: Objective,
     result: pypesto.Result,
@@ -94,12 +117,13 @@ def profiles(
     method: str = "ls_trf",
 ) -> list[Profile]:
     """Profiles of ``names`` (default: all estimated parameters) around the best fit of the
-    multi-start ``result``."""
+    multi-start ``result``; one task per parameter, in parallel for ``n_procs`` > 1."""
     problem = pypesto_problem(objective)
     calibration = objective.problem
     names = names or calibration.names
     indices = [calibration.names.index(n) for n in names]
-    for k, i in enumerate(indices):
+    tasks = []
+    for i in indices:
         width = float(calibration.upper_scaled[i] - calibration.lower_scaled[i])
         options = pypesto.profile.ProfileOptions(
             min_step_size=width / STEPS,
@@ -109,23 +133,12 @@ def profiles(
             delta_ratio_max=0.1,
             ratio_min=float(np.exp(-THRESHOLD - 0.5)),
         )
-        result = pypesto.profile.parameter_profile(
-            problem=problem,
-            result=result,
-            optimizer=optimizer(method),
-            engine=engine(n_procs),
-            profile_index=[i],
-            profile_list=None if k == 0 else len(result.profile_result.list) - 1,
-            profile_options=options,
-            next_guess_method="fixed_step",
-            progress_bar=False,
-            filename=None,
-        )
+        tasks.append(_ProfileTask(problem, result, i, options, method))
+    walks = engine(n_procs).execute(tasks, progress_bar=False)
     best_x = np.asarray(result.optimize_result.list[0].x, dtype=float)
     best_f = float(result.optimize_result.list[0].fval)
     out = []
-    for name, i in zip(names, indices, strict=True):
-        walk = result.profile_result.list[-1][i]
+    for name, i, walk in zip(names, indices, walks, strict=True):
         x = np.asarray(walk.x_path[i], dtype=float)
         rise = np.asarray(walk.fval_path, dtype=float) - best_f
         order = np.argsort(x)

@@ -1,32 +1,26 @@
-"""Global (Sobol) and local sensitivity of key passive-transfer outputs to uncertain parameters.
+"""Global (Sobol) and local sensitivity of model outputs to their uncertain inputs.
 
-Inputs: every mouse parameter with a between-animal CV in the parameter file, drawn from its
-lognormal distribution (median = file value, CV as stated), and the donor's anti-SGC fraction,
-uniform over the range of the default donors (0.0048-0.0102). Outputs, for a typical mouse dosed
-as in Goebel et al. 2021 (8 mg i.p. on days 0-3):
+An :class:`Analysis` names its inputs with their distributions (SALib's problem: lognormal
+parameters as log-median and log-SD, uniform ranges, normal mean and SD) and a function from a
+frame of input values (one row per parameter set) to a frame of outputs. The analyses fmsim runs
+are in :mod:`fmsim.calibration.sensitivity_models`: the mouse passive-transfer outputs, the IgG
+reduction of a therapy in patients, and the effect and power of a virtual trial.
 
-* ``peak_mechanical_percent``: largest fall of the paw-pressure threshold (% of baseline);
-* ``hypersensitivity_days``: time during which the fall exceeds 10 % of baseline (days; linear
-  interpolation between the points of a 0.25-day grid);
-* ``donor_detection_probability``: probability that a donor's 4 mice differ from 24 HC-IgG
-  mice (Welch t-test, two-sided 5 %) in the mean paw-pressure change over days 1-10 (test days
-  1, 2, 3, 5, 7, 10). The spread of that change between mice combines the readout's
-  measurement noise and the between-animal variability of the model parameters around the
-  sampled values (an inner population of :data:`INNER_MICE` virtual mice per sample, drawn with
-  the parameter file's CVs); the power is then the non-central t approximation
-  (:func:`detection_probability`).
-
-Sobol indices (first and total order, Saltelli/Jansen estimators with bootstrap 95 % intervals)
-come from SALib on its Sobol' sequence; all model evaluations of one analysis are one batch of
-the compiled engine. Local sensitivities are normalised central differences
-``d ln(output) / d ln(parameter)`` at the medians, and the one-at-a-time tornado swings each
-parameter to the 5th and 95th percentiles of its distribution.
+* Sobol first- and total-order indices (:func:`sobol_indices`): SALib's Saltelli/Jansen
+  estimators on its Sobol' sequence (``n_base`` x (k + 2) parameter sets for k inputs), with
+  95 % bootstrap intervals; all sets of one analysis go to its function at once (one engine
+  batch).
+* Local sensitivities (:func:`local_sensitivities`): elasticities ``d ln(output) / d ln(input)``
+  by central differences (step 1 % in ln input) at the medians, and a one-at-a-time tornado
+  with each input at its 5th and 95th percentile (others at their medians).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -34,137 +28,48 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
-from fmsim.engine import Bolus, run
-from fmsim.model.equations import MODEL, build_subjects, initial_state
-from fmsim.model.parameters import ParameterSet, load_parameter_set
+from fmsim.experiments.result import Provenance, StudyResult, Table
 
-INJECTION_DAYS = (0.0, 1.0, 2.0, 3.0)
-DOSE_MG = 8.0
-FRACTION_RANGE = (0.0048, 0.0102)  # anti-SGC fractions of the default FMS donors
-TEST_DAYS = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
-DONOR_MICE, CONTROL_MICE = 4, 24
-HYPERSENSITIVE = 10.0  # % fall of the paw-pressure threshold counted as hypersensitive
-HORIZON = 42.0
-STEP = 0.25
-INNER_MICE = 16  # virtual mice per sample for the between-animal spread of the effect
-OUTPUTS = ("peak_mechanical_percent", "hypersensitivity_days", "donor_detection_probability")
-FRACTION = "anti_sgc_fraction"
+#: Relative step (in ln input) of the elasticities.
+ELASTICITY_STEP = 0.01
+#: Percentiles of the one-at-a-time swings (tornado).
+SWING = (0.05, 0.95)
 
 
 @dataclass(frozen=True)
-class SensitivityResult:
-    """``sobol``: output, parameter, S1, S1_conf, ST, ST_conf (conf = half-width of the 95 %
-    bootstrap interval). ``local``: output, parameter, elasticity, low, high (output at the
-    parameter's 5th / 95th percentile, others at their medians), nominal."""
+class Analysis:
+    """One sensitivity analysis: inputs (SALib problem with ``dists``), outputs with units and
+    descriptions, and the function computing the outputs for a frame of inputs."""
 
-    sobol: pd.DataFrame
-    local: pd.DataFrame
-    n_base: int
-    n_evaluations: int
-
-
-def uncertain_parameters(parameters: ParameterSet) -> list[str]:
-    """Model parameters with a between-animal CV (their stated uncertainty)."""
-    return [name for name, p in parameters.parameters.items() if p.cv > 0 and p.value > 0]
+    name: str
+    description: str
+    problem: dict
+    outputs: dict[str, tuple[str, str]]  # output -> (unit, description)
+    function: Callable[[pd.DataFrame], pd.DataFrame]
+    sources: dict[str, str] = field(default_factory=dict)  # input -> source of its distribution
 
 
-def salib_problem(parameters: ParameterSet) -> dict:
-    """SALib's problem: lognormal parameters (log-mean, log-sd) and the uniform fraction."""
-    names = uncertain_parameters(parameters)
-    bounds, dists = [], []
-    for name in names:
-        p = parameters[name]
-        bounds.append([math.log(p.value), math.sqrt(math.log1p(p.cv**2))])
-        dists.append("lognorm")
-    return {
-        "num_vars": len(names) + 1,
-        "names": [*names, FRACTION],
-        "bounds": [*bounds, list(FRACTION_RANGE)],
-        "dists": [*dists, "unif"],
-    }
+def lognormal_input(median: float, cv: float) -> tuple[list[float], str]:
+    """SALib bounds and distribution of a lognormal input with ``median`` and ``cv``."""
+    return [math.log(median), math.sqrt(math.log1p(cv**2))], "lognorm"
 
 
-def passive_transfer_outputs(
-    samples: pd.DataFrame, parameters: ParameterSet, inner: int = INNER_MICE, seed: int = 0
-) -> pd.DataFrame:
-    """The outputs (see module doc) for each row of parameter values, one engine batch:
-    the typical mouse of every row and ``inner`` virtual mice around it."""
-    n = len(samples)
-    rng = np.random.default_rng(seed)
-    typical = {name: np.full(n, p.value) for name, p in parameters.parameters.items()}
-    for name in samples.columns:
-        if name != FRACTION:
-            typical[name] = samples[name].to_numpy(float)
-    values = {name: np.repeat(v, 1 + inner) for name, v in typical.items()}
-    # the same virtual mice (relative deviations) around every sample: common random numbers
-    variation = parameters.sample(inner, rng)
-    for name, p in parameters.parameters.items():
-        if p.cv > 0 and p.value > 0:
-            factors = np.concatenate([[1.0], variation[name] / p.value])
-            values[name] = values[name] * np.tile(factors, n)
-    for name in ("ip_bioavailability", "vascular_reflection", "lymph_reflection"):
-        values[name] = np.minimum(values[name], 1.0)
-    fraction = np.repeat(samples[FRACTION].to_numpy(float), 1 + inner)
-    subjects = build_subjects(values, fraction)
-    times = np.arange(0.0, HORIZON + STEP / 2, STEP)
-    doses = [Bolus(d, MODEL.index("human_ip_depot"), DOSE_MG) for d in INJECTION_DAYS]
-    result = run(MODEL, subjects, initial_state(subjects), times, doses)
-    spec = parameters.readouts["paw_pressure_threshold"]
-    excess = result.states[:, MODEL.index("sensitisation"), :] - 1.0
-    fall = -100.0 * spec.max_change * excess / values["sensitisation_emax"]  # % of baseline
-    fall = fall.reshape(times.size, n, 1 + inner)
-    window = fall[np.searchsorted(times, TEST_DAYS)].mean(axis=0)  # (n, 1 + inner)
-    return pd.DataFrame(
-        {
-            "peak_mechanical_percent": fall[:, :, 0].max(axis=0),
-            "hypersensitivity_days": time_above(fall[:, :, 0], HYPERSENSITIVE, STEP),
-            "donor_detection_probability": detection_probability(
-                window[:, 1:].mean(axis=1),
-                spec.measurement_cv,
-                len(TEST_DAYS),
-                between_sd=window[:, 1:].std(axis=1, ddof=1),
-            ),
-        }
-    )
+def median(bounds: Sequence[float], dist: str) -> float:
+    """Median of an input distribution as SALib parametrises it."""
+    if dist == "lognorm":
+        return math.exp(bounds[0])
+    if dist == "norm":
+        return float(bounds[0])
+    return 0.5 * (bounds[0] + bounds[1])  # unif
 
 
-def time_above(curves: np.ndarray, threshold: float, step: float) -> np.ndarray:
-    """Time (grid units x ``step``) each column of ``curves`` (time, n) spends above
-    ``threshold``, with linear interpolation inside the grid intervals that cross it."""
-    a, b = curves[:-1], curves[1:]
-    both = (a > threshold) & (b > threshold)
-    crossing = (a > threshold) != (b > threshold)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        part = (np.maximum(a, b) - threshold) / np.abs(b - a)
-    return step * (both.sum(axis=0) + np.where(crossing, part, 0.0).sum(axis=0))
-
-
-def detection_probability(
-    mean_fall_percent: np.ndarray,
-    measurement_cv: float,
-    n_days: int,
-    n_donor: int = DONOR_MICE,
-    n_control: int = CONTROL_MICE,
-    alpha: float = 0.05,
-    between_sd: np.ndarray | float = 0.0,
-) -> np.ndarray:
-    """Power of the donor-level test: a mouse's mean % change over ``n_days`` test days
-    against its own baseline has measurement SD ``100 sqrt(ln(1 + cv^2) (1 + 1/n_days))``
-    (log-normal noise, the animal's baseline cancels); donor mice add ``between_sd`` (% points,
-    the spread of the effect between mice). The t statistic of the difference of group means
-    is taken as non-central t with Welch-Satterthwaite degrees of freedom."""
-    noise = 100.0 * math.sqrt(math.log1p(measurement_cv**2) * (1.0 + 1.0 / n_days))
-    a = (noise**2 + np.asarray(between_sd, dtype=float) ** 2) / n_donor
-    b = noise**2 / n_control
-    se = np.sqrt(a + b)
-    df = (a + b) ** 2 / (a**2 / (n_donor - 1) + b**2 / (n_control - 1))
-    critical = stats.t.ppf(1.0 - alpha / 2.0, df)
-    shift = np.asarray(mean_fall_percent, dtype=float) / se
-    with np.errstate(all="ignore"):
-        power = stats.nct.sf(critical, df, shift) + stats.nct.cdf(-critical, df, shift)
-    # scipy's non-central t fails (NaN) far in the tail, where the power is 1 up to 1e-10
-    normal = stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift)
-    return np.where(np.isfinite(power), power, normal)
+def percentile(bounds: Sequence[float], dist: str, q: float) -> float:
+    """The ``q`` quantile of an input distribution as SALib parametrises it."""
+    if dist == "lognorm":
+        return math.exp(bounds[0] + bounds[1] * stats.norm.ppf(q))
+    if dist == "norm":
+        return float(bounds[0] + bounds[1] * stats.norm.ppf(q))
+    return bounds[0] + q * (bounds[1] - bounds[0])  # unif
 
 
 def sobol_indices(function, problem: dict, n_base: int, seed: int) -> pd.DataFrame:
@@ -192,35 +97,31 @@ def sobol_indices(function, problem: dict, n_base: int, seed: int) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def local_sensitivities(parameters: ParameterSet, step: float = 0.01) -> pd.DataFrame:
-    """Elasticities at the medians and the 5th-95th percentile swings (tornado), one batch."""
-    problem = salib_problem(parameters)
+def local_sensitivities(analysis: Analysis, step: float = ELASTICITY_STEP) -> pd.DataFrame:
+    """Elasticities at the medians and the 5th-95th percentile swings (tornado), one call of
+    the analysis' function for all 1 + 4k parameter sets."""
+    problem = analysis.problem
     names = problem["names"]
-    nominal = {n: parameters[n].value for n in names if n != FRACTION}
-    nominal[FRACTION] = float(np.mean(FRACTION_RANGE))
-    z = stats.norm.ppf(0.95)
+    dists = problem.get("dists", ["unif"] * len(names))
+    nominal = {n: median(b, d) for n, b, d in zip(names, problem["bounds"], dists, strict=True)}
     rows = [dict(nominal)]
-    for name, bounds in zip(names, problem["bounds"], strict=True):
+    for name, bounds, dist in zip(names, problem["bounds"], dists, strict=True):
         for factor in (math.exp(step), math.exp(-step)):
             rows.append(nominal | {name: nominal[name] * factor})
-        if name == FRACTION:
-            low, high = FRACTION_RANGE
-        else:
-            low, high = (math.exp(bounds[0] + s * z * bounds[1]) for s in (-1, 1))
-        rows += [nominal | {name: low}, nominal | {name: high}]
-    outputs = passive_transfer_outputs(pd.DataFrame(rows), parameters, inner=64)
+        rows += [nominal | {name: percentile(bounds, dist, q)} for q in SWING]
+    outputs = analysis.function(pd.DataFrame(rows, columns=names))
     base = outputs.iloc[0]
     table = []
     for k, name in enumerate(names):
         up, down, low, high = (outputs.iloc[1 + 4 * k + j] for j in range(4))
-        for output in OUTPUTS:
+        for output in outputs.columns:
             with np.errstate(divide="ignore", invalid="ignore"):
                 elasticity = (np.log(up[output]) - np.log(down[output])) / (2 * step)
             table.append(
                 {
                     "output": output,
                     "parameter": name,
-                    "elasticity": float(elasticity) if np.isfinite(elasticity) else 0.0,
+                    "elasticity": float(elasticity) if np.isfinite(elasticity) else np.nan,
                     "low": low[output],
                     "high": high[output],
                     "nominal": base[output],
@@ -229,18 +130,113 @@ def local_sensitivities(parameters: ParameterSet, step: float = 0.01) -> pd.Data
     return pd.DataFrame(table)
 
 
-def run_sensitivity(
-    n_base: int = 256, seed: int = 0, parameters: ParameterSet | None = None
+@dataclass(frozen=True)
+class SensitivityResult(StudyResult):
+    """Sobol and local sensitivities of one or more analyses.
+
+    ``sobol``: analysis, output, parameter, S1, S1_conf, ST, ST_conf (conf = half-width of the
+    95 % bootstrap interval). ``local``: analysis, output, parameter, elasticity, low, high
+    (output at the input's 5th / 95th percentile, others at their medians), nominal.
+    ``inputs``: analysis, parameter, distribution, its two SALib parameters, median, 5th and
+    95th percentile, source. ``outputs``: analysis, output, unit, description. ``runs``:
+    analysis, base sample, parameter sets evaluated."""
+
+    kind: ClassVar[str] = "sensitivity"
+    sobol: pd.DataFrame
+    local: pd.DataFrame
+    inputs: pd.DataFrame
+    outputs: pd.DataFrame
+    runs: pd.DataFrame
+    provenance: Provenance
+
+    @property
+    def n_evaluations(self) -> int:
+        return int(self.runs["parameter_sets"].sum())
+
+    def tables(self) -> dict[str, Table]:
+        return {
+            "sobol": Table(
+                self.sobol,
+                "per analysis, output and input: Sobol first-order (S1) and total-order (ST) "
+                "index with the half-width of its 95 % bootstrap interval",
+                {c: "1" for c in ("S1", "S1_conf", "ST", "ST_conf")},
+            ),
+            "local": Table(
+                self.local,
+                "per analysis, output and input: elasticity d ln(output)/d ln(input) at the "
+                "medians; output with the input at its 5th (low) and 95th (high) percentile and "
+                "all at their medians (nominal); units of the output (see outputs)",
+                {"elasticity": "1"},
+            ),
+            "inputs": Table(
+                self.inputs,
+                "per analysis and input: distribution (lognorm: log-median, log-SD; norm: mean, "
+                "SD; unif: lower, upper), median and 5th/95th percentiles, and its source",
+            ),
+            "outputs": Table(self.outputs, "per analysis and output: unit and definition"),
+            "runs": Table(
+                self.runs, "per analysis: Sobol base sample and parameter sets evaluated"
+            ),
+        }
+
+
+def run_analyses(
+    analyses: Sequence[Analysis],
+    n_base: int | Sequence[int],
+    seed: int,
+    provenance: Provenance,
+    log: Callable[[str], None] | None = None,
 ) -> SensitivityResult:
-    """Sobol and local sensitivities of :data:`OUTPUTS` over the uncertain parameters."""
-    parameters = parameters or load_parameter_set()
-    problem = salib_problem(parameters)
-    indices = sobol_indices(
-        lambda frame: passive_transfer_outputs(frame, parameters), problem, n_base, seed
-    )
+    """Sobol and local sensitivities of every analysis (``n_base`` per analysis or one for
+    all)."""
+    log = log or (lambda _: None)
+    bases = [n_base] * len(analyses) if isinstance(n_base, int) else list(n_base)
+    sobol, local, inputs, outputs, runs = [], [], [], [], []
+    for analysis, base in zip(analyses, bases, strict=True):
+        problem = analysis.problem
+        k = problem["num_vars"]
+        log(f"{analysis.name}: {k} inputs, Sobol base sample {base} ({base * (k + 2)} sets) ...")
+        sobol.append(
+            sobol_indices(analysis.function, problem, base, seed).assign(analysis=analysis.name)
+        )
+        local.append(local_sensitivities(analysis).assign(analysis=analysis.name))
+        dists = problem.get("dists", ["unif"] * k)
+        for name, bounds, dist in zip(problem["names"], problem["bounds"], dists, strict=True):
+            inputs.append(
+                {
+                    "analysis": analysis.name,
+                    "parameter": name,
+                    "distribution": dist,
+                    "a": bounds[0],
+                    "b": bounds[1],
+                    "median": median(bounds, dist),
+                    "p05": percentile(bounds, dist, SWING[0]),
+                    "p95": percentile(bounds, dist, SWING[1]),
+                    "source": analysis.sources.get(name, ""),
+                }
+            )
+        for output, (unit, text) in analysis.outputs.items():
+            outputs.append(
+                {"analysis": analysis.name, "output": output, "unit": unit, "description": text}
+            )
+        runs.append(
+            {
+                "analysis": analysis.name,
+                "description": analysis.description,
+                "n_base": base,
+                "parameter_sets": base * (k + 2) + 1 + 4 * k,
+            }
+        )
+    first = ["analysis"]
     return SensitivityResult(
-        indices,
-        local_sensitivities(parameters),
-        n_base,
-        n_base * (problem["num_vars"] + 2),
+        _first(pd.concat(sobol, ignore_index=True), first),
+        _first(pd.concat(local, ignore_index=True), first),
+        pd.DataFrame(inputs),
+        pd.DataFrame(outputs),
+        pd.DataFrame(runs),
+        provenance,
     )
+
+
+def _first(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return frame[[*columns, *(c for c in frame.columns if c not in columns)]]

@@ -8,6 +8,7 @@ import numpy as np
 import typer
 
 from fmsim.cli.errors import fail
+from fmsim.cli.options import echo_kept, open_run, overwrite_option
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 from fmsim.io.store import OutputFile
 
@@ -141,28 +142,25 @@ def _echo_validation(report) -> None:
 def petab(
     data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format)."),
     config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
-    out_dir: Path = typer.Argument(..., help="Folder for the PEtab files (created)."),
+    out_dir: Path = typer.Argument(..., help="Folder for the PEtab files (a run folder)."),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Write the fit problem of DATA and CONFIG as a PEtab problem (SBML, conditions,
-    observables, measurements, parameters, problem.yaml) and check it with PEtab's linter."""
+    observables, measurements, parameters, problem.yaml), checked with PEtab's linter."""
     from fmsim.calibration.measurements import load_fit_problem
-    from fmsim.calibration.petab_export import export_petab
-    from fmsim.calibration.problem import CalibrationError
-    from fmsim.io.lab_data import LabDataError
-    from fmsim.io.petab import PetabExportError, lint
+    from fmsim.calibration.petab_export import PetabExport, petab_export
+    from fmsim.io.petab import YAML_NAME, PetabExportError
 
+    _, problem = load_fit_problem(data, config)
     try:
-        _, problem = load_fit_problem(data, config)
-        yaml_path = export_petab(problem, out_dir)
-    except (ConfigError, LabDataError, CalibrationError, PetabExportError) as error:
-        fail(str(error))
-    except OSError as error:
-        fail(f"{out_dir}: cannot write: {error.strerror}")
-    valid = lint(yaml_path)
+        export = petab_export(problem, inputs=(data, config))
+    except PetabExportError as error:
+        fail(f"{config}: {error}")
+    with open_run(PetabExport, out_dir, inputs=(data, config), overwrite=overwrite) as run:
+        export.save(run)
+    echo_kept(run)
     typer.echo(
-        f"wrote {yaml_path}: {len(problem.conditions)} conditions, "
+        f"wrote {run.target / YAML_NAME}: {len(problem.conditions)} conditions, "
         f"{len(problem.measurements)} measurements, {len(problem.parameters)} estimated "
-        f"parameter(s); PEtab linter: {'no errors' if valid else 'ERRORS (see above)'}"
+        "parameter(s); PEtab linter: no errors"
     )
-    if not valid:
-        raise typer.Exit(code=1)

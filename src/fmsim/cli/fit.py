@@ -6,40 +6,55 @@ from pathlib import Path
 
 import typer
 
-from fmsim.cli.errors import fail
+from fmsim.cli.options import echo_kept, open_run, overwrite_option
 
 
 def fit(
     data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format; see README)."),
     config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
     out: Path = typer.Option(Path("results/fit"), help="Output folder."),
-    procs: int = typer.Option(1, min=1, help="Worker processes for starts and profiles."),
+    procs: int = typer.Option(1, min=1, max=256, help="Worker processes for starts and profiles."),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Multi-start fit with profile-likelihood intervals and identifiability; HTML report."""
-    from fmsim.calibration.fit import run_fit
+    from fmsim.calibration.fit import FitResult, run_fit
     from fmsim.calibration.measurements import load_fit_problem
-    from fmsim.calibration.problem import CalibrationError
-    from fmsim.config import ConfigError
-    from fmsim.io.lab_data import LabDataError
-    from fmsim.report.fit_html import write_fit_report
+    from fmsim.report import render
 
-    try:
-        settings, problem = load_fit_problem(data, config)
-    except (ConfigError, LabDataError, CalibrationError) as error:
-        fail(str(error))
-    typer.echo(
-        f"fitting {len(problem.parameters)} parameter(s) to {len(problem.measurements)} "
-        f"data points ({settings.level} level), {settings.starts} starts ..."
-    )
-    result = run_fit(
-        problem, settings.starts, settings.seed, settings.optimizer, procs, settings.profile
-    )
-    result.save(out)
-    report = write_fit_report(result, out)
+    settings, problem = load_fit_problem(data, config)  # one-line errors, exit code 2
+    with open_run(FitResult, out, inputs=(data, config), overwrite=overwrite) as run:
+        typer.echo(
+            f"fitting {len(problem.parameters)} parameter(s) to {len(problem.measurements)} "
+            f"data points ({settings.level} level), {settings.starts} starts ..."
+        )
+        result = run_fit(
+            problem,
+            settings.starts,
+            settings.seed,
+            settings.optimizer,
+            procs,
+            settings.profile,
+            settings=settings.model_dump(mode="json"),
+            inputs=(data, config),
+            samples=settings.sample.samples if settings.sample else 0,
+            sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
+            sample_seed=settings.sample.seed if settings.sample else 0,
+        )
+        result.save(run)
+        report = render(result, run)
+    echo_kept(run)
     for row in result.estimates.itertuples(index=False):
         interval = (
             f" [{row.ci_low:.4g}, {row.ci_high:.4g}] {row.verdict}" if settings.profile else ""
         )
-        typer.echo(f"  {row.parameter} = {row.estimate:.4g}{interval}")
+        typer.echo(f"  {row.parameter} = {row.estimate:.4g} {row.unit}{interval}")
+    if result.posterior is not None:
+        post = result.posterior
+        verdict = (
+            f"burn-in {post.burn_in}, effective sample size {post.effective_sample_size:.0f}"
+            if post.converged
+            else "NOT converged (Geweke): sample longer"
+        )
+        typer.echo(f"posterior: {len(post.chain) - 1} {post.sampler} iterations, {verdict}")
     typer.echo(f"fit {result.fit_seconds:.1f} s, profiles {result.profile_seconds:.1f} s")
-    typer.echo(f"report: {report.resolve()}")
+    typer.echo(f"report: {report}")

@@ -1,4 +1,4 @@
-"""``fmsim sensitivity``: Sobol and local sensitivity of the passive-transfer outputs."""
+"""``fmsim sensitivity``: Sobol and local sensitivity of the mouse, therapy and trial outputs."""
 
 from __future__ import annotations
 
@@ -6,28 +6,83 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.options import echo_kept, name_list, open_run, overwrite_option, seed_option
+
+ANALYSES_HELP = "Comma-separated analyses: passive_transfer, therapy, trial (default: all)."
+
+
+def _power_of_two(value: int) -> int:
+    if value & (value - 1):
+        raise typer.BadParameter(f"got {value}: expected a power of 2 (Sobol' sequence balance)")
+    return value
+
 
 def sensitivity(
-    n: int = typer.Option(256, min=8, help="Sobol base sample size (a power of 2)."),
-    seed: int = typer.Option(0, min=0, help="Seed of the Sobol' sequence and bootstrap."),
+    n: int = typer.Option(
+        256, min=4, max=2**16, callback=_power_of_two, help="Sobol base sample (a power of 2)."
+    ),
+    seed: int = seed_option(0, "Seed of the Sobol' sequence and the bootstrap."),
+    analyses: str = typer.Option(None, callback=name_list, help=ANALYSES_HELP),
+    therapy: str = typer.Option(
+        "efgartigimod_iv", help="Standard protocol of the therapy analysis (fmsim therapies)."
+    ),
+    trial_config: Path = typer.Option(
+        None, "--trial", help="Trial YAML for the trial analysis (default: a 60-patient "
+        "efgartigimod vs placebo trial, 6 weeks)."
+    ),
+    trial_n: int = typer.Option(
+        16, min=4, max=1024, callback=_power_of_two,
+        help="Sobol base sample of the trial analysis (each set is --trial-replicates trials).",
+    ),
+    trial_replicates: int = typer.Option(
+        20, min=2, max=10_000, help="Replicate trials per parameter set of the trial analysis."
+    ),
     out: Path = typer.Option(Path("results/sensitivity"), help="Output folder."),
-) -> None:
-    """Sobol first/total-order indices (with 95 % CIs) and local sensitivities of peak
-    mechanical hypersensitivity, its duration and per-donor detection probability."""
-    from fmsim.calibration.sensitivity import run_sensitivity
+    overwrite: bool = overwrite_option(),
+) -> None:  # fmt: skip
+    """Sobol first/total-order indices (with 95 % CIs), elasticities and tornado of peak
+    mechanical hypersensitivity, its duration and per-donor detection probability (mouse),
+    IgG reduction by a therapy (patients), and a virtual trial's effect and power."""
+    from fmsim.calibration.sensitivity_study import ANALYSES
     from fmsim.cli.errors import fail
-    from fmsim.report.sensitivity_html import write_sensitivity_report
 
-    if n & (n - 1):
-        fail(f"--n {n}: expected a power of 2 (Sobol' sequence balance), e.g. 256")
-    typer.echo(f"Sobol analysis, base sample {n} ...")
-    result = run_sensitivity(n, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    result.sobol.to_csv(out / "sobol.csv", index=False)
-    result.local.to_csv(out / "local.csv", index=False)
-    report = write_sensitivity_report(result, out)
-    for output, table in result.sobol.groupby("output", sort=False):
+    chosen = analyses or list(ANALYSES)
+    unknown = [a for a in chosen if a not in ANALYSES]
+    if unknown:
+        fail(f"--analyses {','.join(unknown)}: expected any of {','.join(ANALYSES)}")
+    from fmsim.experiments.reference import standard_protocols
+
+    protocols = standard_protocols()
+    if therapy not in protocols:
+        fail(f"--therapy {therapy!r}: expected one of {', '.join(sorted(protocols))}")
+    config = None
+    inputs: tuple[Path, ...] = ()
+    if trial_config is not None:
+        from fmsim.config.trial import load_trial_config
+
+        config = load_trial_config(trial_config)
+        inputs = (trial_config,)
+    from fmsim.calibration.sensitivity import SensitivityResult
+    from fmsim.calibration.sensitivity_study import sensitivity_study
+    from fmsim.report import render
+
+    with open_run(SensitivityResult, out, inputs=inputs, overwrite=overwrite) as run:
+        result = sensitivity_study(
+            n,
+            seed,
+            analyses=chosen,
+            trial_n_base=trial_n,
+            trial_replicates=trial_replicates,
+            therapy_protocol=therapy,
+            trial_config=config,
+            inputs=inputs,
+            log=typer.echo,
+        )
+        result.save(run)
+        report = render(result, run)
+    echo_kept(run)
+    for (analysis, output), table in result.sobol.groupby(["analysis", "output"], sort=False):
         top = table.nlargest(3, "ST")
         listed = ", ".join(f"{r.parameter} {r.ST:.2f}" for r in top.itertuples())
-        typer.echo(f"  {output}: largest total-order indices {listed}")
-    typer.echo(f"{result.n_evaluations} parameter sets; report: {report.resolve()}")
+        typer.echo(f"  {analysis}/{output}: largest total-order indices {listed}")
+    typer.echo(f"{result.n_evaluations} parameter sets; report: {report}")

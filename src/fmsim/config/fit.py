@@ -12,6 +12,10 @@ starts: 20
 seed: 0
 optimizer: ls_trf              # ls_trf | L-BFGS-B | Powell
 profile: true                  # profile likelihoods and identifiability per parameter
+sample:                        # optional posterior sampling (pyPESTO MCMC) from the best fit
+  sampler: adaptive_metropolis #   adaptive_metropolis | adaptive_parallel_tempering
+  samples: 2000                #   iterations (burn-in by the Geweke test, then ESS)
+  seed: 0
 ```
 """
 
@@ -40,6 +44,14 @@ class ParameterBounds(Strict):
         return self
 
 
+class SamplingSettings(Strict):
+    """Posterior sampling after the fit (:mod:`fmsim.calibration.sample`)."""
+
+    sampler: Literal["adaptive_metropolis", "adaptive_parallel_tempering"] = "adaptive_metropolis"
+    samples: int = Field(default=2000, ge=100, le=1_000_000)
+    seed: int = Field(default=0, ge=0)
+
+
 class FitConfig(Strict):
     scenario: str = "default"
     estimate: list[ParameterBounds] = Field(min_length=1)
@@ -50,6 +62,7 @@ class FitConfig(Strict):
     seed: int = Field(default=0, ge=0)
     optimizer: Literal["ls_trf", "L-BFGS-B", "Powell"] = "ls_trf"
     profile: bool = True
+    sample: SamplingSettings | None = None
 
     @field_validator("estimate", mode="before")
     @classmethod

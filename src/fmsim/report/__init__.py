@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fmsim.calibration.fit import FitResult
+from fmsim.calibration.sensitivity import SensitivityResult
 from fmsim.experiments.result import StudyResult
 from fmsim.experiments.studies import (
     LabDataStudy,
@@ -25,8 +27,10 @@ from fmsim.experiments.studies import (
 )
 from fmsim.io.store import RunFolder
 from fmsim.report.analysis_html import render_lab_data
+from fmsim.report.fit_html import render_fit
 from fmsim.report.html import render_passive_transfer
 from fmsim.report.power import render_power
+from fmsim.report.sensitivity_html import render_sensitivity
 from fmsim.report.therapy_html import render_therapies
 from fmsim.report.trial_html import render_trial
 
@@ -37,6 +41,8 @@ RENDERERS = {
     PowerStudy: render_power,
     TherapyStudy: render_therapies,
     TrialStudy: render_trial,
+    FitResult: render_fit,
+    SensitivityResult: render_sensitivity,
 }
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -15,6 +13,7 @@ import pandas as pd
 
 from fmsim.calibration.fit import FitResult
 from fmsim.calibration.profile import THRESHOLD
+from fmsim.report.common import png
 
 
 def waterfall(starts: pd.DataFrame) -> plt.Figure:
@@ -76,23 +75,60 @@ def profile_plot(result: FitResult) -> plt.Figure:
     return fig
 
 
+def posterior_plot(result: FitResult) -> plt.Figure:
+    """Trace (burn-in grey) and histogram after the burn-in of each parameter's chain."""
+    post = result.posterior
+    names = result.problem.names
+    fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 5.0), squeeze=False)
+    chain = post.chain
+    kept = chain[~chain["burn_in"]] if post.converged else chain
+    for k, name in enumerate(names):
+        ax = axes[0, k]
+        ax.plot(chain["iteration"], chain[name], lw=0.6, color="tab:blue")
+        burn = chain[chain["burn_in"]]
+        ax.plot(burn["iteration"], burn[name], lw=0.6, color="grey")
+        ax.set_title(name, fontsize=8)
+        ax.set_xlabel("iteration", fontsize=8)
+        axes[1, k].hist(kept[name], bins=30, color="tab:blue", alpha=0.7)
+        axes[1, k].set_xlabel(name, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _posterior_section(result: FitResult, figures: Path) -> list[str]:
+    post = result.posterior
+    if post.converged:
+        diagnosis = (
+            f"Geweke burn-in {post.burn_in} iterations; effective sample size of the rest "
+            f"{post.effective_sample_size:.0f}."
+        )
+    else:
+        diagnosis = (
+            "<strong>The chain has not converged</strong> (the Geweke test finds no stationary "
+            "part); the intervals below use the whole chain and are not reliable. Sample longer."
+        )
+    return [
+        "<h2>Posterior sampling</h2>",
+        f"<p>{len(post.chain) - 1} iterations of pyPESTO's {post.sampler.replace('_', ' ')} "
+        f"sampler from the best fit, flat prior within the bounds"
+        f"{' plus the MAP priors' if result.problem.method == 'map' else ''}; "
+        f"{post.seconds:.1f} s. {diagnosis}</p>",
+        _table(post.summary),
+        _embed(posterior_plot(result), figures, "posterior"),
+    ]
+
+
 def _embed(fig: plt.Figure, folder: Path, name: str) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    fig.savefig(folder / f"{name}.png", dpi=150)
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img alt="{name}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{name}" src="data:image/png;base64,{png(fig, folder, name)}">'
 
 
 def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
 
 
-def write_fit_report(result: FitResult, out: Path) -> Path:
-    """Write ``out/report.html`` (and the figures as PNG in ``out/figures``)."""
+def render_fit(result: FitResult, out: Path) -> str:
+    """Write ``out/report.html`` (and the figures as PNG in ``out/figures``); return its name."""
     figures = out / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
     problem = result.problem
     parts = [
         f"<h1>Fit: {html.escape(problem.name)}</h1>",
@@ -114,6 +150,8 @@ def write_fit_report(result: FitResult, out: Path) -> Path:
     ]
     if result.profiles:
         parts += ["<h2>Profile likelihoods</h2>", _embed(profile_plot(result), figures, "profiles")]
+    if result.posterior is not None:
+        parts += _posterior_section(result, figures)
     parts += [
         "<h2>Starts</h2>",
         _table(result.starts.head(50)),
@@ -131,6 +169,5 @@ def write_fit_report(result: FitResult, out: Path) -> Path:
         "table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px}"
         "img{max-width:100%}</style></head><body>" + "\n".join(parts) + "</body></html>"
     )
-    path = out / "report.html"
-    path.write_text(page)
-    return path
+    (out / "report.html").write_text(page)
+    return "report.html"

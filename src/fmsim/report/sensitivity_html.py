@@ -1,9 +1,10 @@
-"""Figures and the HTML report of a sensitivity analysis."""
+"""Figures and the HTML report of a sensitivity study
+(:class:`fmsim.calibration.sensitivity.SensitivityResult`): per analysis, Sobol indices as bars
+with their 95 % intervals, a tornado of the one-at-a-time swings and the elasticities."""
 
 from __future__ import annotations
 
-import base64
-import io
+import html
 from importlib import metadata
 from pathlib import Path
 
@@ -11,34 +12,44 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fmsim.calibration.sensitivity import SensitivityResult
+from fmsim.calibration.sensitivity import SWING, SensitivityResult
+from fmsim.report.common import png
+
+#: Inputs shown per panel (largest first); the tables list all.
+SHOWN = 12
+
+
+def _panels(n: int) -> tuple[plt.Figure, np.ndarray]:
+    fig, axes = plt.subplots(1, n, figsize=(5 * n, 4.5), squeeze=False)
+    return fig, axes[0]
 
 
 def sobol_bars(sobol: pd.DataFrame) -> plt.Figure:
-    """First- and total-order indices with 95 % intervals, one panel per output."""
+    """First- and total-order indices with 95 % intervals, one panel per output (the inputs
+    with the largest total-order index)."""
     outputs = list(dict.fromkeys(sobol["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(5 * len(outputs), 4.5), sharey=True)
-    for ax, output in zip(np.atleast_1d(axes), outputs, strict=True):
-        table = sobol[sobol["output"] == output].sort_values("ST")
+    fig, axes = _panels(len(outputs))
+    for ax, output in zip(axes, outputs, strict=True):
+        table = sobol[sobol["output"] == output].nlargest(SHOWN, "ST").sort_values("ST")
         y = np.arange(len(table))
         ax.barh(y - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], label="first order")
         ax.barh(y + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], label="total order")
         ax.set_yticks(y, table["parameter"], fontsize=7)
         ax.set_title(output, fontsize=9)
         ax.set_xlim(left=min(0.0, float(table["S1"].min())))
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
 def tornado(local: pd.DataFrame) -> plt.Figure:
-    """Output at each parameter's 5th and 95th percentile (others at their medians)."""
+    """Output at each input's 5th and 95th percentile (others at their medians)."""
     outputs = list(dict.fromkeys(local["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(5 * len(outputs), 4.5))
-    for ax, output in zip(np.atleast_1d(axes), outputs, strict=True):
+    fig, axes = _panels(len(outputs))
+    for ax, output in zip(axes, outputs, strict=True):
         table = local[local["output"] == output].copy()
         table["swing"] = (table["high"] - table["low"]).abs()
-        table = table.sort_values("swing").tail(10)
+        table = table.sort_values("swing").tail(SHOWN)
         y = np.arange(len(table))
         nominal = float(table["nominal"].iloc[0])
         ax.barh(y, table["low"] - nominal, left=nominal, color="tab:blue", label="5th pct")
@@ -46,48 +57,79 @@ def tornado(local: pd.DataFrame) -> plt.Figure:
         ax.axvline(nominal, color="k", lw=0.8)
         ax.set_yticks(y, table["parameter"], fontsize=7)
         ax.set_title(output, fontsize=9)
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def elasticity_bars(local: pd.DataFrame) -> plt.Figure:
+    """Elasticities d ln(output) / d ln(input) at the medians (largest in magnitude)."""
+    outputs = list(dict.fromkeys(local["output"]))
+    fig, axes = _panels(len(outputs))
+    for ax, output in zip(axes, outputs, strict=True):
+        table = local[local["output"] == output].dropna(subset=["elasticity"])
+        table = table.reindex(table["elasticity"].abs().sort_values().index).tail(SHOWN)
+        y = np.arange(len(table))
+        colours = np.where(table["elasticity"] >= 0, "tab:green", "tab:red")
+        ax.barh(y, table["elasticity"], color=colours)
+        ax.axvline(0.0, color="k", lw=0.8)
+        ax.set_yticks(y, table["parameter"], fontsize=7)
+        ax.set_title(output, fontsize=9)
+        ax.set_xlabel("elasticity", fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def _embed(fig: plt.Figure, folder: Path, name: str) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    fig.savefig(folder / f"{name}.png", dpi=150)
-    plt.close(fig)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    return f'<img alt="{name}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{name}" src="data:image/png;base64,{png(fig, folder, name)}">'
 
 
-def write_sensitivity_report(result: SensitivityResult, out: Path) -> Path:
-    """Write ``out/report.html`` and the figures (``out/figures``)."""
+def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+    return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}g}", border=0)
+
+
+def render_sensitivity(result: SensitivityResult, out: Path) -> str:
+    """Write ``out/report.html`` and the figures (``out/figures``); return its name."""
     figures = out / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    table = result.sobol.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)
-    local = result.local.to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
+    low, high = (round(100 * q) for q in SWING)
     parts = [
-        "<h1>Sensitivity of the passive-transfer outputs</h1>",
-        f"<p>fmsim {metadata.version('fmsim')}. Sobol' base sample {result.n_base}, "
-        f"{result.n_evaluations} parameter sets (first- and total-order indices, SALib, 95 % "
-        "bootstrap intervals). Parameters: every mouse parameter with a between-animal CV, "
-        "lognormal with that CV around the file value; the donor's anti-SGC fraction uniform "
-        "over 0.0048-0.0102. Outputs for a typical mouse given 8 mg i.p. on days 0-3.</p>",
-        "<h2>Sobol indices</h2>",
-        _embed(sobol_bars(result.sobol), figures, "sobol"),
-        "<h2>Tornado (one at a time, 5th-95th percentile)</h2>",
-        _embed(tornado(result.local), figures, "tornado"),
-        "<h2>Sobol indices table</h2>",
-        table,
-        "<h2>Local sensitivities (elasticities at the medians)</h2>",
-        local,
+        "<h1>Sensitivity analysis</h1>",
+        f"<p>fmsim {metadata.version('fmsim')}. Sobol first- and total-order indices (SALib, "
+        "Saltelli/Jansen estimators on a Sobol' sequence, 95 % bootstrap intervals) and local "
+        f"sensitivities: elasticities d ln(output)/d ln(input) at the medians and a tornado "
+        f"with each input at its {low}th and {high}th percentile. {result.n_evaluations} "
+        "parameter sets in all. These are properties of the model and its stated "
+        "uncertainties, not measurements.</p>",
     ]
+    for run in result.runs.itertuples(index=False):
+        name = run.analysis
+        sobol = result.sobol[result.sobol["analysis"] == name]
+        local = result.local[result.local["analysis"] == name]
+        outputs = result.outputs[result.outputs["analysis"] == name]
+        inputs = result.inputs[result.inputs["analysis"] == name]
+        parts += [
+            f"<h2>{html.escape(name)}: {html.escape(run.description)}</h2>",
+            f"<p>Sobol' base sample {run.n_base}; {run.parameter_sets} parameter sets.</p>",
+            _table(outputs.drop(columns="analysis")),
+            "<h3>Sobol indices</h3>",
+            _embed(sobol_bars(sobol), figures, f"{name}_sobol"),
+            f"<h3>Tornado (one at a time, {low}th-{high}th percentile)</h3>",
+            _embed(tornado(local), figures, f"{name}_tornado"),
+            "<h3>Elasticities at the medians</h3>",
+            _embed(elasticity_bars(local), figures, f"{name}_elasticities"),
+            "<details><summary>Inputs and their distributions</summary>",
+            _table(inputs.drop(columns="analysis"), 4),
+            "</details><details><summary>All indices</summary>",
+            _table(sobol.drop(columns="analysis")),
+            "</details><details><summary>All local sensitivities</summary>",
+            _table(local.drop(columns="analysis")),
+            "</details>",
+        ]
     page = (
         '<!doctype html><html><head><meta charset="utf-8"><title>fmsim sensitivity</title>'
         "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
         "table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px}"
         "img{max-width:100%}</style></head><body>" + "\n".join(parts) + "</body></html>"
     )
-    path = out / "report.html"
-    path.write_text(page)
-    return path
+    (out / "report.html").write_text(page)
+    return "report.html"
