@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.errors import fail
 from fmsim.cli.options import echo_kept, open_run, overwrite_option, seed_option
 from fmsim.config import PassiveTransferConfig, default_config, load_config
 
@@ -58,6 +59,8 @@ def simulate(
         from fmsim.model.equations import MODEL
 
         dosing = read_event_table(events, MODEL)
+        if not dosing.events:
+            fail(f"{events}: no dose records (EVID 1 with AMT > 0); the mice would get nothing")
         cohort = build_cohort(config)  # an unknown mouse ID is an error before simulating
         subject_events(dosing, list(cohort["mouse"]), cohort["receives_igg"], "mouse")
     inputs = (config_file,) if events is None else (config_file, events)

@@ -30,6 +30,8 @@ states as a NONMEM-style data set (dose records and observation records with DV)
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +40,16 @@ import numpy as np
 import pandas as pd
 
 from fmsim.config import ConfigError
+from fmsim.config.text import TextFileError, read_text_file
 from fmsim.engine.events import Bolus, Event, Infusion, Removal
 from fmsim.model.definition import ModelDefinition
 
 COLUMNS = ("ID", "TIME", "AMT", "CMT", "EVID", "RATE", "DUR", "ADDL", "II")
 REQUIRED = ("TIME", "AMT", "CMT")
+#: Latest day of a record or additional dose (ten years, as for therapy protocols).
+MAX_DAY = 3650.0
+#: Largest event table read (bytes): a daily dose for 10,000 subjects over a year is ~150 MB.
+MAX_FILE_BYTES = 200_000_000
 
 
 class EventTableError(ConfigError):
@@ -179,8 +186,8 @@ class _Record:
             return result
 
         time = number("TIME")
-        if time < 0:
-            fail("TIME", "expected a time >= 0 (days from the start)")
+        if not 0 <= time <= MAX_DAY:
+            fail("TIME", f"expected a time from 0 to {MAX_DAY:g} (days from the start)")
         amount = number("AMT", 0.0)
         if amount < 0:
             fail("AMT", "expected an amount >= 0 (> 0 for a dose)")
@@ -215,6 +222,8 @@ class _Record:
         interval = number("II", 0.0)
         if additional > 0 and interval <= 0:
             fail("II", "expected an interval > 0 (days) with ADDL > 0")
+        if time + additional * interval > MAX_DAY:
+            fail("ADDL", f"expected the last additional dose by day {MAX_DAY:g} (TIME + ADDL x II)")
         return cls(
             _identifier(values), time, amount, state, 1, rate, duration, int(additional), interval
         )
@@ -368,14 +377,22 @@ def _events(doses: list[_Record], ids: list[str], per_subject: bool) -> list[Eve
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
+    """The table as text cells: Excel, or CSV in any encoding fmsim reads (UTF-8/16, Latin-1)
+    separated by commas, semicolons or tabs (the most frequent in the header)."""
     if not path.is_file():
         raise EventTableError(f"{path}: no such file")
     try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=str)
-        return pd.read_csv(path, dtype=str, skipinitialspace=True)
-    except (ValueError, OSError, pd.errors.ParserError) as error:
-        raise EventTableError(f"{path}: cannot read as a table: {error}") from None
+        text = read_text_file(path, "CSV event table", MAX_FILE_BYTES)
+        header = text.lstrip("\r\n").split("\n", 1)[0]
+        separator = max((",", ";", "\t"), key=header.count)
+        return pd.read_csv(io.StringIO(text), sep=separator, dtype=str, skipinitialspace=True)
+    except TextFileError as error:
+        raise EventTableError(str(error)) from None
+    except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise EventTableError(f"{path}: cannot read as a table: {first}") from None
 
 
 def event_table(
