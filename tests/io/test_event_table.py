@@ -112,7 +112,10 @@ def test_observation_records_give_output_times(tmp_path):
         ("TIME,AMT,CMT\n0,8,spleen\n", r":2: column CMT: value 'spleen': expected a state of"),
         ("TIME,AMT,CMT\n0,8,9\n", r"expected a compartment number 1-8"),
         ("TIME,AMT,CMT,EVID\n0,8,1,4\n", r"column EVID: value '4'.*resets"),
-        ("TIME,AMT,CMT\n-1,8,1\n", r"column TIME: value '-1': expected a time >= 0"),
+        ("TIME,AMT,CMT\n-1,8,1\n", r"column TIME: value '-1': expected a time from 0 to 3650"),
+        ("TIME,AMT,CMT\n1e9,8,1\n", r"column TIME: value '1e9': expected a time from 0"),
+        ("TIME,AMT,CMT,ADDL,II\n0,8,1,1000000000,1\n", r"column ADDL: .*by day 3650"),
+        ("TIME,AMT,CMT\n0,-8,1\n", r"column AMT: value '-8': expected an amount >= 0"),
         ("TIME,AMT,CMT,ADDL\n0,8,1,3\n", r"column II: .*with ADDL > 0"),
         ("TIME,AMT,CMT\n0,eight,1\n", r":2: column AMT: value 'eight': expected a number"),
         ("TIME,AMT,CMT,RATE\n0,8,1,-1\n", r"modelled rates \(-1\) are not supported"),
@@ -152,3 +155,32 @@ def test_simulated_data_as_a_nonmem_data_set():
     # at a dose time the observation (before the dose, as fmsim reports it) comes first
     first = data[(data["ID"] == "A") & (data["TIME"] == 1.0)]
     assert list(first["EVID"]) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "separator"), [("utf-8-sig", ";"), ("utf-16", "\t"), ("latin-1", ",")]
+)
+def test_tables_in_excel_encodings_and_separators_are_read(tmp_path, encoding, separator):
+    path = tmp_path / "doses.csv"
+    text = separator.join(["TIME", "AMT", "CMT", "ADDL", "II"]) + "\n"
+    text += separator.join(["0", "8", "human_ip_depot", "1", "1"]) + "\n"
+    path.write_bytes(text.encode(encoding))
+    state = MODEL.index("human_ip_depot")
+    assert read_event_table(path, MODEL).events == (Bolus(0.0, state, 8.0), Bolus(1.0, state, 8.0))
+
+
+def test_an_excel_table_is_read(tmp_path):
+    path = tmp_path / "doses.xlsx"
+    pd.DataFrame({"ID": [1, 2], "TIME": [0, 0], "AMT": [8, 4], "CMT": [1, 1]}).to_excel(
+        path, index=False
+    )
+    table = read_event_table(path, MODEL)
+    assert table.ids == ("1", "2")
+    np.testing.assert_array_equal(table.events[0].amount, [8.0, 4.0])
+
+
+def test_a_binary_file_is_named(tmp_path):
+    path = tmp_path / "doses.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(EventTableError, match="binary file"):
+        read_event_table(path, MODEL)

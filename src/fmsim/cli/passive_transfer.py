@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.errors import fail
 from fmsim.cli.options import echo_kept, open_run, overwrite_option, seed_option
 from fmsim.config import PassiveTransferConfig, default_config, load_config
 
@@ -36,16 +37,46 @@ def reproduce(
 def simulate(
     config_file: Path = typer.Argument(..., help="Scenario YAML (see examples/)."),
     out: Path = typer.Option(None, help="Output folder (default results/<file stem>)."),
+    events: Path = typer.Option(
+        None,
+        "--events",
+        help="Dose the mice by a NONMEM/mrgsolve event table (CSV or .xlsx) instead of the "
+        "scenario's dose and injection days: for every mouse of an IgG group (no ID column) "
+        "or per mouse (ID = mouse name or number); docs/event_tables.md.",
+    ),
+    nonmem: bool = typer.Option(
+        False, "--nonmem", help="Also write the simulated data as a NONMEM-style data set."
+    ),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Run any passive-transfer scenario described in a YAML file."""
     config = load_config(config_file)
     out = out or Path("results") / config_file.stem
-    run_passive_transfer_command(config, out, inputs=(config_file,), overwrite=overwrite)
+    dosing = None
+    if events is not None:
+        from fmsim.experiments.passive_transfer import build_cohort
+        from fmsim.io.event_table import read_event_table, subject_events
+        from fmsim.model.equations import MODEL
+
+        dosing = read_event_table(events, MODEL)
+        if not dosing.events:
+            fail(f"{events}: no dose records (EVID 1 with AMT > 0); the mice would get nothing")
+        cohort = build_cohort(config)  # an unknown mouse ID is an error before simulating
+        subject_events(dosing, list(cohort["mouse"]), cohort["receives_igg"], "mouse")
+    inputs = (config_file,) if events is None else (config_file, events)
+    run_passive_transfer_command(
+        config, out, inputs=inputs, overwrite=overwrite, dosing=dosing, nonmem=nonmem
+    )
 
 
 def run_passive_transfer_command(
-    config: PassiveTransferConfig, out: Path, *, inputs: Sequence[Path], overwrite: bool
+    config: PassiveTransferConfig,
+    out: Path,
+    *,
+    inputs: Sequence[Path],
+    overwrite: bool,
+    dosing=None,
+    nonmem: bool = False,
 ) -> None:
     """Simulate, analyse, save and render into ``out``; print the steps and the report."""
     import time
@@ -55,7 +86,9 @@ def run_passive_transfer_command(
 
     started = time.perf_counter()
     with open_run(PassiveTransferStudy, out, inputs=inputs, overwrite=overwrite) as run:
-        study = passive_transfer_study(config, inputs=inputs, log=typer.echo)
+        study = passive_transfer_study(
+            config, dosing=dosing, nonmem=nonmem, inputs=inputs, log=typer.echo
+        )
         study.save(run)
         report = render(study, run)
     echo_kept(run)

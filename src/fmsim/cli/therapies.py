@@ -45,6 +45,12 @@ def therapies(
     drugs: list[Path] | None = typer.Option(
         None, "--drugs", help="Your own drug or device files (YAML) or folders; repeatable."
     ),
+    events: list[Path] | None = typer.Option(
+        None,
+        "--events",
+        help="A course as a NONMEM/mrgsolve event table for every patient (CSV or .xlsx; "
+        "DRUG column names the entry; docs/event_tables.md); repeatable, named by file stem.",
+    ),
     out: Path = typer.Option(Path("results/therapies"), help="Output folder."),
     overwrite: bool = overwrite_option(),
 ) -> None:
@@ -60,9 +66,9 @@ def therapies(
 
     started = time.perf_counter()
     files = list(protocol_files or [])
-    drug_files = list(drugs or [])
+    drug_files, tables = list(drugs or []), list(events or [])
     library = drug_library(drug_files)
-    protocols, source = load_protocols(files, agents, library)
+    protocols, source = load_protocols(files, agents, library, tables)
     courses = len(protocols) if protocols else len(standard_protocols(library))
     try:
         check_fits(
@@ -76,7 +82,7 @@ def therapies(
     from fmsim.experiments.studies import TherapyStudy, therapy_study
     from fmsim.report import render
 
-    inputs = [*files, *drug_files]
+    inputs = [*files, *tables, *drug_files]
     with open_run(TherapyStudy, out, inputs=inputs, overwrite=overwrite) as run:
         study = therapy_study(
             protocols,
@@ -105,18 +111,26 @@ def therapies(
 
 
 def load_protocols(
-    paths: list[Path], agents: str | None = None, library: DrugLibrary | None = None
+    paths: list[Path],
+    agents: str | None = None,
+    library: DrugLibrary | None = None,
+    tables: list[Path] = (),
 ) -> tuple[dict[str, TherapyProtocol] | None, str]:
-    """Protocols by name from files and library entries' standard regimens (None: the standard
-    protocols), and where they came from; raises :class:`ConfigError` for an invalid file, an
-    unknown entry or two protocols with one name."""
-    from fmsim.config.therapy import regimen_protocol
+    """Protocols by name from files, event tables and library entries' standard regimens
+    (None: the standard protocols), and where they came from; raises :class:`ConfigError` for
+    an invalid file, an unknown entry or two protocols with one name."""
+    from fmsim.config.therapy import parse_protocol, regimen_protocol
+    from fmsim.io.event_table import therapy_protocol_data
+    from fmsim.model.human import HUMAN_MODEL
 
     names = [a.strip() for a in (agents or "").split(",") if a.strip()]
-    if not paths and not names:
+    if not paths and not names and not tables:
         return None, ""
     protocols, origin = {}, {}
     loaded = [(str(path), load_protocol(path, library)) for path in paths]
+    for table in tables:
+        data = therapy_protocol_data(table, HUMAN_MODEL)
+        loaded.append((str(table), parse_protocol(data, str(table), library)))
     for name in names:
         if library is None or name not in library:
             known = library.names() if library is not None else []

@@ -23,6 +23,13 @@ def trial(
         help="Replicate trials per sample size (default: the config's).",
     ),
     power: bool = typer.Option(True, help="Run the power curves (replicate trials)."),
+    events: list[str] | None = typer.Option(
+        None,
+        "--events",
+        metavar="ARM=FILE",
+        help="An arm's therapies as a NONMEM/mrgsolve event table for every patient of the arm "
+        "(docs/event_tables.md), e.g. 'efgartigimod=doses.csv'; repeatable.",
+    ),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Run a virtual trial: one trial in detail, then power curves with and without
@@ -34,6 +41,9 @@ def trial(
 
     started = time.perf_counter()
     config = load_trial_config(config_file)
+    tables = arm_event_tables(events or [])
+    if tables:
+        config = with_arm_tables(config, tables, f"{config_file} with --events")
     if replicates is not None:  # validated again: the power chunks must fit in memory
         config = config.with_replicates(replicates, f"{config_file} with --replicates")
     # the simulation's imports are heavy: only after the config is known to be valid
@@ -42,14 +52,15 @@ def trial(
     from fmsim.report import render
 
     out = out or Path("results") / config_file.stem
-    with open_run(TrialStudy, out, inputs=(config_file,), overwrite=overwrite) as run:
+    inputs = (config_file, *tables.values())
+    with open_run(TrialStudy, out, inputs=inputs, overwrite=overwrite) as run:
         try:
             study = trial_study(
                 config,
                 power=power,
                 chunk_folder=run.store(CHUNKS) if power else None,
                 source=str(config_file),
-                inputs=(config_file,),
+                inputs=inputs,
                 log=typer.echo,
                 progress=True,
             )
@@ -79,3 +90,33 @@ def trial(
             f"{config.patients} patients (mean effect {row.mean_effect:+.2f})"
         )
     typer.echo(f"done in {time.perf_counter() - started:.1f} s; report: {report}")
+
+
+def arm_event_tables(options: list[str]) -> dict[str, Path]:
+    """``--events ARM=FILE`` options as {arm: file}; one line (exit 2) for a malformed one."""
+    tables: dict[str, Path] = {}
+    for option in options:
+        arm, separator, file = option.partition("=")
+        if not separator or not arm.strip() or not file.strip():
+            fail(f"--events: got {option!r}: expected ARM=FILE, e.g. 'efgartigimod=doses.csv'")
+        if arm.strip() in tables:
+            fail(f"--events: arm {arm.strip()!r} is given two tables")
+        tables[arm.strip()] = Path(file.strip())
+    return tables
+
+
+def with_arm_tables(config, tables: dict[str, Path], origin: str):
+    """``config`` with each named arm's therapies replaced by its event table's blocks,
+    validated again (ConfigError naming ``origin``, or the table's file, row and column)."""
+    from fmsim.config.trial import parse_trial_config
+    from fmsim.io.event_table import therapy_protocol_data
+    from fmsim.model.human import HUMAN_MODEL
+
+    data = config.model_dump()
+    arms = [arm["name"] for arm in data["arms"]]
+    for name, path in tables.items():
+        if name not in arms:
+            fail(f"--events: got arm {name!r}: expected one of the trial's arms {arms}")
+        blocks = therapy_protocol_data(path, HUMAN_MODEL)["therapies"]
+        data["arms"][arms.index(name)]["therapies"] = blocks
+    return parse_trial_config(data, origin)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from fmsim.assays.von_frey import simulate_up_down
 from fmsim.config import ConfigError, PassiveTransferConfig
-from fmsim.engine import Bolus, SimulationResult, run
+from fmsim.engine import Bolus, Event, SimulationResult, run
+from fmsim.io.event_table import EventTable, subject_events
 from fmsim.model.equations import MODEL, Subjects, build_subjects, initial_state, sgc_occupancy
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 from fmsim.model.readouts import IENFD, expected_readout, lognormal_factor
@@ -31,6 +32,7 @@ class PassiveTransferResult:
     measurements: pd.DataFrame  # tidy: mouse, group, donor, day, test, value, unit, raw
     trajectories: pd.DataFrame  # mouse, group, donor, day, model states in physical units
     cohort: pd.DataFrame
+    doses: tuple[Event, ...] = ()  # the dosing the mice received (engine events)
 
 
 def build_cohort(config: PassiveTransferConfig) -> pd.DataFrame:
@@ -68,14 +70,18 @@ class VirtualCohort:
     cohort: pd.DataFrame
     values: dict[str, np.ndarray]
     subjects: Subjects
-    doses: list[Bolus]
+    doses: list[Event]
     rng: np.random.Generator  # continues the experiment's random stream (measurement noise)
 
 
 def build_virtual_cohort(
-    config: PassiveTransferConfig, parameters: ParameterSet | None = None
+    config: PassiveTransferConfig,
+    parameters: ParameterSet | None = None,
+    dosing: EventTable | None = None,
 ) -> VirtualCohort:
-    """Allocate mice, draw their parameters and build the dosing schedule (seeded)."""
+    """Allocate mice, draw their parameters and build the dosing schedule (seeded): the
+    config's dose on its injection days, or the event table ``dosing`` (per mouse, or for
+    every mouse of an IgG group; see :func:`fmsim.io.event_table.subject_events`)."""
     parameters = parameters or load_parameter_set()
     unknown = sorted(set(config.parameters) - set(parameters.parameters))
     if unknown:
@@ -90,15 +96,22 @@ def build_virtual_cohort(
     dose_value, dose_unit = config.dose_quantity()
     per_mouse = dose_value * (values["body_weight"] / 1000.0 if dose_unit == "mg/kg" else 1.0)
     amounts = np.where(cohort["receives_igg"].to_numpy(), per_mouse, 0.0)
-    doses = [Bolus(day, MODEL.index("human_ip_depot"), amounts) for day in config.injection_days]
+    doses: list[Event] = [
+        Bolus(day, MODEL.index("human_ip_depot"), amounts) for day in config.injection_days
+    ]
+    if dosing is not None:
+        doses = subject_events(dosing, list(cohort["mouse"]), cohort["receives_igg"], "mouse")
     return VirtualCohort(parameters, cohort, values, subjects, doses, rng)
 
 
 def run_passive_transfer(
-    config: PassiveTransferConfig, parameters: ParameterSet | None = None
+    config: PassiveTransferConfig,
+    parameters: ParameterSet | None = None,
+    dosing: EventTable | None = None,
 ) -> PassiveTransferResult:
-    """Simulate the experiment; deterministic for a given ``config.seed``."""
-    virtual = build_virtual_cohort(config, parameters)
+    """Simulate the experiment (dosed as ``config`` says, or by the event table ``dosing``);
+    deterministic for a given ``config.seed``."""
+    virtual = build_virtual_cohort(config, parameters, dosing)
     subjects = virtual.subjects
     last_day = max(config.test_days[-1], max(config.ienfd_days, default=0.0))
     grid = np.arange(0.0, last_day + TRAJECTORY_STEP / 2, TRAJECTORY_STEP)
@@ -109,7 +122,7 @@ def run_passive_transfer(
         config, virtual.parameters, virtual.cohort, trajectories, virtual.values, virtual.rng
     )
     return PassiveTransferResult(
-        config, virtual.parameters, measurements, trajectories, virtual.cohort
+        config, virtual.parameters, measurements, trajectories, virtual.cohort, tuple(virtual.doses)
     )
 
 

@@ -30,6 +30,8 @@ states as a NONMEM-style data set (dose records and observation records with DV)
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +39,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fmsim.config import ConfigError
+from fmsim.config.text import TextFileError, read_text_file
 from fmsim.engine.events import Bolus, Event, Infusion, Removal
 from fmsim.model.definition import ModelDefinition
 
 COLUMNS = ("ID", "TIME", "AMT", "CMT", "EVID", "RATE", "DUR", "ADDL", "II")
 REQUIRED = ("TIME", "AMT", "CMT")
+#: Latest day of a record or additional dose (ten years, as for therapy protocols).
+MAX_DAY = 3650.0
+#: Largest event table read (bytes): a daily dose for 10,000 subjects over a year is ~150 MB.
+MAX_FILE_BYTES = 200_000_000
 
 
-class EventTableError(ValueError):
+class EventTableError(ConfigError):
     """A table fmsim cannot read; the message is one line naming file, row, column, value."""
 
 
@@ -57,6 +65,8 @@ class EventTable:
     ids: tuple[str, ...]
     events: tuple[Event, ...]
     observation_times: tuple[float, ...]
+    source: str = ""  # the file, for messages
+    first_rows: tuple[int, ...] = ()  # the row (header = 1) where each of ``ids`` first appears
 
 
 def read_event_table(path: str | Path, model: ModelDefinition) -> EventTable:
@@ -73,15 +83,71 @@ def read_event_table(path: str | Path, model: ModelDefinition) -> EventTable:
         )
     frame = frame.rename(columns={v: k for k, v in columns.items() if k in COLUMNS})
     records = [_Record.parse(path, row + 2, values, model) for row, values in frame.iterrows()]
-    ids: list[str] = []
-    for record in records:
-        if record.id not in ids:
-            ids.append(record.id)
+    first_rows: dict[str, int] = {}
+    for row, record in enumerate(records, start=2):
+        first_rows.setdefault(record.id, row)
+    ids = list(first_rows)
     per_subject = len(ids) > 1
     doses = [r for r in records if r.evid == 1]
     observations = sorted({r.time for r in records if r.evid == 0})
     events = _events(doses, ids if per_subject else [ids[0]] if ids else [], per_subject)
-    return EventTable(tuple(ids) if per_subject else (), tuple(events), tuple(observations))
+    if not per_subject:
+        return EventTable((), tuple(events), tuple(observations), str(path))
+    rows = tuple(first_rows.values())
+    return EventTable(tuple(ids), tuple(events), tuple(observations), str(path), rows)
+
+
+def subject_events(
+    table: EventTable,
+    subjects: Sequence[str],
+    recipients: np.ndarray | None = None,
+    kind: str = "subject",
+) -> list[Event]:
+    """The events of ``table`` for the named ``subjects`` (in their order), one value each.
+
+    A table without IDs doses every subject (only the ``recipients``, a boolean mask, when
+    given: e.g. the mice of IgG groups). A per-subject table names subjects by name, or by
+    number 1..n in the order of ``subjects`` (as :func:`nonmem_data` numbers them); subjects
+    it does not name get no dose. An ID that is neither raises EventTableError (file, row)."""
+    n = len(subjects)
+    if not table.ids:
+        mask = np.ones(n) if recipients is None else np.asarray(recipients, dtype=float)
+        return [_with_value(event, _value(event) * mask) for event in table.events]
+    index = _subject_index(table, list(subjects), kind)
+    events = []
+    for event in table.events:
+        values = np.zeros(n)
+        values[index] = _value(event)
+        events.append(_with_value(event, values))
+    return events
+
+
+def _subject_index(table: EventTable, subjects: list[str], kind: str) -> np.ndarray:
+    position = {name: k for k, name in enumerate(subjects)}
+    numbered = not any(i in position for i in table.ids)
+    index = []
+    for identifier, row in zip(table.ids, table.first_rows, strict=True):
+        if identifier in position:
+            index.append(position[identifier])
+            continue
+        if numbered and identifier.isdigit() and 1 <= int(identifier) <= len(subjects):
+            index.append(int(identifier) - 1)
+            continue
+        raise EventTableError(
+            f"{table.source}:{row}: column ID: value {identifier!r}: expected a {kind} of the "
+            f"scenario by name (e.g. {subjects[0]!r}) or by number 1-{len(subjects)}"
+        )
+    return np.asarray(index, dtype=int)
+
+
+def _value(event: Event) -> np.ndarray:
+    return np.asarray(event.amount if isinstance(event, Bolus) else event.rate, dtype=float)
+
+
+def _with_value(event: Event, values: np.ndarray) -> Event:
+    if isinstance(event, Bolus):
+        return Bolus(event.time, event.state, values)
+    return Infusion(event.start, event.stop, event.state, values)
 
 
 @dataclass(frozen=True)
@@ -120,9 +186,11 @@ class _Record:
             return result
 
         time = number("TIME")
-        if time < 0:
-            fail("TIME", "expected a time >= 0 (days from the start)")
+        if not 0 <= time <= MAX_DAY:
+            fail("TIME", f"expected a time from 0 to {MAX_DAY:g} (days from the start)")
         amount = number("AMT", 0.0)
+        if amount < 0:
+            fail("AMT", "expected an amount >= 0 (> 0 for a dose)")
         evid = number("EVID", 1.0 if amount > 0 else 0.0)
         if evid not in (0, 1, 2):
             fail(
@@ -154,6 +222,8 @@ class _Record:
         interval = number("II", 0.0)
         if additional > 0 and interval <= 0:
             fail("II", "expected an interval > 0 (days) with ADDL > 0")
+        if time + additional * interval > MAX_DAY:
+            fail("ADDL", f"expected the last additional dose by day {MAX_DAY:g} (TIME + ADDL x II)")
         return cls(
             _identifier(values), time, amount, state, 1, rate, duration, int(additional), interval
         )
@@ -165,6 +235,98 @@ class _Record:
             (self.time + k * self.interval, self.state, value, self.duration)
             for k in range(self.additional + 1)
         ]
+
+
+#: The human model's dosing states and the therapy block a dose into each one is: (type, route).
+THERAPY_STATES = {
+    "inhibitor_depot": ("fcrn_inhibitor", "sc"),
+    "inhibitor_central": ("fcrn_inhibitor", "iv"),
+    "anti_cd20_central": ("anti_cd20", "iv"),
+    "ivig_plasma": ("ivig", "iv"),
+}
+
+
+def therapy_protocol_data(path: str | Path, model: ModelDefinition) -> dict:
+    """A therapy course given as an event table for every patient (no ID column, or one ID),
+    as the mapping of a therapy protocol (:mod:`fmsim.config.therapy`) named after the file.
+
+    Each dose record becomes an administration of a therapy block: CMT ``inhibitor_depot``
+    an s.c. FcRn inhibitor, ``inhibitor_central`` an i.v. FcRn inhibitor, ``anti_cd20_central``
+    an anti-CD20 antibody, ``ivig_plasma`` IVIG (i.v. doses are infusions: RATE > 0 or DUR).
+    A ``DRUG`` column names the library entry (``fmsim drugs list``; IVIG defaults to
+    ``ivig``). Records with the same drug, amount and infusion length form one block with
+    their days; AMT is mg per patient. EventTableError names file, row, column and value."""
+    path = Path(path)
+    frame = _read_frame(path)
+    columns = {str(c).strip().upper(): c for c in frame.columns}
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise EventTableError(
+            f"{path}: missing column(s) {missing}; an event table needs {list(REQUIRED)} "
+            f"(optional: ID, EVID, RATE, DUR, ADDL, II, DRUG)"
+        )
+    frame = frame.rename(columns={v: k for k, v in columns.items() if k in (*COLUMNS, "DRUG")})
+    blocks: dict[tuple, list[float]] = {}
+    first_id: str | None = None
+    for row, values in frame.iterrows():
+        line = row + 2
+        record = _Record.parse(path, line, values, model)
+        if first_id is None:
+            first_id = record.id
+        elif record.id != first_id:
+            raise EventTableError(
+                f"{path}:{line}: column ID: value {record.id!r}: expected one course for every "
+                f"patient (the ID of row 2, {first_id!r}, or no ID column): virtual patients "
+                "are sampled, so per-patient tables apply to `fmsim simulate` (named mice)"
+            )
+        if record.evid != 1:
+            continue
+        blocks_key = _therapy_key(path, line, values, record, model)
+        for time, *_ in record.doses():
+            days = blocks.setdefault(blocks_key, [])
+            if time in days:
+                raise EventTableError(
+                    f"{path}:{line}: column TIME: value {time:g}: a second dose of the same "
+                    "drug on the same day; give one record with the total AMT"
+                )
+            days.append(time)
+    if not blocks:
+        raise EventTableError(f"{path}: no dose records (EVID 1 with AMT > 0)")
+    therapies = []
+    for (kind, drug, route, amount, hours), days in blocks.items():
+        block = {"type": kind, "drug": drug, "route": route, "dose": f"{amount!r} mg"}
+        if hours is not None:
+            block["infusion_hours"] = hours
+        therapies.append({**block, "days": sorted(days)})
+    return {"name": path.stem, "therapies": therapies}
+
+
+def _therapy_key(
+    path: Path, line: int, values: pd.Series, record: _Record, model: ModelDefinition
+) -> tuple:
+    """(type, drug, route, amount, infusion hours) of a dose record; EventTableError if the
+    record is not a therapy a protocol block can give."""
+
+    def fail(column: str, expected: str):
+        raise EventTableError(
+            f"{path}:{line}: column {column}: value {values.get(column)!r}: {expected}"
+        )
+
+    state = model.states[record.state]
+    if state not in THERAPY_STATES:
+        fail("CMT", f"expected a therapy's dosing state: {', '.join(THERAPY_STATES)}")
+    kind, route = THERAPY_STATES[state]
+    if route == "iv" and not record.duration:
+        fail("RATE", f"expected an infusion into {state} (RATE > 0, or DUR > 0 with RATE -2)")
+    if route == "sc" and record.duration:
+        fail("RATE", f"expected a bolus (RATE 0) into {state} (s.c. dose)")
+    drug = values.get("DRUG")
+    drug = "" if drug is None or (isinstance(drug, float) and np.isnan(drug)) else str(drug)
+    drug = drug.strip() or ("ivig" if kind == "ivig" else "")
+    if not drug:
+        fail("DRUG", f"expected the library entry of the {kind} dosed (fmsim drugs list)")
+    hours = record.duration * 24.0 if record.duration else None
+    return kind, drug, route, record.amount, hours
 
 
 def _identifier(values: pd.Series) -> str:
@@ -215,14 +377,22 @@ def _events(doses: list[_Record], ids: list[str], per_subject: bool) -> list[Eve
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
+    """The table as text cells: Excel, or CSV in any encoding fmsim reads (UTF-8/16, Latin-1)
+    separated by commas, semicolons or tabs (the most frequent in the header)."""
     if not path.is_file():
         raise EventTableError(f"{path}: no such file")
     try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=str)
-        return pd.read_csv(path, dtype=str, skipinitialspace=True)
-    except (ValueError, OSError, pd.errors.ParserError) as error:
-        raise EventTableError(f"{path}: cannot read as a table: {error}") from None
+        text = read_text_file(path, "CSV event table", MAX_FILE_BYTES)
+        header = text.lstrip("\r\n").split("\n", 1)[0]
+        separator = max((",", ";", "\t"), key=header.count)
+        return pd.read_csv(io.StringIO(text), sep=separator, dtype=str, skipinitialspace=True)
+    except TextFileError as error:
+        raise EventTableError(str(error)) from None
+    except (ValueError, OSError, pd.errors.ParserError, zipfile.BadZipFile) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise EventTableError(f"{path}: cannot read as a table: {first}") from None
 
 
 def event_table(
@@ -278,30 +448,41 @@ def nonmem_dataset(
     (n_times, n_states, n_subjects) array, outputs before the events of their time."""
     n = states.shape[2]
     names = list(ids) if ids is not None else [str(k + 1) for k in range(n)]
-    doses = event_table(events, model, names)
+    observations = [
+        pd.DataFrame(
+            {
+                "ID": np.tile(names, len(times)),
+                "TIME": np.repeat(np.asarray(times, dtype=float), n),
+                "CMT": state,
+                "DV": states[:, model.index(state), :].reshape(-1),
+            }
+        )
+        for state in observed
+    ]
+    return nonmem_data(model, events, names, pd.concat(observations, ignore_index=True))
+
+
+def nonmem_data(
+    model: ModelDefinition,
+    events: Sequence[Event],
+    ids: Sequence[str],
+    observations: pd.DataFrame,
+    covariates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """A NONMEM-style data set: the dose records of ``events`` (EVID 1, MDV 1; values per
+    subject in the order of ``ids``) and the ``observations`` (columns ID, TIME, CMT, DV and
+    any others, e.g. DVID naming the quantity; EVID 0, MDV 0), sorted by ID and TIME with an
+    observation before a dose at the same time (fmsim reports states before the events of an
+    output time). ``covariates`` (one row per ID) add their columns to every record."""
+    doses = event_table(events, model, list(ids))
     doses["DV"] = np.nan
     doses["MDV"] = 1
-    blocks = []
-    for state in observed:
-        j = model.index(state)
-        values = states[:, j, :]
-        blocks.append(
-            pd.DataFrame(
-                {
-                    "ID": np.tile(names, len(times)),
-                    "TIME": np.repeat(np.asarray(times, dtype=float), n),
-                    "AMT": 0.0,
-                    "RATE": 0.0,
-                    "DUR": 0.0,
-                    "CMT": state,
-                    "EVID": 0,
-                    "DV": values.reshape(-1),
-                    "MDV": 0,
-                }
-            )
-        )
-    frame = pd.concat([doses, *blocks], ignore_index=True)
-    # observations before doses at the same time, as fmsim reports them
+    observed = observations.assign(AMT=0.0, RATE=0.0, DUR=0.0, EVID=0, MDV=0)
+    frame = pd.concat([doses, observed], ignore_index=True)
+    columns = ["ID", "TIME", "AMT", "RATE", "DUR", "CMT", "EVID", "DV", "MDV"]
+    frame = frame[[*columns, *[c for c in frame.columns if c not in columns]]]
+    if covariates is not None:
+        frame = frame.merge(covariates, on="ID", how="left", validate="many_to_one")
     return frame.sort_values(["ID", "TIME", "EVID"], kind="stable", key=_natural).reset_index(
         drop=True
     )

@@ -48,6 +48,7 @@ import math
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -189,13 +190,14 @@ def read_lab_data(
         missing; one line naming the file.
     """
     path = Path(path)
-    raw, source = _read_raw(path, sheet)
+    raw, source = read_table_cells(path, sheet)
     return validate_lab_data(raw, source, expected_groups, known_tests)
 
 
-def _read_raw(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
-    """All cells of the file as text, and the name issues give it (file, and sheet if the
-    workbook has several)."""
+def read_table_cells(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    """All cells of the file as text with the first row as header (names as written, a blank
+    one as ``unnamed: k``), and the name issues give it (file, and sheet if the workbook has
+    several); LabDataError if the file cannot be read."""
     if not path.exists():
         raise LabDataError(f"{path}: file not found")
     if path.is_dir():
@@ -344,7 +346,9 @@ def _normalise_columns(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         hint = f" ({'; '.join(hints)})" if hints else ""
         raise LabDataError(
             f"{source}: missing required column(s) {missing}; columns present: {present}; "
-            f"expected {list(REQUIRED_COLUMNS)} plus optional {list(OPTIONAL_COLUMNS)}{hint}"
+            f"expected {list(REQUIRED_COLUMNS)} plus optional {list(OPTIONAL_COLUMNS)}{hint}; "
+            "name your columns with --columns 'Mouse ID=mouse,...', or give a Prism table's "
+            "test with --test and --unit (docs/lab_data.md)"
         )
     return frame
 
@@ -516,16 +520,21 @@ def validate_lab_data(
     source: str = "<data>",
     expected_groups: list[str] | None = None,
     known_tests: tuple[str, ...] = KNOWN_TESTS,
+    test_units: dict[str, str] | None = None,
+    locate: Callable[[int, str], tuple[int, str]] | None = None,
 ) -> tuple[pd.DataFrame, list[Issue]]:
     """Validate a raw table (all cells as text, header already parsed) from ``source``.
 
-    Row ``i`` of ``raw`` (0-based) is reported as row ``i + 2`` of the file. The steps: the
+    Row ``i`` of ``raw`` (0-based) is reported as row ``i + 2`` of the file, or where
+    ``locate(i + 2, column)`` says (file row, column label: a wide layout's cell).
+    ``test_units`` fixes the unit of a test (user-named tests): other units are errors. The
+    steps: the
     columns (:func:`_normalise_columns`), each row on its own (:func:`_check_row`), then
     across rows: one unit per test, one group per mouse, one value per mouse, test and day.
     See :func:`read_lab_data` for the returned clean data and the issues.
     """
     frame = _normalise_columns(raw.fillna("").astype(str), source)
-    log = _IssueLog(source)
+    log = _IssueLog(source, locate)
     rows = _RowChecks(
         known_tests,
         _group_problems(frame["group"], frame["mouse"].str.strip(), expected_groups),
@@ -537,7 +546,7 @@ def validate_lab_data(
         for i, cells in enumerate(frame.to_dict("records"))
         if (record := _check_row(cells, i + 2, rows, log)) is not None
     ]
-    good = _check_units(good, log.issue)
+    good = _check_units(good, log.issue, test_units or {})
     good = _check_mouse_groups(good, log.issue)
     good = _check_duplicates(good, log.issue)
     return _clean_table(frame, good, rows.extra), log.issues_of({r["source_row"] for r in good})
@@ -546,13 +555,17 @@ def validate_lab_data(
 class _IssueLog:
     """The issues found so far; 'converted' notes are kept only for rows that survive."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(
+        self, source: str, locate: Callable[[int, str], tuple[int, str]] | None = None
+    ) -> None:
         self.source = source
+        self.locate = locate
         self._issues: list[Issue] = []
         self._notes: dict[int, list[Issue]] = {}
 
     def issue(self, row: int, column: str, value: object, message: str, action: str) -> None:
-        record = Issue(self.source, row, column, _shown(str(value)), message, action)
+        where, label = self.locate(row, column) if self.locate else (row, column)
+        record = Issue(self.source, where, label, _shown(str(value)), message, action)
         if action == "converted":
             self._notes.setdefault(row, []).append(record)
         else:
@@ -748,15 +761,18 @@ def _clean_table(frame: pd.DataFrame, good: list[dict], extra: list[str]) -> pd.
     return clean
 
 
-def _check_units(good: list[dict], issue) -> list[dict]:
-    """One unit per test; von Frey log units are converted to grams."""
+def _check_units(good: list[dict], issue, declared: dict[str, str]) -> list[dict]:
+    """One unit per test (the ``declared`` one if given); von Frey log units are converted to
+    grams."""
     kept = []
     by_test: dict[str, list[dict]] = {}
     for r in good:
         by_test.setdefault(r["test"], []).append(r)
     for test, rows in by_test.items():
         units = Counter(r["unit"] for r in rows if r["unit"])
-        if test == VON_FREY and ("g" in units or "log units" in units):
+        if test in declared:
+            reference = declared[test]
+        elif test == VON_FREY and ("g" in units or "log units" in units):
             reference = "g"
         else:
             reference = units.most_common(1)[0][0] if units else ""

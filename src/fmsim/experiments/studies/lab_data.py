@@ -11,7 +11,8 @@ import pandas as pd
 
 from fmsim.experiments.analysis import PassiveTransferAnalysis, analyze_passive_transfer
 from fmsim.experiments.result import Provenance, StudyError, StudyResult, Table, config_hash
-from fmsim.io.lab_data import Issue, issues_frame, read_lab_data
+from fmsim.io.lab_data import Issue, issues_frame
+from fmsim.io.lab_layouts import LabFormat, read_lab_file
 from fmsim.io.store import sha256_file
 
 
@@ -26,13 +27,18 @@ class LabData:
 
 
 def load_lab_data(
-    path: Path, groups: list[str] | None = None, *, sheet: str | None = None
+    path: Path,
+    groups: list[str] | None = None,
+    *,
+    sheet: str | None = None,
+    fmt: LabFormat | None = None,
 ) -> LabData:
-    """Read and validate ``path`` (CSV or Excel; format in :mod:`fmsim.io.lab_data`; ``sheet``:
-    the Excel sheet, default the only one with the required columns); with ``groups`` any
-    other group name is an error. Raises
+    """Read and validate ``path`` (CSV or Excel; tidy as in :mod:`fmsim.io.lab_data`, or a
+    layout of ``fmt``: own column names, Prism wide tables, user-named tests, see
+    :mod:`fmsim.io.lab_layouts`; ``sheet``: the Excel sheet, default the only one with the
+    required columns); with ``groups`` any other group name is an error. Raises
     :class:`fmsim.io.lab_data.LabDataError` if the file cannot be used at all."""
-    clean, issues = read_lab_data(path, expected_groups=groups, sheet=sheet)
+    clean, issues = read_lab_file(path, fmt, expected_groups=groups, sheet=sheet)
     return LabData(clean, issues, Path(path))
 
 

@@ -15,6 +15,9 @@ from fmsim.experiments.analysis import PassiveTransferAnalysis, analyze_passive_
 from fmsim.experiments.passive_transfer import PassiveTransferResult, run_passive_transfer
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
 from fmsim.experiments.time_course_fit import scan_time_course
+from fmsim.io.event_table import EventTable, event_table, nonmem_data
+from fmsim.model.equations import MODEL
+from fmsim.model.readouts import IENFD
 
 #: Units of the trajectory columns (model states in physical units).
 TRAJECTORY_UNITS = {
@@ -38,12 +41,35 @@ class PassiveTransferStudy(StudyResult):
     analysis: PassiveTransferAnalysis
     scan: pd.DataFrame
     provenance: Provenance
+    dosing: pd.DataFrame | None = None  # the event table the mice were dosed by, as run
+    nonmem: pd.DataFrame | None = None  # the simulated data as a NONMEM-style data set
 
     @property
     def config(self) -> PassiveTransferConfig:
         return self.simulation.config
 
     def tables(self) -> dict[str, Table]:
+        return {**self._study_tables(), **self._event_tables()}
+
+    def _event_tables(self) -> dict[str, Table]:
+        tables = {}
+        if self.dosing is not None:
+            tables["dosing"] = Table(
+                self.dosing,
+                "the doses each mouse received (from the event table; NONMEM convention, "
+                "docs/event_tables.md)",
+                DOSE_UNITS,
+            )
+        if self.nonmem is not None:
+            tables["nonmem"] = Table(
+                self.nonmem,
+                "simulated data as a NONMEM-style data set: dose records (EVID 1) and "
+                "observations (EVID 0; DVID names the quantity, UNIT its unit)",
+                {**DOSE_UNITS, "DV": "see column 'UNIT'"},
+            )
+        return tables
+
+    def _study_tables(self) -> dict[str, Table]:
         analysis = self.analysis
         return {
             "measurements": Table(
@@ -91,18 +117,26 @@ class PassiveTransferStudy(StudyResult):
         return {"config.yaml": config_yaml(self.config)}
 
 
+#: Units of the event-table columns (mg dosed into the model's states, days).
+DOSE_UNITS = {"TIME": "day", "AMT": "mg", "RATE": "mg/day", "DUR": "day"}
+
+
 def passive_transfer_study(
     config: PassiveTransferConfig,
     *,
+    dosing: EventTable | None = None,
+    nonmem: bool = False,
     inputs: Sequence[Path] = (),
     log: Callable[[str], None] | None = None,
 ) -> PassiveTransferStudy:
-    """Simulate ``config`` (seeded), analyse it (mixed models, post hoc tests, donors, AUC) and
-    scan the time course; ``inputs`` are the files the config came from (provenance); ``log``
-    receives one line per step."""
+    """Simulate ``config`` (seeded; dosed by the event table ``dosing`` instead of the
+    config's dose and injection days if given), analyse it (mixed models, post hoc tests,
+    donors, AUC) and scan the time course; with ``nonmem``, add the simulated data as a
+    NONMEM-style data set. ``inputs`` are the files the config and table came from
+    (provenance); ``log`` receives one line per step."""
     log = log or (lambda _: None)
     log(f"simulating {config.name!r} (seed {config.seed}) ...")
-    simulation = run_passive_transfer(config)
+    simulation = run_passive_transfer(config, dosing=dosing)
     log(f"  {len(simulation.cohort)} mice, {len(simulation.measurements)} measurements")
     log("analysing (mixed models, post-hoc tests, donors) ...")
     analysis = analyze_passive_transfer(
@@ -110,6 +144,53 @@ def passive_transfer_study(
     )
     log("scanning the time course over unmeasured parameters ...")
     scan = scan_time_course(parameters=simulation.parameters)
+    mice = list(simulation.cohort["mouse"])
     return PassiveTransferStudy(
-        simulation, analysis, scan, Provenance(config_hash(config), tuple(inputs))
+        simulation,
+        analysis,
+        scan,
+        Provenance(config_hash(config), tuple(inputs)),
+        event_table(simulation.doses, MODEL, mice) if dosing is not None else None,
+        nonmem_passive_transfer(simulation) if nonmem else None,
     )
+
+
+def nonmem_passive_transfer(simulation: PassiveTransferResult) -> pd.DataFrame:
+    """The simulated experiment as a NONMEM-style data set: ID 1..n (MOUSE, GROUP and DONOR
+    as covariate columns), every dose, and as observations each measurement (DVID = the test,
+    CMT = the state it reads: ``sensitisation``, or ``ienfd_relative`` for IENFD) and the
+    plasma human IgG concentration on the test days (DVID ``human_igg_plasma``, CMT
+    ``human_plasma``, mg/mL)."""
+    cohort = simulation.cohort
+    ids = [str(k + 1) for k in range(len(cohort))]
+    number = dict(zip(cohort["mouse"], ids, strict=True))
+    measured = simulation.measurements
+    readouts = pd.DataFrame(
+        {
+            "ID": measured["mouse"].map(number),
+            "TIME": measured["day"].astype(float),
+            "CMT": measured["test"].map(
+                lambda t: "ienfd_relative" if t == IENFD else "sensitisation"
+            ),
+            "DV": measured["value"],
+            "DVID": measured["test"],
+            "UNIT": measured["unit"],
+        }
+    )
+    trajectories = simulation.trajectories
+    sampled = trajectories[trajectories["day"].isin(simulation.config.test_days)]
+    plasma = pd.DataFrame(
+        {
+            "ID": sampled["mouse"].map(number),
+            "TIME": sampled["day"],
+            "CMT": "human_plasma",
+            "DV": sampled["human_igg_plasma"],
+            "DVID": "human_igg_plasma",
+            "UNIT": "mg/mL",
+        }
+    )
+    covariates = pd.DataFrame(
+        {"ID": ids, "MOUSE": cohort["mouse"], "GROUP": cohort["group"], "DONOR": cohort["donor"]}
+    )
+    observations = pd.concat([plasma, readouts], ignore_index=True)
+    return nonmem_data(MODEL, simulation.doses, ids, observations, covariates)
