@@ -1,11 +1,41 @@
 """fmsim: quantitative systems pharmacology of autoantibody-mediated fibromyalgia.
 
-Packages, lowest layer first: :mod:`fmsim.model` (equations, parameters), :mod:`fmsim.config`
-(validated user input), :mod:`fmsim.engine` (batched integration), :mod:`fmsim.assays` and
-:mod:`fmsim.stats`, :mod:`fmsim.io` (results store, lab data, SBML), :mod:`fmsim.experiments`
-(studies returning result objects), :mod:`fmsim.report` (renders results), :mod:`fmsim.cli`.
+The names below are the Python API; each is imported on first use, so ``import fmsim`` stays
+light (no numpy, pandas or numba until a name is touched)::
+
+    import fmsim
+
+    study = fmsim.passive_transfer_study(fmsim.default_config())   # Goebel 2021 in silico
+    study.to_frame()                       # the main table (measurements), units in .attrs
+    study.plot()                           # its main figure (matplotlib), drawn by fmsim.report
+    fmsim.render(study, "results/pt")      # tables, figures, report.html, manifest.json
+
+    therapies = fmsim.therapy_study(patients=50)                   # standard protocols compared
+    trial = fmsim.trial_study(fmsim.load_trial_config("examples/trials/efgartigimod_parallel.yaml"),
+                              power=False)
+    lab = fmsim.lab_data_study(fmsim.load_lab_data("my_data.csv"), control="HC-IgG")
+
+=====================  ==============================================================
+studies                :func:`passive_transfer_study`, :func:`therapy_study`,
+                       :func:`trial_study`, :func:`power_study`,
+                       :func:`load_lab_data` + :func:`lab_data_study`
+inputs                 :func:`default_config`, :func:`load_config` (scenarios),
+                       :func:`load_protocol` (therapies), :func:`load_trial_config`
+outputs                :func:`render` (reports), :func:`export_sbml` / :func:`import_sbml`
+engine                 :func:`run`, :class:`SolverOptions`, :class:`SimulationResult`
+=====================  ==============================================================
+
+Packages, lowest layer first: :mod:`fmsim.model` (equations, parameters, drug library),
+:mod:`fmsim.config` (validated user input), :mod:`fmsim.engine` (batched integration),
+:mod:`fmsim.assays` and :mod:`fmsim.stats`, :mod:`fmsim.io` (results store, lab data, SBML,
+PEtab), :mod:`fmsim.experiments` (studies returning result objects), :mod:`fmsim.calibration`
+(fitting, sensitivity), :mod:`fmsim.report` (renders results), :mod:`fmsim.cli` (the ``fmsim``
+command).
 """
 
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -13,4 +43,37 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree not installed
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+#: Public name -> the module that defines it (imported when the name is first used).
+API = {
+    "passive_transfer_study": "fmsim.experiments.studies",
+    "therapy_study": "fmsim.experiments.studies",
+    "trial_study": "fmsim.experiments.studies",
+    "power_study": "fmsim.experiments.studies",
+    "load_lab_data": "fmsim.experiments.studies",
+    "lab_data_study": "fmsim.experiments.studies",
+    "default_config": "fmsim.config",
+    "load_config": "fmsim.config",
+    "load_protocol": "fmsim.config.therapy",
+    "load_trial_config": "fmsim.config.trial",
+    "render": "fmsim.report",
+    "export_sbml": "fmsim.io.sbml",
+    "import_sbml": "fmsim.io.sbml_import",
+    "run": "fmsim.engine",
+    "SolverOptions": "fmsim.engine",
+    "SimulationResult": "fmsim.engine",
+}
+
+__all__ = ["__version__", *API]
+
+
+def __getattr__(name: str):
+    """Import ``name`` from its module on first use (PEP 562) and keep it."""
+    if name not in API:
+        raise AttributeError(f"module 'fmsim' has no attribute {name!r}")
+    value = getattr(import_module(API[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(API))

@@ -47,3 +47,22 @@ def test_power_study_saves_and_renders_separately(tmp_path):
         study.save(run)
         assert render(study, run) == tmp_path / "both" / "power_curve.png"
     assert (tmp_path / "both" / "power.csv").exists() and figure.exists()
+
+
+def test_to_frame_and_plot_give_the_main_table_and_figure():
+    study = power_study([3, 4], [0.005], replicates=20, seed=2)
+    frame = study.to_frame()
+    pd.testing.assert_frame_equal(frame, study.table)  # power is the study's first table
+    assert frame.attrs["units"]["power"] == "1" and "Wilson" in frame.attrs["description"]
+    assert study.to_frame("required_mice").equals(study.required)
+    try:
+        study.to_frame("trajectories")
+    except KeyError as error:
+        assert "'trajectories'" in str(error) and "power" in str(error)
+    else:
+        raise AssertionError("an unknown table must raise KeyError")
+    figure = study.plot()
+    (axes,) = figure.axes
+    (line, *_) = axes.get_lines()
+    assert list(line.get_xdata()) == [3, 4]
+    assert list(line.get_ydata()) == study.table["power"].tolist()

@@ -221,8 +221,8 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised by the deadline; not an Exception, so fmsim's error wrapper lets it through."""
 
 
 @contextmanager

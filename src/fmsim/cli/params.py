@@ -31,3 +31,7 @@ def params(
         )
         if r["description"]:
             typer.echo(f"{'':<{width}}  {r['description']}")
+    if parameter_set.references:
+        typer.echo("References")
+        for tag, citation in parameter_set.references.items():
+            typer.echo(f"  [{tag}] {citation}")

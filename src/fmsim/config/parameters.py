@@ -65,6 +65,7 @@ class ParameterFile(Strict):
     species: str = Field(min_length=1)
     parameters: dict[str, ParameterEntry] = Field(min_length=1)
     readouts: dict[str, ReadoutEntry] = Field(default_factory=dict)
+    references: dict[str, str] = Field(default_factory=dict)
 
 
 def load_parameter_file(path: str | Path) -> ParameterSet:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib import import_module
 from pathlib import Path
 from typing import ClassVar
 
@@ -91,6 +92,28 @@ class StudyResult:
     def extra_files(self) -> dict[str, str]:
         """Further text files to save, by file name (default: none)."""
         return {}
+
+    def to_frame(self, name: str | None = None) -> pd.DataFrame:
+        """The table ``name`` (default: the first of :meth:`tables`, the study's main table)
+        as a data frame; ``.attrs`` holds its ``description`` and ``units``."""
+        tables = self.tables()
+        if name is None:
+            name = next(iter(tables))
+        if name not in tables:
+            raise KeyError(f"no table {name!r}; tables: {list(tables)}")
+        table = tables[name]
+        frame = table.frame.copy()
+        frame.attrs.update(name=name, description=table.description, units=dict(table.units))
+        return frame
+
+    def plot(self):
+        """The study's main figure (a matplotlib Figure), drawn by the report layer
+        (:func:`fmsim.report.main_figure.main_figure`); :func:`fmsim.report.render` draws all
+        figures and the report.
+
+        The report layer sits above the experiments, so it is found by name at call time, as
+        pandas finds its plotting backend (listed in tests/test_layers.py)."""
+        return import_module("fmsim.report.main_figure").main_figure(self)
 
     @classmethod
     def run_folder(

@@ -25,7 +25,7 @@ level, so the undosed mouse stays at its steady state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -47,7 +47,31 @@ N_STATES = len(STATES)
 
 
 @dataclass(frozen=True)
-class Subjects:
+class SensitisationConstants:
+    """Per-subject constants of the DRG -> SGC occupancy -> sensitisation chain, shared by the
+    mouse (:class:`Subjects`) and the human model (:class:`fmsim.model.human.Patients`); each
+    is the parameter of the same name (:func:`sensitisation_values`)."""
+
+    drg_equilibration_rate: np.ndarray = constant("1/day", "drg_equilibration_rate")
+    sgc_kd: np.ndarray = constant("mg/mL", "sgc_kd")
+    sensitisation_turnover: np.ndarray = constant("1/day", "sensitisation_turnover")
+    sensitisation_emax: np.ndarray = constant("1", "sensitisation_emax")
+    sensitisation_occupancy50: np.ndarray = constant("1", "sensitisation_occupancy50")
+    sensitisation_hill: np.ndarray = constant("1", "sensitisation_hill")
+
+    @property
+    def n(self) -> int:
+        """Number of subjects."""
+        return self.drg_equilibration_rate.shape[0]
+
+
+def sensitisation_values(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The :class:`SensitisationConstants` taken from sampled parameter values."""
+    return {f.name: values[f.name] for f in fields(SensitisationConstants)}
+
+
+@dataclass(frozen=True)
+class Subjects(SensitisationConstants):
     """Per-subject derived constants, arrays of shape (n,). Built once per batch."""
 
     plasma_volume: np.ndarray = constant("mL", "plasma_volume_per_kg", "body_weight")
@@ -84,18 +108,8 @@ class Subjects:
     ada_clearance_rate: np.ndarray = constant("1/day", "ada_clearance_rate")
     # phi, fraction of human IgG that is anti-SGC: set per donor by the scenario
     pathogenic_fraction: np.ndarray = constant("1")
-    drg_equilibration_rate: np.ndarray = constant("1/day", "drg_equilibration_rate")
-    sgc_kd: np.ndarray = constant("mg/mL", "sgc_kd")
-    sensitisation_turnover: np.ndarray = constant("1/day", "sensitisation_turnover")
-    sensitisation_emax: np.ndarray = constant("1", "sensitisation_emax")
-    sensitisation_occupancy50: np.ndarray = constant("1", "sensitisation_occupancy50")
-    sensitisation_hill: np.ndarray = constant("1", "sensitisation_hill")
     ienfd_loss_rate: np.ndarray = constant("1/day", "ienfd_loss_rate")
     ienfd_regeneration_rate: np.ndarray = constant("1/day", "ienfd_regeneration_rate")
-
-    @property
-    def n(self) -> int:
-        return self.plasma_volume.shape[0]
 
 
 def recycled_fractions(host_conc, human_conc, subjects: Subjects, ops=NUMPY) -> tuple:
@@ -128,12 +142,7 @@ def build_subjects(values: dict[str, np.ndarray], pathogenic_fraction: np.ndarra
         ada_onset_day=values["ada_onset_day"],
         ada_clearance_rate=values["ada_clearance_rate"],
         pathogenic_fraction=np.broadcast_to(pathogenic_fraction, (n,)).astype(float),
-        drg_equilibration_rate=values["drg_equilibration_rate"],
-        sgc_kd=values["sgc_kd"],
-        sensitisation_turnover=values["sensitisation_turnover"],
-        sensitisation_emax=values["sensitisation_emax"],
-        sensitisation_occupancy50=values["sensitisation_occupancy50"],
-        sensitisation_hill=values["sensitisation_hill"],
+        **sensitisation_values(values),
         ienfd_loss_rate=values["ienfd_loss_rate"],
         ienfd_regeneration_rate=values["ienfd_regeneration_rate"],
     )

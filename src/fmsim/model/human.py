@@ -54,7 +54,12 @@ import numpy as np
 
 from fmsim.model.definition import NUMPY, ModelDefinition, constant
 from fmsim.model.drugs import DrugEntry
-from fmsim.model.equations import sensitisation_drive, sgc_occupancy
+from fmsim.model.equations import (
+    SensitisationConstants,
+    sensitisation_drive,
+    sensitisation_values,
+    sgc_occupancy,
+)
 from fmsim.model.parameters import ParameterSet, load_parameter_set
 
 STATES = (
@@ -114,7 +119,7 @@ _NO_ANTI_CD20 = {
 
 
 @dataclass(frozen=True)
-class Patients:
+class Patients(SensitisationConstants):
     """Per-patient constants, arrays of shape (n,), derived by :func:`build_patients`."""
 
     plasma_volume: np.ndarray = constant("mL", "plasma_volume_per_kg", "body_weight")
@@ -205,16 +210,6 @@ class Patients:
     # bulk + anti-SGC IgG at steady state
     igg_baseline: np.ndarray = constant("mg/mL", "igg_baseline")
     anti_sgc_baseline: np.ndarray = constant("mg/mL", "igg_baseline", "anti_sgc_fraction")
-    drg_equilibration_rate: np.ndarray = constant("1/day", "drg_equilibration_rate")
-    sgc_kd: np.ndarray = constant("mg/mL", "sgc_kd")
-    sensitisation_turnover: np.ndarray = constant("1/day", "sensitisation_turnover")
-    sensitisation_emax: np.ndarray = constant("1", "sensitisation_emax")
-    sensitisation_occupancy50: np.ndarray = constant("1", "sensitisation_occupancy50")
-    sensitisation_hill: np.ndarray = constant("1", "sensitisation_hill")
-
-    @property
-    def n(self) -> int:
-        return self.plasma_volume.shape[0]
 
 
 def load_human_parameters() -> ParameterSet:
@@ -322,12 +317,7 @@ def build_patients(
         bcell_turnover_rate=values["bcell_turnover_rate"],
         igg_baseline=igg,
         anti_sgc_baseline=anti_sgc,
-        drg_equilibration_rate=values["drg_equilibration_rate"],
-        sgc_kd=values["sgc_kd"],
-        sensitisation_turnover=values["sensitisation_turnover"],
-        sensitisation_emax=values["sensitisation_emax"],
-        sensitisation_occupancy50=values["sensitisation_occupancy50"],
-        sensitisation_hill=values["sensitisation_hill"],
+        **sensitisation_values(values),
     )
 
 

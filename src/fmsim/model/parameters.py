@@ -3,9 +3,11 @@
 A parameter file (YAML) lists every parameter with ``value``, ``unit``, ``source`` (paper and
 table/figure, or "assumed" / "calibrated"), ``cv``, the between-subject coefficient of
 variation, ``range``, the values the parameter may physically take (interval notation, e.g.
-``"(0, 1000]"``), and a one-line ``description``. Virtual subjects draw each parameter from a
-lognormal distribution whose median is the file value and whose CV is ``cv`` (CV 0 means the
-parameter is shared by all subjects), kept inside the range's closed ends.
+``"(0, 1000]"``), and a one-line ``description``; the file's ``references`` map the short tags
+used in the sources (e.g. ``SB2012``) to the full literature references. Virtual subjects draw
+each parameter from a lognormal distribution whose median is the file value and whose CV is
+``cv`` (CV 0 means the parameter is shared by all subjects), kept inside the range's closed
+ends.
 
 The shipped files (``fmsim/model/data/``) are the **parameter registry**: one place for the
 units, ranges and descriptions of the model constants. Read it with::
@@ -119,6 +121,8 @@ class ParameterSet:
     species: str
     parameters: dict[str, Parameter]
     readouts: dict[str, ReadoutSpec] = field(default_factory=dict)
+    #: Short tags used in the sources (e.g. ``SB2012``) -> the full literature reference.
+    references: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Parameter:
         return self.parameters[name]
@@ -219,4 +223,9 @@ def parameter_set_from_mapping(raw: dict, origin: str) -> ParameterSet:
     readouts = {
         name: ReadoutSpec(name=name, **entry) for name, entry in raw.get("readouts", {}).items()
     }
-    return ParameterSet(species=raw["species"], parameters=parameters, readouts=readouts)
+    return ParameterSet(
+        species=raw["species"],
+        parameters=parameters,
+        readouts=readouts,
+        references=dict(raw.get("references") or {}),
+    )
