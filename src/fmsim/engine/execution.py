@@ -36,8 +36,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-#: Accepted form of a scheduler address.
-SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx)://[^\s/:]+(:\d{1,5})?$")
+#: Accepted form of a scheduler address (as in the trial config's ``power.scheduler``).
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 
 
 def chunk_seed(seed: int, key: str) -> int:
@@ -251,6 +251,10 @@ class ChunkProgress:
 
     def __enter__(self) -> ChunkProgress:
         self._started, self._cpu = time.perf_counter(), time.process_time()
+        logging.getLogger("fmsim").info(
+            "%s: %d chunks to run (%s subjects)", self.label, self.total_chunks,
+            f"{self.total_subjects:,}",
+        )  # fmt: skip
         if self.enabled and self.total_chunks:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
