@@ -773,6 +773,71 @@ def _replicate_chunks(config, jobs, store, progress, label, executor) -> pd.Data
     return pd.DataFrame(rows)
 
 
+#: Patients per chunk of a large virtual trial (:func:`virtual_trial`).
+TRIAL_CHUNK = 10_000
+
+
+def trial_block(config: TrialConfig, n: int, seed: int) -> pd.DataFrame:
+    """One block of a large virtual trial: ``n`` patients screened, randomised, simulated
+    afresh; one row per patient: group, anti-SGC status, the primary outcome at baseline
+    (week 0) and at the primary endpoint's week (NaN after dropout)."""
+    simulation = simulate_trial(config, n, seed=seed, keep_courses=False)
+    outcome, week = config.primary.outcome, config.primary.week or config.total_weeks
+    visits = simulation.visits.set_index(["patient", "week"])[outcome]
+    patients = simulation.patients
+    index = patients["patient"].to_numpy()
+    return pd.DataFrame(
+        {
+            "patient": index,
+            "group": patients["group"].to_numpy(),
+            "anti_sgc_positive": patients["anti_sgc_positive"].to_numpy(),
+            "baseline": visits.reindex(
+                pd.MultiIndex.from_arrays([index, np.zeros_like(index)])
+            ).to_numpy(),
+            "endpoint": visits.reindex(
+                pd.MultiIndex.from_arrays([index, np.full_like(index, week)])
+            ).to_numpy(),
+        }
+    )
+
+
+def virtual_trial(
+    config: TrialConfig,
+    patients: int,
+    *,
+    block: int = TRIAL_CHUNK,
+    chunks: ChunkStore | None = None,
+    progress: bool = False,
+    executor: Executor | None = None,
+) -> pd.DataFrame:
+    """A trial of ``patients`` virtual patients (10^6 and more) run as blocks of ``block``
+    patients (:func:`trial_block`; each screened and randomised on its own, i.e. randomisation
+    stratified by block, with the seed :func:`fmsim.engine.execution.chunk_seed` of the config
+    seed and the block's key) on ``executor``; blocks stored in ``chunks`` and, verified, reused
+    (resume). One row per patient (``patient`` numbered over the whole trial, ``block``)."""
+    sizes = [min(block, patients - start) for start in range(0, patients, block)]
+    results, jobs = {}, []
+    for k, n in enumerate(sizes):
+        key = f"virtual trial|{patients}|block {k} of {block}"
+        stored = chunks.read_verified_chunk(key) if chunks is not None else None
+        if stored is not None:
+            results[key] = stored
+        else:
+            jobs.append(Chunk(key, trial_block, (config, n, chunk_seed(config.seed, key)), {}, n))
+
+    def keep(chunk: Chunk, table: pd.DataFrame) -> None:
+        if chunks is not None:
+            chunks.write_chunk(chunk.key, table)
+
+    with ChunkProgress("virtual trial", jobs, enabled=progress) as bar:
+        results.update((executor or InProcess()).run(jobs, bar.after(keep)))
+    tables = []
+    for k in range(len(sizes)):
+        table = results[f"virtual trial|{patients}|block {k} of {block}"]
+        tables.append(table.assign(patient=table["patient"] + k * block, block=k))
+    return pd.concat(tables, ignore_index=True)
+
+
 def _required_sizes(table: pd.DataFrame, target: float) -> pd.DataFrame:
     rows = []
     for population, curve in table.groupby("population", sort=False):
