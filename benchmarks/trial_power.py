@@ -1,126 +1,162 @@
-"""Benchmark (a) of issue 16: the NCT05643794-like power curve, old and new analysis path.
+"""Benchmark (a) of issue 16: the NCT05643794-like power curve, before and after, same run.
 
-Simulates ``--replicates`` replicate trials of examples/trials/rozanolixizumab_nct05643794.yaml
-at each of ``--sizes`` (patients per trial), then analyses the primary endpoint (crossover mixed
-model) of every replicate with the batched REML path (``fmsim.stats.crossover.crossover_effects``,
-what ``fmsim trial`` uses) and, on the first ``--old-replicates`` replicates of each size, with
-the previous per-replicate path (statsmodels MixedLM fitted replicate by replicate, as fmsim did
-before; its time is extrapolated to all replicates). Simulation is shared by both paths and
-timed separately. Prints a Markdown table; the command and results go to docs/benchmarks.md.
+The power curve of examples/trials/rozanolixizumab_nct05643794.yaml (crossover, primary BPI-SF
+interference by the crossover mixed model) at ``--sizes`` patients per trial, ``--replicates``
+replicate trials each, one population (as configured):
 
-    .venv/bin/python benchmarks/trial_power.py                      # 10 sizes x 1,000
-    .venv/bin/python benchmarks/trial_power.py --replicates 50 --old-replicates 5   # quick
+* **before**: fmsim at git revision ``--before`` (default: the commit before the patient pool),
+  run in a subprocess from an extracted copy of that revision's source: per size, the previous
+  power chunk, ``simulate_trial(config, n, replicates=R, keep_courses=False)`` (every replicate
+  trial's patients sampled and simulated afresh) and ``primary_results`` (batched analysis).
+  With ``--before-replicates`` below ``--replicates`` its times are extrapolated linearly.
+* **after**: this checkout's ``power_curve`` (patients drawn from a pool of
+  ``power.pool_patients`` simulated patients, placebo groups not integrated), in this process
+  and, with ``--dask``, on a local Dask cluster of ``--workers`` worker processes.
+
+CPU seconds are the process's (all threads) plus, for Dask, its worker processes'. Prints the
+rows and a Markdown table for docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/trial_power.py                       # 10 sizes x 1,000
+    .venv/bin/python benchmarks/trial_power.py --replicates 50 --before-replicates 10  # quick
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import statsmodels.formula.api as smf
-from threadpoolctl import threadpool_limits
+import psutil
 
-from fmsim.config.trial import load_trial_config
-from fmsim.experiments.trial import crossover_table, primary_results, simulate_trial
-from fmsim.stats.repeated_measures import fit_mixed_model
+from fmsim.config.trial import load_trial_config, parse_trial_config
+from fmsim.engine.execution import DaskExecutor, InProcess
+from fmsim.experiments.trial import power_curve
 
-CONFIG = Path(__file__).parents[1] / "examples/trials/rozanolixizumab_nct05643794.yaml"
+ROOT = Path(__file__).parents[1]
+CONFIG = ROOT / "examples/trials/rozanolixizumab_nct05643794.yaml"
 SIZES = "30,40,50,63,75,90,105,120,150,200"
+BEFORE = "f7971f9"  # main before the patient pool and the execution interface
+
+# Runs in the subprocess with the old source first on sys.path: the previous power chunks.
+BEFORE_RUN = """
+import json, sys, time
+from fmsim.config.trial import load_trial_config
+from fmsim.experiments.trial import primary_results, simulate_trial
+config = load_trial_config(sys.argv[1])
+sizes, replicates = [int(s) for s in sys.argv[2].split(",")], int(sys.argv[3])
+simulate_trial(config, 6, replicates=2, seed=0, keep_courses=False)  # compile, warm caches
+rows = []
+for n in sizes:
+    wall, cpu = time.perf_counter(), time.process_time()
+    results = primary_results(
+        simulate_trial(config, n, replicates=replicates, seed=1000 + n, keep_courses=False)
+    )
+    rows.append({"patients": n, "wall_s": time.perf_counter() - wall,
+                 "cpu_s": time.process_time() - cpu,
+                 "power": float((results["p_value"] < config.power.alpha).mean()),
+                 "mean_effect": float(results["estimate"].mean())})
+print(json.dumps(rows))
+"""
 
 
-def old_crossover_p_value(table: pd.DataFrame, treatment: str) -> tuple[float, float]:
-    """The previous analysis of one replicate: statsmodels MixedLM (REML) of
-    ``value ~ treated + C(period) + baseline`` with a random patient intercept and the
-    fallback over optimisers of ``fit_mixed_model``; returns (estimate, bse_fe SE)."""
-    work = table.assign(treated=(table["treatment"] == treatment).astype(float))
-    model = smf.mixedlm("value ~ treated + C(period) + baseline", work, groups=work["patient"])
-    result, _, _ = fit_mixed_model(model)
-    return float(result.fe_params["treated"]), float(result.bse_fe["treated"])
+def before(revision: str, sizes: str, replicates: int) -> list[dict]:
+    """The previous power chunks, timed in a subprocess running ``revision``'s source."""
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "src.tar"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "-o", str(archive), revision, "src"], check=True
+        )
+        with tarfile.open(archive) as tar:
+            tar.extractall(folder, filter="data")
+        env = {**os.environ, "PYTHONPATH": str(Path(folder) / "src")}
+        output = subprocess.run(
+            [sys.executable, "-c", BEFORE_RUN, str(CONFIG), sizes, str(replicates)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
-def markdown(table: pd.DataFrame) -> str:
-    """A Markdown table with 3 significant digits."""
-    cells = [[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row] for row in table.values]
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+def children_cpu() -> float:
+    """CPU seconds of this process's child processes (Dask workers, nannies) alive now."""
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def after(config, executor) -> tuple[float, float, object]:
+    """Wall and CPU seconds of ``power_curve`` for the configured population on ``executor``."""
+    wall, cpu, workers = time.perf_counter(), time.process_time(), children_cpu()
+    curve = power_curve(config, {"as configured": {}}, executor=executor)
+    cpu = time.process_time() - cpu + children_cpu() - workers
+    return time.perf_counter() - wall, cpu, curve.table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=SIZES, help="patients per trial, comma-separated")
     parser.add_argument("--replicates", type=int, default=1000)
-    parser.add_argument("--old-replicates", type=int, default=20)
+    parser.add_argument("--before-replicates", type=int, default=None)
+    parser.add_argument("--before", default=BEFORE, help="git revision of the 'before' run")
+    parser.add_argument("--dask", action="store_true", help="also on a local Dask cluster")
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    config = load_trial_config(CONFIG)
-    treatment = "rozanolixizumab"
-    simulate_trial(config, 6, replicates=2, seed=0, keep_courses=False)  # compile, warm caches
-
-    rows = []
-    for n in sizes:
-        start, cpu = time.perf_counter(), time.process_time()
-        simulation = simulate_trial(
-            config, n, replicates=args.replicates, seed=1000 + n, keep_courses=False
-        )
-        simulated, simulated_cpu = time.perf_counter() - start, time.process_time() - cpu
-
-        start, cpu = time.perf_counter(), time.process_time()
-        new = primary_results(simulation)
-        analysed, analysed_cpu = time.perf_counter() - start, time.process_time() - cpu
-
-        visits = simulation.visits
-        old_visits = visits[visits["replicate"] < args.old_replicates]
-        table = crossover_table(config, old_visits, config.primary.outcome)
-        start, cpu = time.perf_counter(), time.process_time()
-        with threadpool_limits(limits=1, user_api="blas"):
-            old = [
-                old_crossover_p_value(rows_r, treatment)
-                for _, rows_r in table.groupby("replicate", sort=True)
-            ]
-        old_time = (time.perf_counter() - start) * args.replicates / len(old)
-        old_cpu = (time.process_time() - cpu) * args.replicates / len(old)
-        old_estimates = np.array([e for e, _ in old])
-        rows.append(
-            {
-                "patients": n,
-                "replicates": args.replicates,
-                "simulate_s": simulated,
-                "simulate_cpu_s": simulated_cpu,
-                "new_analysis_s": analysed,
-                "new_analysis_cpu_s": analysed_cpu,
-                "old_analysis_s (extrapolated)": old_time,
-                "old_analysis_cpu_s (extrapolated)": old_cpu,
-                "analysis_speed-up (cpu)": old_cpu / analysed_cpu,
-                "power": float((new["p_value"] < config.power.alpha).mean()),
-                "max abs difference of estimates (new - old)": float(
-                    np.max(np.abs(new["estimate"].to_numpy()[: len(old)] - old_estimates))
-                ),
-            }
-        )
-        print(pd.DataFrame(rows[-1:]).to_string(index=False, float_format="%.3g"), flush=True)
-
-    table = pd.DataFrame(rows)
-    total = table.drop(columns=["patients", "replicates", "power"]).sum()
-    patients = int((table["patients"] * table["replicates"]).sum())
-    print()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
-    print(markdown(table))
-    print()
-    print(
-        f"total: {patients:,} simulated patients; simulation {total['simulate_s']:.0f} s "
-        f"({patients / total['simulate_s']:,.0f} patients/s); analysis new "
-        f"{total['new_analysis_s']:.1f} s, old {total['old_analysis_s (extrapolated)']:.0f} s "
-        f"(extrapolated from {args.old_replicates} replicates per size); whole power curve new "
-        f"{total['simulate_s'] + total['new_analysis_s']:.0f} s, old "
-        f"{total['simulate_s'] + total['old_analysis_s (extrapolated)']:.0f} s; CPU seconds: "
-        f"simulation {total['simulate_cpu_s']:.0f}, analysis new "
-        f"{total['new_analysis_cpu_s']:.1f}, old {total['old_analysis_cpu_s (extrapolated)']:.0f}"
+    base = load_trial_config(CONFIG)
+    data = base.model_dump()
+    data["power"].update(
+        sample_sizes=[int(s) for s in args.sizes.split(",")], replicates=args.replicates
     )
+    config = parse_trial_config(data, "benchmark")
+    sizes = config.power.sample_sizes
+    print(f"load average at start: {os.getloadavg()}, {os.cpu_count()} cores", flush=True)
+
+    before_replicates = args.before_replicates or args.replicates
+    old = before(args.before, args.sizes, before_replicates)
+    scale = args.replicates / before_replicates
+    old_wall = sum(r["wall_s"] for r in old) * scale
+    old_cpu = sum(r["cpu_s"] for r in old) * scale
+    print(f"before ({args.before}, {before_replicates} replicates per size, x{scale:g}): "
+          f"{old_wall:.1f} s, {old_cpu:.1f} CPU-s", flush=True)  # fmt: skip
+
+    power_curve(parse_trial_config({**data, "power": {**data["power"], "sample_sizes": [24],
+                "replicates": 10}}, "warm-up"), {"w": {}})  # fmt: skip
+    new_wall, new_cpu, table = after(config, InProcess())
+    print(f"after (in-process): {new_wall:.1f} s, {new_cpu:.1f} CPU-s", flush=True)
+    runs = [("in-process", new_wall, new_cpu)]
+    if args.dask:
+        with DaskExecutor(workers=args.workers) as cluster:
+            dask_wall, dask_cpu, dask_table = after(config, cluster)
+        print(f"after (Dask, {args.workers} workers): {dask_wall:.1f} s, {dask_cpu:.1f} CPU-s",
+              flush=True)  # fmt: skip
+        assert dask_table.equals(table), "Dask and in-process results differ"
+        runs.append((f"Dask LocalCluster, {args.workers} workers", dask_wall, dask_cpu))
+
+    print(f"\nload average at end: {os.getloadavg()}")
+    print("\n| size | before power | before mean effect | after power | after mean effect |")
+    print("|---:|---:|---:|---:|---:|")
+    for row, (_, new) in zip(old, table.iterrows(), strict=True):
+        print(f"| {row['patients']} | {row['power']:.3f} | {row['mean_effect']:+.3f} | "
+              f"{new['power']:.3f} | {new['mean_effect']:+.3f} |")  # fmt: skip
+    patients = sum(sizes) * args.replicates
+    print(f"\n{patients:,} trial patients ({len(sizes)} sizes x {args.replicates} replicates)")
+    print("\n| path | wall s | CPU-s | speed-up (CPU) |")
+    print("|---|---:|---:|---:|")
+    print(f"| before ({args.before}) | {old_wall:.1f} | {old_cpu:.1f} | 1 |")
+    for name, wall, cpu in runs:
+        print(f"| after, {name} | {wall:.1f} | {cpu:.1f} | {old_cpu / cpu:.1f} |")
 
 
 if __name__ == "__main__":

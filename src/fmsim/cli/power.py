@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 
 from fmsim.cli.errors import fail
+from fmsim.cli.execution import open_executor, scheduler_option, workers_option
 from fmsim.cli.options import (
     echo_kept,
     finite,
@@ -45,10 +46,16 @@ def power(
     seed: int = seed_option(1),
     target: float = typer.Option(0.8, min=0.05, max=0.99, callback=finite, help="Target power."),
     out: Path = typer.Option(Path("results/power"), help="Output folder."),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:
-    """Power curve over mice per group and donor titre; smallest n reaching the target."""
+    """Power curve over mice per group and donor titre; smallest n reaching the target. Each
+    design is a chunk, kept in OUT/chunks and, verified, reused by the same command (resume);
+    chunks run in this process or on Dask (--scheduler). OUT/run.log records what ran."""
     from fmsim.experiments.studies import PowerStudy, power_study
+    from fmsim.experiments.studies.power import CHUNKS
+    from fmsim.io.store import run_log
     from fmsim.report import render
 
     if test_days[0] != 0.0:
@@ -57,10 +64,15 @@ def power(
             param_hint="--test-days",
         )
     _check_design(dose, endpoint, titre, test_days, seed)
-    with open_run(PowerStudy, out, overwrite=overwrite) as run:
+    with (
+        open_run(PowerStudy, out, overwrite=overwrite) as run,
+        run_log(run.path),
+        open_executor(scheduler, workers) as chunks,
+    ):
         study = power_study(
             n, titre, dose=dose, endpoint=endpoint, test_days=test_days,
             replicates=replicates, seed=seed, target=target, progress=True,
+            executor=chunks, chunk_folder=run.store(CHUNKS),
         )  # fmt: skip
         study.save(run)
         figure = render(study, run)

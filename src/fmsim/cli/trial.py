@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.errors import fail
+from fmsim.cli.execution import open_executor, scheduler_option, workers_option
 from fmsim.cli.options import echo_kept, open_run, overwrite_option
 
 #: Replicate trials per chunk accepted on the command line.
@@ -30,11 +31,15 @@ def trial(
         help="An arm's therapies as a NONMEM/mrgsolve event table for every patient of the arm "
         "(docs/event_tables.md), e.g. 'efgartigimod=doses.csv'; repeatable.",
     ),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Run a virtual trial: one trial in detail, then power curves with and without
     enrichment for anti-SGC-positive patients. Finished chunks of replicate trials are kept
-    in OUT/chunks and, verified, reused if the same command is run again (resume)."""
+    in OUT/chunks and, verified, reused if the same command is run again (resume); the
+    replicate trials run in this process or on Dask (--scheduler, or power.scheduler in the
+    config). OUT/run.log records what ran."""
     import time
 
     from fmsim.config.trial import load_trial_config
@@ -49,23 +54,30 @@ def trial(
     # the simulation's imports are heavy: only after the config is known to be valid
     from fmsim.experiments.studies import TrialStudy, trial_study
     from fmsim.experiments.studies.trial import CHUNKS
+    from fmsim.io.store import run_log
     from fmsim.report import render
 
     out = out or Path("results") / config_file.stem
+    scheduler = scheduler or config.power.scheduler
     inputs = (config_file, *tables.values())
-    with open_run(TrialStudy, out, inputs=inputs, overwrite=overwrite) as run:
-        try:
-            study = trial_study(
-                config,
-                power=power,
-                chunk_folder=run.store(CHUNKS) if power else None,
-                source=str(config_file),
-                inputs=inputs,
-                log=typer.echo,
-                progress=True,
-            )
-        except ValueError as error:  # e.g. inclusion criteria that no screened patient meets
-            fail(f"{config_file}: {error}")
+    with (
+        open_run(TrialStudy, out, inputs=inputs, overwrite=overwrite) as run,
+        run_log(run.path),
+    ):
+        with open_executor(scheduler if power else None, workers if power else None) as chunks:
+            try:
+                study = trial_study(
+                    config,
+                    power=power,
+                    chunk_folder=run.store(CHUNKS) if power else None,
+                    source=str(config_file),
+                    inputs=inputs,
+                    log=typer.echo,
+                    progress=True,
+                    executor=chunks,
+                )
+            except ValueError as error:  # e.g. inclusion criteria no screened patient meets
+                fail(f"{config_file}: {error}")
         study.save(run)
         report = render(study, run)
     echo_kept(run)

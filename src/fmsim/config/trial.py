@@ -115,11 +115,17 @@ class Endpoint(Strict):
 class Power(Strict):
     """Replicate trials for power: ``sample_sizes`` are total patients randomised;
     ``positive_fractions``: anti-SGC-positive shares of the population at which the power of
-    the configured trial size is also estimated."""
+    the configured trial size is also estimated. ``pool_patients``: size of the patient pool
+    that replicate trials draw from when that needs fewer simulations (None: always fresh
+    patients; see :func:`fmsim.experiments.trial.uses_pool`). ``scheduler``: where the replicate
+    trials run: ``local`` (a Dask cluster on this machine), a Dask scheduler's address
+    ``tcp://HOST:PORT``, or None (in the fmsim process); ``fmsim trial --scheduler`` overrides."""
 
     sample_sizes: list[int] = Field(default=[30, 60, 90, 120, 180], min_length=1, max_length=100)
     positive_fractions: list[float] = Field(default=[0.1, 0.2, 0.37, 0.6, 1.0])
     replicates: int = Field(default=200, ge=10, le=100_000)
+    pool_patients: int | None = Field(default=20_000, ge=2_000, le=1_000_000)
+    scheduler: str | None = Field(default=None, pattern=r"^(local|(tcp|tls)://[^\s/:]+:\d{1,5})$")
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     target: float = Field(default=0.8, gt=0.0, lt=1.0)
 

@@ -124,8 +124,27 @@ def estimate_power(
     design: PowerDesign, replicates: int = 200, seed: int = 1, alpha: float = 0.05
 ) -> PowerEstimate:
     """Monte-Carlo power of ``design`` with its 95% Wilson confidence interval."""
+    return power_from_table(design, replicate_table(design, replicates, seed), alpha)
+
+
+def replicate_table(design: PowerDesign, replicates: int, seed: int) -> pd.DataFrame:
+    """:func:`simulate_replicates` as a table (one row per replicate experiment: p_value,
+    difference, ci_low, ci_high), e.g. one stored chunk of a power study."""
     results = simulate_replicates(design, replicates, seed)
-    hits = int(np.sum(results.pvalues < alpha))
+    return pd.DataFrame(
+        {
+            "p_value": results.pvalues,
+            "difference": results.differences,
+            "ci_low": results.ci_low,
+            "ci_high": results.ci_high,
+        }
+    )
+
+
+def power_from_table(design: PowerDesign, table: pd.DataFrame, alpha: float) -> PowerEstimate:
+    """Power of ``design`` from its :func:`replicate_table`, with the 95% Wilson interval."""
+    replicates = len(table)
+    hits = int(np.sum(table["p_value"].to_numpy() < alpha))
     low, high = proportion_confint(hits, replicates, alpha=0.05, method="wilson")
     return PowerEstimate(
         design,
@@ -133,7 +152,7 @@ def estimate_power(
         float(low),
         float(high),
         replicates,
-        float(results.differences.mean()),
+        float(table["difference"].mean()),
     )
 
 

@@ -21,8 +21,10 @@ Everything is a simulation of an assumed mechanism; see the report's assumptions
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -30,14 +32,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
-from tqdm import tqdm
 
 from fmsim.assays import clinical
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol
 from fmsim.config.trial import OUTCOME_LABELS, Endpoint, TrialConfig
+from fmsim.engine import run
+from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess, ResultOf, chunk_seed
 from fmsim.experiments import therapy
 from fmsim.io.store import ChunkStore
-from fmsim.model.human import HUMAN_MODEL, initial_state
+from fmsim.model.human import HUMAN_MODEL, initial_state, load_human_parameters
+from fmsim.model.parameters import ParameterSet
 from fmsim.stats import trial as trial_stats
 
 #: Outcome columns of the visits table, in their units (see :data:`OUTCOME_LABELS`).
@@ -78,43 +82,48 @@ def simulate_trial(
     enrichment: str | None = None,
     keep_courses: bool = True,
     clinical_parameters: clinical.ClinicalParameters | None = None,
+    pool: PatientPool | None = None,
 ) -> TrialSimulation:
     """Simulate ``replicates`` independent trials of ``config`` with ``n_patients`` each
     (default: the configured number); population options, seed and the clinical parameter set
-    (default: the shipped ``clinical.yaml``) may be overridden."""
+    (default: the shipped ``clinical.yaml``) may be overridden.
+
+    With ``pool`` (:func:`simulate_pool`, made for the same population options), candidates
+    are drawn from the pool's patients (uniformly, with replacement) instead of being sampled
+    and simulated afresh: their pharmacology (parameters and sensitisation course per group)
+    comes from the pool; clinical traits, diaries, questionnaires, dropout, screening and
+    randomisation are drawn afresh (courses are then not kept)."""
     n = config.patients if n_patients is None else n_patients
     if n < 2 or replicates < 1:
         raise ValueError(f"need at least 2 patients and 1 replicate, got {n} and {replicates}")
+    if pool is not None and keep_courses:
+        raise ValueError("courses are not kept for trials drawn from a patient pool")
     rng = np.random.default_rng(config.seed if seed is None else seed)
-    population = config.population
-    fraction = (
-        population.anti_sgc_positive_fraction
-        if anti_sgc_positive_fraction is None
-        else anti_sgc_positive_fraction
-    )
-    enrich = (enrichment or population.enrichment) == "anti_sgc_positive"
+    fraction, enrich = population_settings(config, anti_sgc_positive_fraction, enrichment)
     params = clinical_parameters or clinical.load_clinical_parameters()
     if config.dropout_per_week is not None:
         params = params.with_values(dropout_weekly_hazard=config.dropout_per_week)
 
     total = n * replicates
-    screening = _screen(config, total, fraction, enrich, rng, params)
+    source = _PoolDraws(pool) if pool is not None else _FreshPatients(fraction)
+    screening = _screen(config, total, enrich, rng, params, source)
     groups = np.concatenate([_randomise(config, n, rng) for _ in range(replicates)])
     replicate = np.repeat(np.arange(replicates), n)
     weeks = np.arange(1, config.total_weeks + 1)
     trial_days = np.arange(7 * config.total_weeks)
+    days = trial_days.size  # courses from day 0 to day `days` (one past the last diary day)
     dropout = clinical.dropout_days(total, float(trial_days.size), rng, params)
 
     visits, courses = [], []
     for group in dict.fromkeys(groups):
         members = np.flatnonzero(groups == group)
-        course = therapy.simulate_course(
-            screening.population.select(members), group_protocol(config, group), trial_days.size
-        )
+        protocol = group_protocol(config, group)
+        if pool is not None:
+            s = pool.sensitisation(group, screening.pool_index[members])
+        else:
+            s = sensitisation_course(screening.population.select(members), protocol, days)
         traits = screening.traits.take(members)
-        diary = clinical.pain_diary(
-            trial_days, course.sensitisation[:-1].T, traits, rng, params, dropout[members]
-        )
+        diary = clinical.pain_diary(trial_days, s[:-1].T, traits, rng, params, dropout[members])
         weekly = clinical.weekly_mean_pain(diary, trial_days, weeks, dropout[members])
         outcomes = clinical.visit_outcomes(weekly, traits, rng, params)
         if config.questionnaire_weeks is not None:
@@ -128,11 +137,11 @@ def simulate_trial(
             members,
         )
         visits.append(table.assign(group=group, replicate=replicate[table["patient"]]))
-        if keep_courses:
-            first = replicate[members] == 0
+        first = members[replicate[members] == 0]
+        if keep_courses and first.size:  # full courses (IgG, drugs ...) of the first replicate
+            course = therapy.simulate_course(screening.population.select(first), protocol, days)
             frame = course.to_frame()
-            frame = frame[np.tile(first, course.days.size)]
-            courses.append(frame.assign(patient=members[frame["patient"]]))
+            courses.append(frame.assign(patient=first[frame["patient"]]))
 
     covariates = screening.population.covariates().drop(columns="patient")
     patients = pd.DataFrame(
@@ -170,6 +179,138 @@ def group_protocol(config: TrialConfig, group: str) -> TherapyProtocol:
     return TherapyProtocol(name=group, therapies=blocks or [TherapyBlock(type="placebo")])
 
 
+def population_settings(
+    config: TrialConfig,
+    anti_sgc_positive_fraction: float | None = None,
+    enrichment: str | None = None,
+) -> tuple[float, bool]:
+    """The anti-SGC-positive share of the screened population and whether only positive
+    patients are enrolled: the config's, or the given overrides."""
+    population = config.population
+    fraction = (
+        population.anti_sgc_positive_fraction
+        if anti_sgc_positive_fraction is None
+        else anti_sgc_positive_fraction
+    )
+    return fraction, (enrichment or population.enrichment) == "anti_sgc_positive"
+
+
+def sensitisation_course(
+    population: therapy.Population, protocol: TherapyProtocol, days: int
+) -> np.ndarray:
+    """Nociceptor sensitisation S on days 0..``days`` under ``protocol``, shape (days + 1, n).
+
+    A protocol without events (placebo) leaves every patient at the untreated steady state of
+    :func:`fmsim.model.human.initial_state`, so S is that state's value on every day (the engine
+    reproduces it to within 1e-8, tests/experiments/test_trial.py); otherwise the engine
+    integrates the human model."""
+    events = therapy.protocol_events(protocol, population)
+    constants = population.patients(protocol)
+    y0 = initial_state(constants)
+    if not events:
+        s0 = y0[HUMAN_MODEL.index("sensitisation")]
+        return np.tile(s0, (days + 1, 1))
+    result = run(HUMAN_MODEL, constants, y0, np.arange(days + 1.0), events)
+    return result.state("sensitisation")
+
+
+@dataclass(frozen=True)
+class PatientPool:
+    """Virtual patients whose pharmacology is simulated once, for replicate trials to draw
+    from (:func:`simulate_pool`): ``population`` (parameters, anti-SGC status), ``baseline`` S
+    at the untreated steady state (n,), and per group with a therapy its sensitisation course
+    S on each trial day (``courses[group]``, shape (days + 1, n)); a group without therapy
+    keeps ``baseline``."""
+
+    population: therapy.Population
+    baseline: np.ndarray
+    courses: dict[str, np.ndarray]
+    days: int
+
+    @property
+    def n(self) -> int:
+        return self.population.n
+
+    def sensitisation(self, group: str, index: np.ndarray) -> np.ndarray:
+        """S per day of the pool patients at ``index`` in ``group``, shape (days + 1, len)."""
+        if group in self.courses:
+            return self.courses[group][:, index]
+        return np.tile(self.baseline[index], (self.days + 1, 1))
+
+    @staticmethod
+    def concatenate(parts: Sequence[PatientPool]) -> PatientPool:
+        """All patients of ``parts`` (blocks of one pool), in order."""
+        return PatientPool(
+            therapy.concatenate_populations([p.population for p in parts]),
+            np.concatenate([p.baseline for p in parts]),
+            {g: np.hstack([p.courses[g] for p in parts]) for g in parts[0].courses},
+            parts[0].days,
+        )
+
+
+def trial_groups(config: TrialConfig) -> list[str]:
+    """The randomised groups: arms (parallel) or sequences (crossover)."""
+    if config.design == "crossover":
+        return [s.name for s in config.crossover.sequences]
+    return [a.name for a in config.arms]
+
+
+def simulate_pool(
+    config: TrialConfig,
+    size: int,
+    seed: int,
+    anti_sgc_positive_fraction: float | None = None,
+    enrichment: str | None = None,
+) -> PatientPool:
+    """``size`` virtual patients of the screened population (sampled with ``seed``), each
+    simulated under every group's protocol that has a therapy. With enrichment only
+    anti-SGC-positive patients are drawn (the population conditioned on positivity: the
+    positive share only decides who is positive, independently of the other parameters)."""
+    rng = np.random.default_rng(seed)
+    fraction, enrich = population_settings(config, anti_sgc_positive_fraction, enrichment)
+    population = therapy.sample_population(
+        size, rng, 1.0 if enrich else fraction, _human_parameters()
+    )
+    days = 7 * config.total_weeks
+    constants = population.patients()
+    baseline = initial_state(constants)[HUMAN_MODEL.index("sensitisation")]
+    courses = {}
+    for group in trial_groups(config):
+        protocol = group_protocol(config, group)
+        if therapy.protocol_events(protocol, population):
+            courses[group] = sensitisation_course(population, protocol, days)
+    return PatientPool(population, baseline, courses, days)
+
+
+@functools.cache
+def _human_parameters() -> ParameterSet:
+    """The shipped human parameter set, read once per process."""
+    return load_human_parameters()
+
+
+@dataclass(frozen=True)
+class _FreshPatients:
+    """Candidates sampled afresh from the population (and simulated later)."""
+
+    positive_fraction: float
+
+    def draw(self, n: int, rng: np.random.Generator):
+        candidates = therapy.sample_population(n, rng, self.positive_fraction, _human_parameters())
+        s = initial_state(candidates.patients())[HUMAN_MODEL.index("sensitisation")]
+        return candidates, s, None
+
+
+@dataclass(frozen=True)
+class _PoolDraws:
+    """Candidates drawn from a patient pool, uniformly with replacement."""
+
+    pool: PatientPool
+
+    def draw(self, n: int, rng: np.random.Generator):
+        index = rng.integers(self.pool.n, size=n)
+        return self.pool.population.select(index), self.pool.baseline[index], index
+
+
 @dataclass(frozen=True)
 class _Screening:
     population: therapy.Population
@@ -178,19 +319,20 @@ class _Screening:
     weekly_pain: np.ndarray  # baseline-week mean diary pain
     outcomes: dict[str, np.ndarray]  # baseline visit instruments
     screened: int
+    pool_index: np.ndarray | None  # position of each patient in the pool (None: no pool)
 
 
 def _screen(
     config: TrialConfig,
     needed: int,
-    positive_fraction: float,
     enrich: bool,
     rng: np.random.Generator,
     params,
+    source: _FreshPatients | _PoolDraws,
 ) -> _Screening:
-    """Screen candidates until ``needed`` are eligible: baseline week of diary (days -7..-1)
-    at the untreated steady state, baseline severity >= the inclusion minimum, and, with
-    enrichment, anti-SGC positive."""
+    """Screen candidates of ``source`` until ``needed`` are eligible: baseline week of diary
+    (days -7..-1) at the untreated steady state, baseline severity >= the inclusion minimum,
+    and, with enrichment, anti-SGC positive."""
     population = config.population
     baseline_days = np.arange(-BASELINE_DAYS, 0)
     kept: list[_Screening] = []
@@ -203,8 +345,7 @@ def _screen(
                 f"{', anti-SGC positive' if enrich else ''}); relax inclusion or enrichment"
             )
         batch = max(2 * (needed - found), 64)
-        candidates = therapy.sample_population(batch, rng, positive_fraction)
-        s = initial_state(candidates.patients())[HUMAN_MODEL.index("sensitisation")]
+        candidates, s, pool_index = source.draw(batch, rng)
         traits = clinical.sample_patients(batch, rng, params)
         diary = clinical.pain_diary(baseline_days, s[:, None], traits, rng, params)
         weekly = clinical.weekly_mean_pain(diary, baseline_days, np.array([0]))
@@ -229,6 +370,7 @@ def _screen(
                 weekly[index, 0],
                 {k: v[index, 0] for k, v in outcomes.items()},
                 0,
+                pool_index[index] if pool_index is not None else None,
             )
         )
     return _Screening(
@@ -238,17 +380,17 @@ def _screen(
         np.concatenate([k.weekly_pain for k in kept]),
         {key: np.concatenate([k.outcomes[key] for k in kept]) for key in kept[0].outcomes},
         screened,
+        np.concatenate([k.pool_index for k in kept]) if kept[0].pool_index is not None else None,
     )
 
 
 def _randomise(config: TrialConfig, n: int, rng: np.random.Generator) -> np.ndarray:
     """Group label per patient: arms (parallel) or sequences (crossover), allocated in
     proportion to their weights (largest-remainder rounding), in random order."""
+    names = trial_groups(config)
     if config.design == "crossover":
-        names = [s.name for s in config.crossover.sequences]
         weights = np.array([s.allocation for s in config.crossover.sequences])
     else:
-        names = [a.name for a in config.arms]
         weights = np.array([a.allocation for a in config.arms])
     exact = n * weights / weights.sum()
     counts = np.floor(exact).astype(int)
@@ -447,21 +589,29 @@ def power_curve(
     *,
     chunks: ChunkStore | None = None,
     progress: bool = False,
+    executor: Executor | None = None,
 ) -> PowerCurve:
     """Replicate trials for every population and sample size of ``config.power``.
 
     Each (population, sample size) is one chunk of ``config.power.replicates`` trials with its
-    own seed (derived from the config seed); with ``chunks`` (see :func:`chunk_store`) each
-    chunk's per-replicate results are stored and, verified, reused on the next run of the same
-    config (resume)."""
+    own seed (:func:`fmsim.engine.execution.chunk_seed` of the config seed and the chunk's
+    key); chunks run on ``executor`` (default: in this process). With ``chunks`` (see
+    :func:`chunk_store`) each chunk's per-replicate results are stored and, verified, reused on
+    the next run of the same config (resume). Where it saves simulation (:func:`uses_pool`),
+    the trials of a population draw their patients from a pool of
+    ``config.power.pool_patients`` patients simulated once (see :func:`simulate_trial`)."""
     populations = populations or enrichment_populations(config)
     jobs = [(p, n, populations[p]) for p in populations for n in config.power.sample_sizes]
-    table = _replicate_chunks(config, jobs, chunks, progress, "power")
+    table = _replicate_chunks(config, jobs, chunks, progress, "power", executor)
     return PowerCurve(table, _required_sizes(table, config.power.target))
 
 
 def power_by_positive_fraction(
-    config: TrialConfig, *, chunks: ChunkStore | None = None, progress: bool = False
+    config: TrialConfig,
+    *,
+    chunks: ChunkStore | None = None,
+    progress: bool = False,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Power of the configured trial (its size and enrichment) at each anti-SGC-positive share
     of ``config.power.positive_fractions``; same columns as :class:`PowerCurve` ``table`` plus
@@ -474,16 +624,24 @@ def power_by_positive_fraction(
         )
         for fraction in config.power.positive_fractions
     ]
-    table = _replicate_chunks(config, jobs, chunks, progress, "positive share")
+    table = _replicate_chunks(config, jobs, chunks, progress, "positive share", executor)
     return table.assign(positive_fraction=config.power.positive_fractions)
+
+
+#: Version of the replicate-trial method; part of every chunk's fingerprint, so that chunks of
+#: an earlier method are never reused.
+REPLICATE_METHOD = "pool-v1"
+#: Patients per block of a patient pool (the unit of work of the pool's simulation).
+POOL_BLOCK = 2_000
 
 
 def chunk_fingerprint(config: TrialConfig) -> str:
     """Identifies what a chunk of replicate trials depends on: the config, the fmsim version,
-    the human and clinical parameter files and the drug-library entries the arms use (a stale
-    chunk is never reused)."""
+    the replicate method, the human and clinical parameter files and the drug-library entries
+    the arms use (a stale chunk is never reused)."""
     digest = hashlib.sha256(config.model_dump_json().encode())
     digest.update(metadata.version("fmsim").encode())
+    digest.update(REPLICATE_METHOD.encode())
     for name in ("human.yaml", "clinical.yaml"):
         digest.update(resources.files("fmsim.model").joinpath("data", name).read_bytes())
     for arm in config.arms:
@@ -497,29 +655,110 @@ def chunk_store(config: TrialConfig, folder: Path) -> ChunkStore:
     return ChunkStore(folder, chunk_fingerprint(config))
 
 
-def _replicate_chunks(config, jobs, chunks, progress, label) -> pd.DataFrame:
+def treated_groups(config: TrialConfig) -> list[str]:
+    """The randomised groups whose protocol has a therapy (not only placebo)."""
+    return [
+        g
+        for g in trial_groups(config)
+        if any(b.type != "placebo" for b in group_protocol(config, g).therapies)
+    ]
+
+
+def uses_pool(config: TrialConfig, trials: Sequence[tuple[int, int]]) -> bool:
+    """Whether the replicate trials of one population, ``trials`` = (patients, replicates)
+    per chunk, draw from a patient pool: only if ``config.power.pool_patients`` is set and the
+    pool (its size x the groups with a therapy) needs fewer simulated courses than fresh
+    patients would (patients in groups with a therapy; placebo groups cost nothing)."""
+    size = config.power.pool_patients
+    treated = treated_groups(config)
+    if size is None or not treated:
+        return False
+    if config.design == "crossover":
+        weights = {s.name: s.allocation for s in config.crossover.sequences}
+    else:
+        weights = {a.name: a.allocation for a in config.arms}
+    share = sum(weights[g] for g in treated) / sum(weights.values())
+    fresh = share * sum(n * r for n, r in trials)
+    return _pool_size(size) * len(treated) < fresh
+
+
+def _pool_size(patients: int) -> int:
+    """Pool size: ``patients`` rounded up to whole blocks."""
+    return -(-patients // POOL_BLOCK) * POOL_BLOCK
+
+
+def replicate_chunk(
+    config: TrialConfig,
+    n: int,
+    replicates: int,
+    seed: int,
+    overrides: dict[str, str | float],
+    pool_blocks: Sequence[PatientPool] = (),
+) -> pd.DataFrame:
+    """One chunk of a power analysis: ``replicates`` trials of ``n`` patients (from the pool
+    made of ``pool_blocks``, if any), primary-endpoint estimate and p-value per replicate."""
+    pool = PatientPool.concatenate(pool_blocks) if pool_blocks else None
+    simulation = simulate_trial(
+        config, n, replicates=replicates, seed=seed, keep_courses=False, pool=pool, **overrides
+    )
+    return primary_results(simulation)
+
+
+def _chunk_key(population: str, n: int, overrides: dict) -> str:
+    return f"{population}|{n}|{sorted(overrides.items())}"
+
+
+def _replicate_chunks(config, jobs, store, progress, label, executor) -> pd.DataFrame:
     """Run (or reload, verified) one chunk of replicate trials per job (label, patients,
-    overrides)."""
+    overrides); pools first where :func:`uses_pool`."""
     settings = config.power
-    rows = []
-    for population, n, overrides in tqdm(jobs, desc=label, disable=not progress):
-        key = f"{population}|{n}|{sorted(overrides.items())}"
-        results = chunks.read_verified_chunk(key) if chunks is not None else None
-        if results is None:
-            entropy = [config.seed, *key.encode()]
-            seed = int(np.random.SeedSequence(entropy).generate_state(1)[0])
-            simulation = simulate_trial(
-                config,
-                n,
-                replicates=settings.replicates,
-                seed=seed,
-                keep_courses=False,
-                **overrides,
+    results = {}
+    for population, n, overrides in jobs:
+        key = _chunk_key(population, n, overrides)
+        stored = store.read_verified_chunk(key) if store is not None else None
+        if stored is not None:
+            results[key] = stored
+    chunks: list[Chunk] = []
+    pools: dict[str, list[ResultOf]] = {}
+    for population, n, overrides in jobs:
+        key = _chunk_key(population, n, overrides)
+        if key in results:
+            continue
+        name = str(sorted(overrides.items()))
+        trials = [(m, settings.replicates) for _, m, o in jobs if o == overrides]
+        if name not in pools and uses_pool(config, trials):
+            blocks = [
+                f"pool|{name}|{b}" for b in range(_pool_size(settings.pool_patients) // POOL_BLOCK)
+            ]
+            chunks += [
+                Chunk(
+                    b,
+                    simulate_pool,
+                    (config, POOL_BLOCK, chunk_seed(config.seed, b)),
+                    dict(overrides),
+                    POOL_BLOCK * len(treated_groups(config)),
+                )
+                for b in blocks
+            ]
+            pools[name] = [ResultOf(b) for b in blocks]
+        arguments = (config, n, settings.replicates, chunk_seed(config.seed, key), overrides)
+        chunks.append(
+            Chunk(
+                key, replicate_chunk, (*arguments, pools.get(name, [])), {}, n * settings.replicates
             )
-            results = primary_results(simulation)
-            if chunks is not None:
-                chunks.write_chunk(key, results)
-        estimate = trial_stats.power_from_replicates(results["p_value"], settings.alpha)
+        )
+
+    def done(chunk: Chunk, result) -> None:
+        if store is not None and chunk.function is replicate_chunk:
+            store.write_chunk(chunk.key, result)
+
+    with ChunkProgress(label, chunks, enabled=progress) as bar:
+        computed = (executor or InProcess()).run(chunks, bar.after(done))
+    results.update({k: v for k, v in computed.items() if not k.startswith("pool|")})
+    rows = []
+    for population, n, overrides in jobs:
+        replicate_results = results[_chunk_key(population, n, overrides)]
+        estimate = trial_stats.power_from_replicates(replicate_results["p_value"], settings.alpha)
         rows.append(
             {
                 "population": population,
@@ -527,11 +766,76 @@ def _replicate_chunks(config, jobs, chunks, progress, label) -> pd.DataFrame:
                 "power": estimate.power,
                 "ci_low": estimate.ci_low,
                 "ci_high": estimate.ci_high,
-                "mean_effect": float(results["estimate"].mean()),
-                "replicates": len(results),
+                "mean_effect": float(replicate_results["estimate"].mean()),
+                "replicates": len(replicate_results),
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Patients per chunk of a large virtual trial (:func:`virtual_trial`).
+TRIAL_CHUNK = 10_000
+
+
+def trial_block(config: TrialConfig, n: int, seed: int) -> pd.DataFrame:
+    """One block of a large virtual trial: ``n`` patients screened, randomised, simulated
+    afresh; one row per patient: group, anti-SGC status, the primary outcome at baseline
+    (week 0) and at the primary endpoint's week (NaN after dropout)."""
+    simulation = simulate_trial(config, n, seed=seed, keep_courses=False)
+    outcome, week = config.primary.outcome, config.primary.week or config.total_weeks
+    visits = simulation.visits.set_index(["patient", "week"])[outcome]
+    patients = simulation.patients
+    index = patients["patient"].to_numpy()
+    return pd.DataFrame(
+        {
+            "patient": index,
+            "group": patients["group"].to_numpy(),
+            "anti_sgc_positive": patients["anti_sgc_positive"].to_numpy(),
+            "baseline": visits.reindex(
+                pd.MultiIndex.from_arrays([index, np.zeros_like(index)])
+            ).to_numpy(),
+            "endpoint": visits.reindex(
+                pd.MultiIndex.from_arrays([index, np.full_like(index, week)])
+            ).to_numpy(),
+        }
+    )
+
+
+def virtual_trial(
+    config: TrialConfig,
+    patients: int,
+    *,
+    block: int = TRIAL_CHUNK,
+    chunks: ChunkStore | None = None,
+    progress: bool = False,
+    executor: Executor | None = None,
+) -> pd.DataFrame:
+    """A trial of ``patients`` virtual patients (10^6 and more) run as blocks of ``block``
+    patients (:func:`trial_block`; each screened and randomised on its own, i.e. randomisation
+    stratified by block, with the seed :func:`fmsim.engine.execution.chunk_seed` of the config
+    seed and the block's key) on ``executor``; blocks stored in ``chunks`` and, verified, reused
+    (resume). One row per patient (``patient`` numbered over the whole trial, ``block``)."""
+    sizes = [min(block, patients - start) for start in range(0, patients, block)]
+    results, jobs = {}, []
+    for k, n in enumerate(sizes):
+        key = f"virtual trial|{patients}|block {k} of {block}"
+        stored = chunks.read_verified_chunk(key) if chunks is not None else None
+        if stored is not None:
+            results[key] = stored
+        else:
+            jobs.append(Chunk(key, trial_block, (config, n, chunk_seed(config.seed, key)), {}, n))
+
+    def keep(chunk: Chunk, table: pd.DataFrame) -> None:
+        if chunks is not None:
+            chunks.write_chunk(chunk.key, table)
+
+    with ChunkProgress("virtual trial", jobs, enabled=progress) as bar:
+        results.update((executor or InProcess()).run(jobs, bar.after(keep)))
+    tables = []
+    for k in range(len(sizes)):
+        table = results[f"virtual trial|{patients}|block {k} of {block}"]
+        tables.append(table.assign(patient=table["patient"] + k * block, block=k))
+    return pd.concat(tables, ignore_index=True)
 
 
 def _required_sizes(table: pd.DataFrame, target: float) -> pd.DataFrame:

@@ -19,10 +19,12 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -587,3 +589,31 @@ class ChunkStore:
             b"fmsim.config_hash": self.config_hash.encode(),
             b"fmsim.version": __version__.encode(),
         }
+
+
+# ---------------------------------------------------------------------------------- run log
+
+
+#: Name of the log file a command writes into its run folder.
+RUN_LOG = "run.log"
+
+
+@contextmanager
+def run_log(folder: Path, logger: str = "fmsim") -> Iterator[Path]:
+    """Copy the ``logger`` messages (INFO and above: what runs, chunks reused, progress
+    summaries) into ``folder/run.log`` while the block runs; the file is closed at its end,
+    before the run folder is completed (so the manifest records its final checksum)."""
+    path = Path(folder) / RUN_LOG
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    target = logging.getLogger(logger)
+    previous = target.level
+    target.addHandler(handler)
+    if target.level == logging.NOTSET or target.level > logging.INFO:
+        target.setLevel(logging.INFO)
+    try:
+        yield path
+    finally:
+        target.removeHandler(handler)
+        target.setLevel(previous)
+        handler.close()

@@ -5,13 +5,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
-from tqdm import tqdm
 
-from fmsim.experiments.power import PowerDesign, estimate_power, experiment_config, smallest_n
+from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess, chunk_seed
+from fmsim.experiments.power import (
+    PowerDesign,
+    experiment_config,
+    power_from_table,
+    replicate_table,
+    smallest_n,
+)
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash
+from fmsim.io.store import ChunkStore
+
+#: The run folder's sub-folder holding the designs' chunks (kept across runs).
+CHUNKS = "chunks"
+#: Alpha of the primary analysis (two-sided Welch t-test).
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -20,6 +33,7 @@ class PowerStudy(StudyResult):
     ``target`` per donor titre (``required``; NaN if not reached)."""
 
     kind: ClassVar[str] = "power"
+    stores: ClassVar[tuple[str, ...]] = (CHUNKS,)
     table: pd.DataFrame
     required: pd.DataFrame
     target: float
@@ -55,41 +69,72 @@ def power_study(
     seed: int = 1,
     target: float = 0.8,
     progress: bool = False,
+    executor: Executor | None = None,
+    chunk_folder: Path | None = None,
 ) -> PowerStudy:
     """Estimate power for every combination of mice per group (``sizes``) and donor anti-SGC
-    fraction (``fractions``); design ``n`` uses seed ``seed + n``. Raises
+    fraction (``fractions``). Each design is one chunk of ``replicates`` experiments with the
+    seed :func:`fmsim.engine.execution.chunk_seed` of ``seed`` and the design's key, run on
+    ``executor`` (default: in this process); with ``chunk_folder``, chunks are stored and,
+    verified, reused by a rerun of the same settings (resume). Raises
     :class:`fmsim.config.ConfigError` for an invalid dose or endpoint."""
     days = tuple(float(d) for d in test_days)
     for fraction in fractions:  # every design valid before the first simulation
         experiment_config(PowerDesign(max(sizes), dose, fraction, endpoint, days), 1, seed)
-    rows, required = [], []
-    with tqdm(
-        total=len(sizes) * len(fractions), desc="designs", unit="design", disable=not progress
-    ) as bar:
-        for fraction in fractions:
-            estimates = []
-            for size in sizes:
-                design = PowerDesign(size, dose, fraction, endpoint, days)
-                estimate = estimate_power(design, replicates, seed + size)
-                estimates.append(estimate)
-                rows.append(
-                    {
-                        "mice_per_group": size,
-                        "anti_sgc_fraction": fraction,
-                        "power": estimate.power,
-                        "ci_low": estimate.ci_low,
-                        "ci_high": estimate.ci_high,
-                        "replicates": replicates,
-                        "mean_difference_percent": estimate.mean_difference_percent,
-                    }
-                )
-                bar.update()
-            n = smallest_n(estimates, target)
-            required.append({"anti_sgc_fraction": fraction, "mice_per_group": n})
     settings = {
         "sizes": list(sizes), "fractions": list(fractions), "dose": dose, "endpoint": endpoint,
         "test_days": list(days), "replicates": replicates, "seed": seed, "target": target,
     }  # fmt: skip
+    designs = {
+        f"anti-SGC fraction {fraction!r}|{size} mice per group": PowerDesign(
+            size, dose, fraction, endpoint, days
+        )
+        for fraction in fractions
+        for size in sizes
+    }
+    store = None
+    if chunk_folder is not None:  # a chunk depends on its key and these settings only
+        shared = {k: v for k, v in settings.items() if k not in ("sizes", "fractions", "target")}
+        store = ChunkStore(chunk_folder, config_hash(shared))
+    tables = {}
+    chunks = []
+    for key, design in designs.items():
+        stored = store.read_verified_chunk(key) if store is not None else None
+        if stored is not None:
+            tables[key] = stored
+        else:
+            arguments = (design, replicates, chunk_seed(seed, key))
+            chunks.append(
+                Chunk(key, replicate_table, arguments, {}, 2 * design.mice_per_group * replicates)
+            )
+
+    def keep(chunk: Chunk, table: pd.DataFrame) -> None:
+        if store is not None:
+            store.write_chunk(chunk.key, table)
+
+    with ChunkProgress("designs", chunks, enabled=progress) as bar:
+        tables.update((executor or InProcess()).run(chunks, bar.after(keep)))
+    rows, required = [], []
+    for fraction in fractions:
+        estimates = []
+        for key, design in designs.items():
+            if design.anti_sgc_fraction != fraction:
+                continue
+            estimate = power_from_table(design, tables[key], ALPHA)
+            estimates.append(estimate)
+            rows.append(
+                {
+                    "mice_per_group": design.mice_per_group,
+                    "anti_sgc_fraction": fraction,
+                    "power": estimate.power,
+                    "ci_low": estimate.ci_low,
+                    "ci_high": estimate.ci_high,
+                    "replicates": replicates,
+                    "mean_difference_percent": estimate.mean_difference_percent,
+                }
+            )
+        n = smallest_n(estimates, target)
+        required.append({"anti_sgc_fraction": fraction, "mice_per_group": n})
     required_table = pd.DataFrame(required, columns=["anti_sgc_fraction", "mice_per_group"])
     required_table["mice_per_group"] = required_table["mice_per_group"].astype("Int64")
     return PowerStudy(

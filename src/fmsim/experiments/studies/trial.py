@@ -3,6 +3,7 @@ verified, resumable chunks (:class:`fmsim.io.store.ChunkStore`)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import ClassVar
 import pandas as pd
 
 from fmsim.config.trial import TrialConfig
+from fmsim.engine.execution import Executor
 from fmsim.experiments import trial as experiment
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
 from fmsim.io.adam import adeff, adsl
@@ -115,11 +117,19 @@ def trial_study(
     inputs: Sequence[Path] = (),
     log: Callable[[str], None] | None = None,
     progress: bool = False,
+    executor: Executor | None = None,
 ) -> TrialStudy:
     """Simulate and analyse ``config``; with ``power``, run the replicate trials of the power
     curves, keeping each chunk in ``chunk_folder`` (verified before reuse). Raises ValueError
-    (e.g. inclusion criteria no screened patient meets) with a one-line message."""
-    log = log or (lambda _: None)
+    (e.g. inclusion criteria no screened patient meets) with a one-line message. The replicate
+    trials run on ``executor`` (default: in this process); ``log`` lines also go to the
+    ``fmsim`` logger (e.g. the run folder's log, :func:`fmsim.io.store.run_log`)."""
+    shown = log or (lambda _: None)
+
+    def log(line: str) -> None:
+        shown(line)
+        logging.getLogger("fmsim").info(line)
+
     log(f"simulating {config.name!r}: {config.patients} patients, seed {config.seed} ...")
     simulation = experiment.simulate_trial(config)
     analysis = experiment.analyse_trial(simulation)
@@ -129,8 +139,10 @@ def trial_study(
         where = f" (chunks kept in {chunk_folder})" if chunk_folder is not None else ""
         log(f"power: {n_chunks} chunks of {config.power.replicates} replicate trials{where} ...")
         store = experiment.chunk_store(config, chunk_folder) if chunk_folder else None
-        curve = experiment.power_curve(config, chunks=store, progress=progress)
-        shares = experiment.power_by_positive_fraction(config, chunks=store, progress=progress)
+        options = {"chunks": store, "progress": progress, "executor": executor}
+        log(f"replicate trials run on: {executor.name if executor else 'in-process'}")
+        curve = experiment.power_curve(config, **options)
+        shares = experiment.power_by_positive_fraction(config, **options)
         if store is not None:
             chunks = ChunkReport(n_chunks, store.reused, tuple(store.problems))
     else:

@@ -1,0 +1,263 @@
+"""The execution interface (fmsim.engine.execution): deterministic chunks, the in-process
+backend, and a real Dask cluster started here (a scheduler and two workers, each its own
+process on localhost, started with the ``dask scheduler`` / ``dask worker`` commands): a small
+trial power curve gives exactly the in-process result, also when a worker is killed mid-run,
+and a run killed with SIGKILL and resumed gives exactly the uninterrupted run's result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fmsim.config.trial import parse_trial_config
+from fmsim.engine.execution import (
+    Chunk,
+    DaskExecutor,
+    InProcess,
+    ResultOf,
+    chunk_seed,
+    executor,
+)
+from fmsim.experiments import trial as tr
+from fmsim.io.store import MANIFEST
+
+DASK = Path(sys.executable).parent / "dask"
+
+# A small trial whose power curve uses a patient pool (2 sizes x 60 replicates: 2,000 pool
+# courses < 3,000 treated fresh patients), so chunks need other chunks' results.
+TRIAL = {
+    "name": "execution test",
+    "seed": 5,
+    "patients": 20,
+    "duration_weeks": 3,
+    "arms": [
+        {"name": "placebo"},
+        {
+            "name": "efgartigimod",
+            "therapies": [
+                {"type": "fcrn_inhibitor", "drug": "efgartigimod", "route": "iv",
+                 "dose": "10 mg/kg", "start": 0, "every": 7, "count": 3}
+            ],
+        },
+    ],
+    "control_arm": "placebo",
+    "primary": {"outcome": "pain_nrs", "week": 3},
+    "power": {"sample_sizes": [40, 60], "replicates": 60, "pool_patients": 2000},
+}  # fmt: skip
+
+
+def draws(seed: int, n: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(n)
+
+
+def total(parts: list) -> float:
+    return float(sum(np.sum(p) for p in parts))
+
+
+def test_chunk_seeds_come_from_the_run_seed_and_the_key():
+    assert chunk_seed(1, "a") == chunk_seed(1, "a")
+    seeds = {chunk_seed(1, "a"), chunk_seed(1, "b"), chunk_seed(2, "a")}
+    assert len(seeds) == 3
+    expected = np.random.SeedSequence([1, *b"a"]).generate_state(1)[0]
+    assert chunk_seed(1, "a") == int(expected)
+
+
+def test_results_depend_on_the_chunk_not_on_the_split_or_order():
+    chunks = [Chunk(k, draws, (chunk_seed(9, k), 5)) for k in ("x", "y", "z")]
+    whole = InProcess().run(chunks)
+    apart = {**InProcess().run(chunks[2:]), **InProcess().run(chunks[:2])}
+    backwards = InProcess().run(chunks[::-1])
+    for key in whole:
+        np.testing.assert_array_equal(whole[key], apart[key])
+        np.testing.assert_array_equal(whole[key], backwards[key])
+
+
+def test_a_chunk_gets_the_results_of_the_chunks_it_needs():
+    chunks = [
+        Chunk("a", draws, (1, 3)),
+        Chunk("b", draws, (2, 4)),
+        Chunk("sum", total, ([ResultOf("a"), ResultOf("b")],)),
+    ]
+    done = []
+    results = InProcess().run(chunks, lambda chunk, _: done.append(chunk.key))
+    assert done == ["a", "b", "sum"]
+    assert results["sum"] == pytest.approx(draws(1, 3).sum() + draws(2, 4).sum(), rel=1e-12)
+    with pytest.raises(ValueError, match="needs \\['b'\\], not listed before it"):
+        InProcess().run([chunks[0], chunks[2], chunks[1]])
+    with pytest.raises(ValueError, match="appears twice"):
+        InProcess().run([chunks[0], chunks[0]])
+
+
+def test_bad_executor_settings_are_refused():
+    with pytest.raises(ValueError, match="tcp://HOST:8786"):
+        executor("localhost:8786")
+    with pytest.raises(ValueError, match="at least 1"):
+        executor("local", 0)
+    with pytest.raises(ValueError, match="local Dask cluster"):
+        executor(None, 2)
+    assert isinstance(executor(), InProcess)
+
+
+def test_an_unreachable_scheduler_is_a_connection_error():
+    with pytest.raises(ConnectionError, match="tcp://127.0.0.1:9"):
+        DaskExecutor("tcp://127.0.0.1:9").__enter__()
+
+
+# ------------------------------------------------------------------ a real Dask cluster
+
+
+class Cluster:
+    """A scheduler and two single-threaded workers, each a process of its own."""
+
+    def __init__(self, folder: Path) -> None:
+        self.file = folder / "scheduler.json"
+        self.logs = folder
+        self.scheduler = self._start("scheduler", "--scheduler-file", self.file, "--port", "0")
+        deadline = time.monotonic() + 120
+        while not self.file.exists():
+            assert time.monotonic() < deadline, (self.logs / "scheduler.log").read_text()
+            time.sleep(0.2)
+        self.address = json.loads(self.file.read_text())["address"]
+        self.workers = [
+            self._start(f"worker-{k}", "--scheduler-file", self.file, "--nthreads", "1",
+                        "--no-nanny", "--name", f"w{k}")
+            for k in range(2)
+        ]  # fmt: skip
+        from distributed import Client
+
+        with Client(self.address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+
+    def _start(self, name: str, *args) -> subprocess.Popen:
+        command = "scheduler" if name == "scheduler" else "worker"
+        log = open(self.logs / f"{name}.log", "w")
+        return subprocess.Popen(
+            [str(DASK), command, *map(str, args), "--no-dashboard"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NUMBA_NUM_THREADS": "1"},
+        )
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            if process.poll() is None:
+                process.terminate()
+        for process in [*self.workers, self.scheduler]:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    started = Cluster(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="module")
+def in_process_curve():
+    config = parse_trial_config(TRIAL)
+    assert tr.uses_pool(config, [(40, 60), (60, 60)])
+    return tr.power_curve(config, {"as configured": {}}).table
+
+
+def test_a_dask_cluster_gives_the_in_process_power_curve(cluster, in_process_curve):
+    config = parse_trial_config(TRIAL)
+    with DaskExecutor(cluster.address) as dask:
+        table = tr.power_curve(config, {"as configured": {}}, executor=dask).table
+    pd.testing.assert_frame_equal(table, in_process_curve, check_exact=True)
+
+
+class KillsAWorker(DaskExecutor):
+    """Kills ``victim`` (SIGKILL) when the first chunk has finished, the others still to do."""
+
+    def __init__(self, address: str, victim: subprocess.Popen) -> None:
+        super().__init__(address)
+        self.victim, self.killed_after = victim, None
+
+    def run(self, chunks, done=None):
+        def kill_first(chunk, result):
+            if self.killed_after is None:
+                self.victim.send_signal(signal.SIGKILL)
+                self.victim.wait()
+                self.killed_after = chunk.key
+            if done is not None:
+                done(chunk, result)
+
+        results = super().run(chunks, kill_first)
+        self.chunks = len(chunks)
+        return results
+
+
+def test_a_worker_killed_mid_run_does_not_change_the_result(cluster, in_process_curve):
+    config = parse_trial_config(TRIAL)
+    with KillsAWorker(cluster.address, cluster.workers[0]) as dask:
+        table = tr.power_curve(config, {"as configured": {}}, executor=dask).table
+        assert cluster.workers[0].returncode == -signal.SIGKILL
+        assert dask.killed_after is not None and dask.chunks == 3  # 1 pool block, 2 sizes
+    pd.testing.assert_frame_equal(table, in_process_curve, check_exact=True)
+
+
+# Runs power_curve on the cluster, storing chunks; the test kills it after the first chunk.
+KILLED_RUN = """
+import sys
+from pathlib import Path
+from fmsim.config.trial import parse_trial_config
+from fmsim.engine.execution import DaskExecutor
+from fmsim.experiments import trial as tr
+import json
+config = parse_trial_config(json.loads(sys.argv[1]))
+store = tr.chunk_store(config, Path(sys.argv[2]))
+write = store.write_chunk
+
+def write_then_wait(key, frame):
+    write(key, frame)
+    Path(sys.argv[3]).write_text(key)
+    import time
+    while True:
+        time.sleep(1)
+
+store.write_chunk = write_then_wait
+with DaskExecutor(sys.argv[4]) as dask:
+    tr.power_curve(config, {"as configured": {}}, chunks=store, executor=dask)
+"""
+
+
+def test_a_killed_and_resumed_run_equals_the_uninterrupted_run(cluster, in_process_curve, tmp_path):
+    config = parse_trial_config(TRIAL)
+    folder, marker = tmp_path / "chunks", tmp_path / "first-chunk-written"
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, json.dumps(TRIAL), folder, marker, cluster.address],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "no chunk was written"
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    recorded = json.loads((folder / MANIFEST).read_text())["chunks"]
+    assert len(recorded) == 1  # one of the two sizes is stored, the other was not finished
+
+    store = tr.chunk_store(config, folder)
+    with DaskExecutor(cluster.address) as dask:
+        table = tr.power_curve(config, {"as configured": {}}, chunks=store, executor=dask).table
+    assert (store.reused, store.written, store.problems) == (1, 1, [])
+    pd.testing.assert_frame_equal(table, in_process_curve, check_exact=True)
