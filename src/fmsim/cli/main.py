@@ -18,6 +18,7 @@ from fmsim.cli.params import params
 from fmsim.cli.passive_transfer import reproduce, simulate
 from fmsim.cli.power import power
 from fmsim.cli.sensitivity import sensitivity
+from fmsim.cli.serve import serve
 from fmsim.cli.therapies import therapies
 from fmsim.cli.trial import trial
 
@@ -60,6 +61,7 @@ app.command()(therapies)
 app.command()(fit)
 app.command()(sensitivity)
 app.add_typer(drugs_app, name="drugs")
+app.command()(serve)
 
 
 def main() -> None:  # pragma: no cover

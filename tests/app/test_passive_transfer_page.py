@@ -1,0 +1,68 @@
+"""The passive-transfer page in a browser: figures drawn, a control changes the plotted data, an
+invalid value shows its message, and the downloaded scenario reproduces the page's numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+from tests.app.conftest import SCREENSHOTS
+
+from fmsim.config import load_config
+from fmsim.experiments.passive_transfer import run_passive_transfer
+
+#: JavaScript: the y values of the first trace of a figure's first group (the plotted data)
+PLOTTED = "id => document.getElementById(id).data.map(t => t.y)"
+
+
+def wait_for_plot(page, plot_id: str, revision: int = 1) -> None:
+    page.wait_for_function(
+        f"() => Number(document.getElementById('{plot_id}').dataset.revision || 0) >= {revision}"
+    )
+
+
+def test_figures_render_and_follow_the_dose(page):
+    wait_for_plot(page, "pt_readouts")
+    wait_for_plot(page, "pt_states")
+    assert page.locator("#pt_readouts .main-svg").count() > 0
+    before = page.evaluate(PLOTTED, "pt_states")
+    page.screenshot(path=SCREENSHOTS / "passive_transfer.png", full_page=False)
+    page.fill("#pt_dose", "2 mg")
+    page.keyboard.press("Tab")
+    wait_for_plot(page, "pt_states", 2)
+    after = page.evaluate(PLOTTED, "pt_states")
+    # human IgG in plasma (first panel, first group's median): a quarter of the dose gives a
+    # lower peak, but above a quarter of the old one (FcRn is less saturated, IgG lives longer)
+    peak_before, peak_after = max(before[1]), max(after[1])
+    assert 0.25 < peak_after / peak_before < 0.5
+
+
+def test_invalid_value_shows_its_message(page):
+    wait_for_plot(page, "pt_readouts")
+    page.fill("#pt_dose", "-8 mg")
+    page.keyboard.press("Tab")
+    message = page.locator("#pt_dose_message")
+    message.wait_for(state="visible")
+    assert "expected a non-negative quantity" in message.inner_text()
+    page.fill("#pt_test_days", "0, 5, x")
+    page.keyboard.press("Tab")
+    page.locator("#pt_test_days_message").wait_for(state="visible")
+    assert "'x'" in page.locator("#pt_test_days_message").inner_text()
+    assert "Traceback" not in page.content()
+
+
+def test_downloaded_scenario_reproduces_the_measurements(page, tmp_path):
+    wait_for_plot(page, "pt_readouts")
+    page.fill("#pt_mice_per_donor", "2")
+    page.keyboard.press("Tab")
+    wait_for_plot(page, "pt_readouts", 2)
+    with page.expect_download() as scenario:
+        page.click("#pt_download_config")
+    with page.expect_download() as results:
+        page.click("#pt_download_results")
+    scenario.value.save_as(tmp_path / "scenario.yaml")
+    results.value.save_as(tmp_path / "measurements.csv")
+    page_numbers = pd.read_csv(tmp_path / "measurements.csv")
+    config = load_config(tmp_path / "scenario.yaml")
+    assert config.groups[0].mice_per_donor == 2
+    rerun = run_passive_transfer(config).measurements
+    assert len(page_numbers) == len(rerun)
+    pd.testing.assert_series_equal(page_numbers["value"], rerun["value"], rtol=1e-9)
