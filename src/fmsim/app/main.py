@@ -5,13 +5,14 @@ from __future__ import annotations
 from shiny import App, Inputs, Outputs, Session, reactive, ui
 
 from fmsim import __version__
-from fmsim.app.pages import passive_transfer
+from fmsim.app.pages import lab_data, passive_transfer
 from fmsim.app.widgets import assets
 
 
 def app_ui() -> ui.Tag:
     return ui.page_navbar(
         passive_transfer.page(),
+        lab_data.page(),
         title=f"fmsim {__version__}",
         id="page",
         header=ui.TagList(*assets()),
@@ -26,6 +27,7 @@ def app_ui() -> ui.Tag:
 def server(input: Inputs, output: Outputs, session: Session) -> None:
     overrides: reactive.Value[dict] = reactive.value({})
     passive_transfer.server(input, output, session, overrides)
+    lab_data.server(input, output, session)
 
 
 def create_app() -> App:

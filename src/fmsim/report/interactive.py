@@ -83,6 +83,7 @@ def _band(
         go.Scatter(
             x=list(x) + list(x)[::-1],
             y=list(high) + list(low)[::-1],
+            mode="lines",
             fill="toself",
             fillcolor=_rgba(colour, 0.15),
             line={"width": 0},
