@@ -5,7 +5,7 @@ from __future__ import annotations
 from shiny import App, Inputs, Outputs, Session, reactive, ui
 
 from fmsim import __version__
-from fmsim.app.pages import lab_data, passive_transfer
+from fmsim.app.pages import lab_data, passive_transfer, therapies
 from fmsim.app.widgets import assets
 
 
@@ -13,6 +13,7 @@ def app_ui() -> ui.Tag:
     return ui.page_navbar(
         passive_transfer.page(),
         lab_data.page(),
+        therapies.page(),
         title=f"fmsim {__version__}",
         id="page",
         header=ui.TagList(*assets()),
@@ -28,6 +29,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     overrides: reactive.Value[dict] = reactive.value({})
     passive_transfer.server(input, output, session, overrides)
     lab_data.server(input, output, session)
+    therapies.server(input, output, session)
 
 
 def create_app() -> App:

@@ -54,9 +54,9 @@ def _grid(titles: list[str], columns: int = 3) -> go.Figure:
         vertical_spacing=0.18 if rows > 1 else 0.1,
     )
     fig.update_layout(
-        height=300 * rows + 80,
-        margin={"l": 50, "r": 20, "t": 50, "b": 40},
-        legend={"orientation": "h", "y": -0.08 / rows},
+        height=300 * rows + 110,
+        margin={"l": 50, "r": 20, "t": 50, "b": 80},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2 / rows},
         template="plotly_white",
         hovermode="x unified",
     )
