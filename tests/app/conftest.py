@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,15 @@ def app_url():
     first_line = server.stdout.readline()  # printed once the app is built, before serving
     assert f"http://127.0.0.1:{port}" in first_line, first_line
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):  # until uvicorn accepts connections (each try waits up to 0.1 s)
+    for _ in range(600):  # until uvicorn accepts connections (at most about two minutes)
         with socket.socket() as probe:
-            probe.settimeout(0.1)
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
         if server.poll() is not None:
             pytest.fail(f"fmsim serve stopped: {server.stdout.read()}")
+        time.sleep(0.2)
+    else:
+        pytest.fail("fmsim serve did not accept connections")
     yield url
     server.terminate()
     server.wait(timeout=30)

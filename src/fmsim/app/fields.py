@@ -54,3 +54,10 @@ def field_messages(
         text = line.removeprefix(f"{origin}: ")
         messages[target] = f"{messages[target]}; {text}" if target in messages else text
     return messages
+
+
+def whole_number(value: float | None) -> int | None:
+    """A numeric input's value as a whole number; None if empty, not a number or not whole."""
+    if value is None or value != value or int(value) != value:
+        return None
+    return int(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shiny import App, Inputs, Outputs, Session, reactive, ui
 
 from fmsim import __version__
-from fmsim.app.pages import lab_data, passive_transfer, therapies
+from fmsim.app.pages import lab_data, passive_transfer, therapies, trial
 from fmsim.app.widgets import assets
 
 
@@ -14,6 +14,7 @@ def app_ui() -> ui.Tag:
         passive_transfer.page(),
         lab_data.page(),
         therapies.page(),
+        trial.page(),
         title=f"fmsim {__version__}",
         id="page",
         header=ui.TagList(*assets()),
@@ -30,6 +31,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     passive_transfer.server(input, output, session, overrides)
     lab_data.server(input, output, session)
     therapies.server(input, output, session)
+    trial.server(input, output, session)
 
 
 def create_app() -> App:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
-from fmsim.app.fields import FieldError, field_messages, numbers
+from fmsim.app.fields import FieldError, field_messages, numbers, whole_number
 from fmsim.app.widgets import csv_text, message_slot, plot_slot, show_messages, show_plot, table
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 from fmsim.experiments.passive_transfer import PassiveTransferResult, run_passive_transfer
@@ -202,9 +202,9 @@ def server(
             test_days=input.pt_test_days(),
             ienfd_days=input.pt_ienfd_days(),
             titres=input.pt_titres(),
-            mice_per_donor=_whole(input.pt_mice_per_donor()),
+            mice_per_donor=whole_number(input.pt_mice_per_donor()),
             groups=tuple(input.pt_groups()),
-            seed=_whole(input.pt_seed()),
+            seed=whole_number(input.pt_seed()),
         )
         try:
             return scenario(base(), form, overrides()), {}
@@ -270,10 +270,3 @@ def server(
         yield csv_text(simulation().measurements)
 
     return base
-
-
-def _whole(value) -> int | None:
-    """A numeric input's value as a whole number, or None if empty or not whole."""
-    if value is None or value != value or int(value) != value:
-        return None
-    return int(value)
