@@ -167,9 +167,9 @@ def page() -> ui.NavPanel:
 
 def server(
     input: Inputs, output: Outputs, session: Session, overrides: reactive.Value[dict]
-) -> reactive.Value[PassiveTransferConfig]:
+) -> reactive.Calc_[tuple[PassiveTransferConfig | None, dict[str, str]]]:
     """The page's reactive logic; ``overrides`` are the parameter values edited on the
-    Parameters page. Returns the base scenario (changed by uploads)."""
+    Parameters page. Returns the checked scenario (None and the messages if invalid)."""
     base = reactive.value(default_config())
 
     @reactive.effect
@@ -269,4 +269,4 @@ def server(
     def pt_download_results():
         yield csv_text(simulation().measurements)
 
-    return base
+    return checked
