@@ -3,6 +3,7 @@ validation errors into one message per form field (shown beside it, never a trac
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from pydantic import ValidationError
@@ -58,6 +59,6 @@ def field_messages(
 
 def whole_number(value: float | None) -> int | None:
     """A numeric input's value as a whole number; None if empty, not a number or not whole."""
-    if value is None or value != value or int(value) != value:
+    if value is None or not math.isfinite(value) or int(value) != value:
         return None
     return int(value)
