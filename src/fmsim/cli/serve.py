@@ -3,7 +3,11 @@ rather fill in forms than write YAML."""
 
 from __future__ import annotations
 
+import socket
+
 import typer
+
+from fmsim.cli.errors import fail
 
 
 def serve(
@@ -18,6 +22,11 @@ def serve(
 
     from fmsim.app import create_app
 
+    with socket.socket() as probe:  # a clear line instead of uvicorn's log if it is taken
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            fail(f"--port: port {port} on 127.0.0.1 is in use; choose another with --port")
     url = f"http://127.0.0.1:{port}"
     typer.echo(f"fmsim app: {url}  (Ctrl+C stops it)")
     if launch_browser:
