@@ -3,6 +3,8 @@ invalid value shows its message, and the downloaded scenario reproduces the page
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from tests.app.conftest import SCREENSHOTS
 
@@ -74,3 +76,30 @@ def test_downloaded_scenario_reproduces_the_measurements(page, tmp_path):
     rerun = run_passive_transfer(config).measurements
     assert len(page_numbers) == len(rerun)
     pd.testing.assert_series_equal(page_numbers["value"], rerun["value"], rtol=1e-9)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_uploaded_scenario_fills_the_form(page):
+    wait_for_plot(page, "pt_readouts")
+    page.set_input_files("#pt_upload", str(EXAMPLES / "low_dose.yaml"))
+    expected = load_config(EXAMPLES / "low_dose.yaml")
+    page.wait_for_function("() => document.getElementById('pt_dose').value === '4 mg'")
+    assert page.input_value("#pt_titres") == "0.008"
+    wait_for_plot(page, "pt_readouts", 2)
+    names = page.evaluate(
+        "() => [...new Set(document.getElementById('pt_readouts').data.map(t => t.name))]"
+    )
+    assert names == [g.name for g in expected.groups]
+
+
+def test_invalid_uploaded_scenario_shows_its_lines(page):
+    wait_for_plot(page, "pt_readouts")
+    page.set_input_files("#pt_upload", str(EXAMPLES / "bad_config.yaml"))
+    message = page.locator("#pt_upload_message")
+    message.wait_for(state="visible")
+    text = message.inner_text()
+    assert text.startswith("bad_config.yaml: dose: got '-8 mg'")
+    assert "dose_mg: got 8: unknown field" in text
+    assert page.input_value("#pt_dose") == "8 mg"  # the form is left as it was

@@ -90,9 +90,10 @@ def scenario(
             }
             for k, fraction in enumerate(titres)
         ]
-    if form.mice_per_donor is None:
+    per_donor = any(g["mice_per_donor"] is not None for g in data["groups"])
+    if per_donor and form.mice_per_donor is None:
         messages["pt_mice_per_donor"] = "give a whole number of mice per donor"
-    else:
+    elif per_donor:
         for group in data["groups"]:
             if group["mice_per_donor"] is not None:
                 group["mice_per_donor"] = form.mice_per_donor
@@ -171,6 +172,7 @@ def server(
     """The page's reactive logic; ``overrides`` are the parameter values edited on the
     Parameters page. Returns the checked scenario (None and the messages if invalid)."""
     base = reactive.value(default_config())
+    pending: reactive.Value[Form | None] = reactive.value(None)  # an uploaded scenario's form
 
     @reactive.effect
     @reactive.event(input.pt_upload)
@@ -183,6 +185,7 @@ def server(
             await show_messages(session, PAGE, {"pt_upload": text})
             return
         form = form_of(config)
+        pending.set(form)
         base.set(config)
         overrides.set(dict(config.parameters))
         ui.update_text("pt_dose", value=form.dose)
@@ -195,8 +198,8 @@ def server(
         ui.update_checkbox_group("pt_groups", choices=list(form.groups), selected=list(form.groups))
 
     @reactive.calc
-    def checked() -> tuple[PassiveTransferConfig | None, dict[str, str]]:
-        form = Form(
+    def form() -> Form:
+        return Form(
             dose=input.pt_dose(),
             injection_days=input.pt_injection_days(),
             test_days=input.pt_test_days(),
@@ -206,8 +209,21 @@ def server(
             groups=tuple(input.pt_groups()),
             seed=whole_number(input.pt_seed()),
         )
+
+    @reactive.effect
+    def _uploaded_form_arrived() -> None:
+        expected = pending()
+        if expected is not None and all(
+            value is None or getattr(form(), name) == value
+            for name, value in expected.__dict__.items()
+        ):  # (an empty numeric field is not sent to the browser)
+            pending.set(None)
+
+    @reactive.calc
+    def checked() -> tuple[PassiveTransferConfig | None, dict[str, str]]:
+        req(pending() is None)  # after an upload: wait until the browser shows its values
         try:
-            return scenario(base(), form, overrides()), {}
+            return scenario(base(), form(), overrides()), {}
         except FieldError as error:
             return None, error.messages
 
