@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs lint format clean
+.PHONY: demo test docs lint format clean chromium
 
 # constraints.txt pins every installed package, transitive ones included
 $(STAMP): pyproject.toml constraints.txt
@@ -21,7 +21,11 @@ demo: $(STAMP)
 	@echo "Reports: results/passive_transfer/report.html, results/therapies/report.html,"
 	@echo "         results/trial_nct05643794/report.html"
 
-test: $(STAMP)
+# the web app's browser tests drive Debian's Chromium (playwright downloads no browser)
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	MPLBACKEND=Agg $(BIN)/pytest -n 2

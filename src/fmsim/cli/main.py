@@ -19,6 +19,7 @@ from fmsim.cli.passive_transfer import reproduce, simulate
 from fmsim.cli.power import power
 from fmsim.cli.query import query
 from fmsim.cli.sensitivity import sensitivity
+from fmsim.cli.serve import serve
 from fmsim.cli.therapies import therapies
 from fmsim.cli.trial import trial
 
@@ -62,6 +63,7 @@ app.command()(fit)
 app.command()(sensitivity)
 app.add_typer(drugs_app, name="drugs")
 app.command()(query)
+app.command()(serve)
 
 
 def main() -> None:  # pragma: no cover

@@ -87,13 +87,15 @@ def therapy_study(
     days: float = 182.0,
     positive_only: bool = True,
     seed: int = 2024,
+    validate: bool = True,
     source: str = "",
     inputs: Sequence[Path] = (),
     log: Callable[[str], None] | None = None,
 ) -> TherapyStudy:
     """Simulate ``protocols`` (default: the standard protocols) for ``days`` days in the same
     ``patients`` virtual patients (anti-SGC positive only, or 37 % positive as in human.yaml),
-    seeded; validate the human model against every published target."""
+    seeded; with ``validate`` (about 10 s), compare the human model with every published
+    target (else the validation table is empty, as for the web app's quick updates)."""
     log = log or (lambda _: None)
     if protocols is None:
         protocols = {p.name: p for p in standard_protocols().values()}
@@ -111,9 +113,11 @@ def therapy_study(
         f"{days:g} days, seed {seed} ..."
     )
     comparison = validation.compare_protocols(population, protocols, days)
-    targets = validation.published_targets()
-    log(f"validation: {len(targets)} published targets ...")
-    table = validation.validation_table(population, targets)
+    table = pd.DataFrame()
+    if validate:
+        targets = validation.published_targets()
+        log(f"validation: {len(targets)} published targets ...")
+        table = validation.validation_table(population, targets)
     settings = {
         "protocols": list(protocols.values()), "patients": patients, "days": days,
         "positive_only": positive_only, "seed": seed,

@@ -1,0 +1,79 @@
+"""Browser tests of the web app: ``fmsim serve`` in a subprocess on a free port, driven by
+playwright with Debian's Chromium (``make`` installs it; nothing is downloaded). Skipped, with
+the reason, where Chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The URL of a running ``fmsim serve`` (stopped after the tests)."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "fmsim"), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    first_line = server.stdout.readline()  # printed once the app is built, before serving
+    assert f"http://127.0.0.1:{port}" in first_line, first_line
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):  # until uvicorn accepts connections (at most about two minutes)
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if server.poll() is not None:
+            pytest.fail(f"fmsim serve stopped: {server.stdout.read()}")
+        time.sleep(0.2)
+    else:
+        pytest.fail("fmsim serve did not accept connections")
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh browser tab on the app (one session per test), 1400 x 900."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(180_000)  # the first simulation compiles the engine (cached later)
+    tab.goto(app_url)
+    yield tab
+    context.close()

@@ -1,0 +1,53 @@
+"""The parameters page in a browser: the table lists units, ranges and sources; a valid edit
+changes the passive-transfer page's plotted data and its downloaded scenario; an out-of-range
+value is refused with its message."""
+
+from __future__ import annotations
+
+from tests.app.conftest import SCREENSHOTS
+from tests.app.test_passive_transfer_page import line, wait_for_plot
+
+from fmsim.config import load_config
+from fmsim.model.parameters import shipped_parameters
+
+
+def edit(page, parameter: str, text: str) -> None:
+    row = page.locator("#par_table tbody tr", has_text=parameter).first
+    row.locator("td").nth(1).dblclick()
+    editor = row.locator("textarea")
+    editor.fill(text)
+    editor.press("Enter")
+
+
+def test_edited_value_reaches_the_scenario(page, tmp_path):
+    wait_for_plot(page, "pt_states")
+    before = line(page, "pt_states", 3, "FMS-IgG")
+    page.click("text=Parameters")
+    table = page.locator("#par_table")
+    table.locator("tbody tr").first.wait_for()
+    emax = shipped_parameters("mouse")["sensitisation_emax"]
+    row_text = table.locator("tbody tr", has_text="sensitisation_emax").first.inner_text()
+    assert emax.unit in row_text and str(emax.range) in row_text
+    page.screenshot(path=SCREENSHOTS / "parameters.png")
+    edit(page, "sensitisation_emax", "3")
+    page.locator("#par_overrides table").wait_for()
+    with page.expect_download() as scenario:
+        page.click("#par_download_config")
+    scenario.value.save_as(tmp_path / "scenario.yaml")
+    assert load_config(tmp_path / "scenario.yaml").parameters == {"sensitisation_emax": 3.0}
+    page.click("text=Passive transfer")
+    wait_for_plot(page, "pt_states", 2)
+    after = line(page, "pt_states", 3, "FMS-IgG")
+    # panel 3 is sensitisation S: the FMS-IgG mice's median peak rises with its maximum
+    s_before, s_after = max(before), max(after)
+    assert s_after > s_before > 1.0
+
+
+def test_out_of_range_value_is_refused_with_its_message(page):
+    page.click("text=Parameters")
+    page.locator("#par_table tbody tr").first.wait_for()
+    edit(page, "ip_bioavailability", "2")
+    message = page.locator("#par_table_message")
+    message.wait_for(state="visible")
+    assert "ip_bioavailability" in message.inner_text() and "(0, 1]" in message.inner_text()
+    assert page.locator("#par_overrides").inner_text().startswith("All values as shipped")

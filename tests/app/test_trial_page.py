@@ -1,0 +1,53 @@
+"""The trial planner in a browser: the power curve is drawn after a run, an invalid value shows
+its message, and the downloaded design run through the study function gives the page's power
+table."""
+
+from __future__ import annotations
+
+import pandas as pd
+from tests.app.conftest import SCREENSHOTS
+from tests.app.test_passive_transfer_page import wait_for_plot
+
+from fmsim.config.trial import load_trial_config
+from fmsim.experiments.studies import trial_study
+
+
+def test_power_curve_and_downloaded_design(page, tmp_path):
+    page.click("text=Trial planner")
+    page.fill("#tr_sample_sizes", "20, 40")
+    page.fill("#tr_replicates", "10")
+    page.keyboard.press("Tab")
+    page.click("#tr_run")
+    wait_for_plot(page, "tr_plot")
+    plotted = page.evaluate(
+        "() => document.getElementById('tr_plot').data.filter(t => t.fill !== 'toself')"
+        ".map(t => ({x: t.x, y: t.y}))"
+    )
+    page.locator("#tr_tables table").first.wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / "trial_planner.png")
+    with page.expect_download() as design:
+        page.click("#tr_download_config")
+    with page.expect_download() as results:
+        page.click("#tr_download_results")
+    design.value.save_as(tmp_path / "trial.yaml")
+    shown = pd.read_csv(results.value.path())
+    config = load_trial_config(tmp_path / "trial.yaml")
+    assert config.power.sample_sizes == [20, 40] and config.power.replicates == 10
+    expected = trial_study(config).curve.table
+    pd.testing.assert_series_equal(shown["power"], expected["power"], check_dtype=False)
+    assert [list(curve["x"]) for curve in plotted] == [[20, 40], [20, 40]]
+    assert sorted(v for curve in plotted for v in curve["y"]) == sorted(expected["power"])
+
+
+def test_invalid_value_shows_its_message(page):
+    page.click("text=Trial planner")
+    page.fill("#tr_positive_fraction", "1.5")
+    page.keyboard.press("Tab")
+    message = page.locator("#tr_positive_fraction_message")
+    message.wait_for(state="visible")
+    assert "less than or equal to 1" in message.inner_text()
+    page.fill("#tr_sample_sizes", "40, many")
+    page.keyboard.press("Tab")
+    page.locator("#tr_sample_sizes_message").wait_for(state="visible")
+    assert "'many'" in page.locator("#tr_sample_sizes_message").inner_text()
