@@ -14,6 +14,7 @@ production) cannot be estimated in the exported problem: the SBML holds the deri
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pandas as pd
 
 from fmsim.calibration.observables import OBSERVABLES, symbols
 from fmsim.calibration.problem import CalibrationProblem
+from fmsim.calibration.quiet import quiet
 from fmsim.engine import Bolus
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash
 from fmsim.io.petab import PetabExportError, lint, write_petab
@@ -178,7 +180,9 @@ class PetabExport(StudyResult):
         """Write the PEtab files into ``folder`` and lint them (RuntimeError if the linter
         finds errors: a bug of the export, not of the user's input)."""
         yaml_path = export_petab(self.problem, folder)
-        if not lint(yaml_path):
+        with quiet("petab", level=logging.ERROR):
+            valid = lint(yaml_path)
+        if not valid:
             raise RuntimeError("PEtab's linter found errors in the exported problem")
         return sorted(folder.iterdir())
 

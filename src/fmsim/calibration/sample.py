@@ -26,6 +26,7 @@ import pypesto
 import pypesto.sample
 
 from fmsim.calibration.objective import Objective
+from fmsim.calibration.quiet import quiet
 
 SAMPLERS = ("adaptive_metropolis", "adaptive_parallel_tempering")
 CHAINS = 4  # chains of the parallel-tempering sampler
@@ -87,16 +88,19 @@ def sample_posterior(
     np.random.seed(seed)  # pyPESTO's samplers draw from numpy's global generator
     started = time.perf_counter()
     try:
-        result = pypesto.sample.sample(target, n_samples, chosen, x0=start, filename=None)
+        with quiet("pypesto"):
+            result = pypesto.sample.sample(target, n_samples, chosen, x0=start, filename=None)
     finally:
         np.random.set_state(state)
     seconds = time.perf_counter() - started
-    burn_in = int(pypesto.sample.geweke_test(result))
+    with quiet("pypesto"):
+        burn_in = int(pypesto.sample.geweke_test(result))
     trace = np.asarray(result.sample_result.trace_x[0], dtype=float)
     nllh = np.asarray(result.sample_result.trace_neglogpost[0], dtype=float)
     natural = problem.to_natural(trace)
     converged = burn_in < trace.shape[0] - 1
-    ess = pypesto.sample.effective_sample_size(result) if converged else None
+    with quiet("pypesto"):
+        ess = pypesto.sample.effective_sample_size(result) if converged else None
     chain = pd.DataFrame(natural, columns=problem.names).assign(
         nllh=nllh + objective.constant, burn_in=np.arange(trace.shape[0]) < burn_in
     )

@@ -47,7 +47,8 @@ def fit(
         interval = (
             f" [{row.ci_low:.4g}, {row.ci_high:.4g}] {row.verdict}" if settings.profile else ""
         )
-        typer.echo(f"  {row.parameter} = {row.estimate:.4g} {row.unit}{interval}")
+        unit = "" if row.unit == "1" else f" {row.unit}"
+        typer.echo(f"  {row.parameter} = {row.estimate:.4g}{unit}{interval}")
     if result.posterior is not None:
         post = result.posterior
         verdict = (
@@ -56,5 +57,6 @@ def fit(
             else "NOT converged (Geweke): sample longer"
         )
         typer.echo(f"posterior: {len(post.chain) - 1} {post.sampler} iterations, {verdict}")
-    typer.echo(f"fit {result.fit_seconds:.1f} s, profiles {result.profile_seconds:.1f} s")
+    profiles = f", profiles {result.profile_seconds:.1f} s" if settings.profile else ""
+    typer.echo(f"fit {result.fit_seconds:.1f} s{profiles}")
     typer.echo(f"report: {report}")
