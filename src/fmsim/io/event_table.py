@@ -301,6 +301,22 @@ def therapy_protocol_data(path: str | Path, model: ModelDefinition) -> dict:
     return {"name": path.stem, "therapies": therapies}
 
 
+def events_field(data: dict, origin: str | Path, where: str = "events") -> Path | None:
+    """Remove the ``events`` entry (a file name, relative to the configuration file
+    ``origin``) from a configuration mapping ``data`` and return the file (None without one);
+    ConfigError naming ``origin`` and ``where`` if it is not a file name."""
+    if "events" not in data:
+        return None
+    value = data.pop("events")
+    if not isinstance(value, str) or not value.strip():
+        raise EventTableError(
+            f"{origin}: {where}: got {value!r}: expected the file name of an event table "
+            "(CSV or .xlsx, relative to this file)"
+        )
+    path = Path(value.strip())
+    return path if path.is_absolute() else Path(origin).parent / path
+
+
 def _therapy_key(
     path: Path, line: int, values: pd.Series, record: _Record, model: ModelDefinition
 ) -> tuple:
