@@ -92,10 +92,13 @@ def test_simulate_writes_nonmem_data_that_doses_the_same_mice_again(tmp_path):
     measured = pd.read_parquet(tmp_path / "yaml" / "measurements.parquet")
     assert (data["EVID"] == 0).sum() == len(measured) + len(plasma)
 
-    # the data set read back as a per-mouse event table (ID = number) gives the same experiment
-    ok(invoke("simulate", scenario, "--events", tmp_path / "yaml" / "nonmem.csv",
-              "--out", tmp_path / "table"))  # fmt: skip
+    # the data set read back as a per-mouse event table (ID = number) gives the same experiment;
+    # here named in the scenario ('events:', relative to the file) instead of by --events
+    with_table = write(tmp_path, "with_table.yaml", SCENARIO + "events: yaml/nonmem.csv\n")
+    ok(invoke("simulate", with_table, "--out", tmp_path / "table"))
     same_tables(tmp_path / "yaml", tmp_path / "table", ("trajectories", "measurements"))
+    report = (tmp_path / "table" / "report.html").read_text()
+    assert "4 mg per dose into human_ip_depot as the event table gives (dosing.csv)" in report
     dosing = pd.read_csv(tmp_path / "table" / "dosing.csv")
     assert len(dosing) == 24 and not dosing["ID"].str.startswith("Saline").any()
 
@@ -117,14 +120,19 @@ def test_a_table_for_every_mouse_doses_the_igg_groups_as_the_scenario_does(tmp_p
 def test_therapies_table_and_yaml_protocol_give_identical_patients(tmp_path):
     protocol = write(tmp_path, "yaml.yaml", f"name: yaml\ntherapies: [{BATOCLIMAB_YAML}]\n")
     table = write(tmp_path, "table.csv", BATOCLIMAB_TABLE)
+    field = write(tmp_path, "field.yaml", "name: field\nevents: table.csv\n")
     out = tmp_path / "out"
-    ok(invoke("therapies", protocol, "--events", table, "--patients", 5, "--days", 60,
+    ok(invoke("therapies", protocol, field, "--events", table, "--patients", 5, "--days", 60,
               "--out", out))  # fmt: skip
     patients = pd.read_parquet(out / "therapy_patients.parquet")
-    by_yaml = patients[patients["therapy"] == "yaml"].drop(columns="therapy")
-    by_table = patients[patients["therapy"] == "table"].drop(columns="therapy")
-    assert len(by_yaml) == 5
-    pd.testing.assert_frame_equal(by_yaml.reset_index(drop=True), by_table.reset_index(drop=True))
+
+    def of(therapy: str) -> pd.DataFrame:
+        rows = patients[patients["therapy"] == therapy].drop(columns="therapy")
+        return rows.reset_index(drop=True)
+
+    assert len(of("yaml")) == 5
+    pd.testing.assert_frame_equal(of("table"), of("yaml"))
+    pd.testing.assert_frame_equal(of("field"), of("yaml"))
     assert "table.csv" in (out / "manifest.json").read_text()
 
 
@@ -136,6 +144,14 @@ def test_trial_arm_from_a_table_gives_the_trial_of_the_yaml_arm(tmp_path):
     ok(invoke("trial", placebo, "--no-power", "--events", f"batoclimab={table}",
               "--out", tmp_path / "table"))  # fmt: skip
     same_tables(tmp_path / "yaml", tmp_path / "table", ("visits", "courses", "effects"))
+    # the arm's 'events:' in the trial file adds the table's blocks to its (no) therapies
+    field = TRIAL.format(therapy="{type: placebo}").replace(
+        "- {name: batoclimab, therapies: [{type: placebo}]}",
+        "- {name: batoclimab, events: table.csv}",
+    )
+    ok(invoke("trial", write(tmp_path, "field.yaml", field), "--no-power",
+              "--out", tmp_path / "field"))  # fmt: skip
+    same_tables(tmp_path / "yaml", tmp_path / "field", ("visits", "courses", "effects"))
 
 
 @pytest.mark.parametrize(

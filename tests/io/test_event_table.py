@@ -3,6 +3,8 @@ protocols give identical simulations, tables round-trip, bad tables are named in
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,3 +186,21 @@ def test_a_binary_file_is_named(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     with pytest.raises(EventTableError, match="binary file"):
         read_event_table(path, MODEL)
+
+
+def test_example_tables_read_as_documented():
+    from fmsim.config.therapy import parse_protocol
+    from fmsim.io.event_table import therapy_protocol_data
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "event_tables"
+    doses = read_event_table(examples / "goebel_2021_doses.csv", MODEL)
+    depot = MODEL.index("human_ip_depot")
+    assert doses.ids == () and doses.events == tuple(Bolus(d, depot, 8.0) for d in range(4))
+    rituximab = parse_protocol(
+        therapy_protocol_data(examples / "rituximab_2x1000mg.csv", HUMAN_MODEL)
+    )
+    (block,) = rituximab.therapies
+    assert (block.type, block.entry.name, block.schedule(), block.hours()) == (
+        "anti_cd20", "rituximab", [0.0, 14.0], 6.0
+    )  # fmt: skip
+    assert block.dose_quantity() == (1000.0, "mg")

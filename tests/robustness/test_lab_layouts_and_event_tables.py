@@ -93,6 +93,12 @@ EVENT_CASES = [
      ["simulate", "{in}/s.yaml", "--events", "{in}/e.csv", "--out", "{out}"], ["e.csv"]),
     ("simulate", "missing table", {},
      ["simulate", "{in}/s.yaml", "--events", "{in}/e.csv", "--out", "{out}"], ["no such file"]),
+    ("simulate", "events field not a file name", {"s.yaml": SCENARIO + "events: [1, 2]\n"},
+     ["simulate", "{in}/s.yaml", "--out", "{out}"], ["s.yaml: events: got [1, 2]"]),
+    ("trial", "arm's events file missing",
+     {"t.yaml": TRIAL.replace("{name: active, therapies: [{type: placebo}]}",
+                              "{name: active, events: nope.csv}")},
+     ["trial", "{in}/t.yaml", "--no-power", "--out", "{out}"], ["nope.csv: no such file"]),
     ("therapies", "per-patient table", {"e.csv": "ID,TIME,AMT,CMT,DRUG\n1,0,680,inhibitor_depot,"
      "batoclimab\n2,0,680,inhibitor_depot,batoclimab\n"},
      ["therapies", "--events", "{in}/e.csv", "--out", "{out}"], ["one course for every patient"]),
@@ -118,7 +124,7 @@ def _lab_case(category, what, files, options, expect) -> Case:
 
 def _event_case(command, what, files, argv, expect) -> Case:
     files = {"s.yaml": SCENARIO, "t.yaml": TRIAL, **files}
-    names = ["e.csv", "--events"]
+    names = ["e.csv", "--events", "s.yaml", "nope.csv"]
     return Case(f"{command}:event table:{what}", argv, files, expect, names=names)
 
 

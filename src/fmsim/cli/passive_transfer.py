@@ -10,7 +10,7 @@ import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.options import echo_kept, open_run, overwrite_option, seed_option
-from fmsim.config import PassiveTransferConfig, default_config, load_config
+from fmsim.config import PassiveTransferConfig, default_config
 
 #: Mice per donor accepted on the command line (larger cohorts: a scenario file).
 MAX_MICE_PER_DONOR = 1000
@@ -49,8 +49,16 @@ def simulate(
     ),
     overwrite: bool = overwrite_option(),
 ) -> None:
-    """Run any passive-transfer scenario described in a YAML file."""
-    config = load_config(config_file)
+    """Run any passive-transfer scenario described in a YAML file (its dosing may be an event
+    table: 'events: doses.csv' in the file, or --events, which wins)."""
+    from fmsim.config.errors import read_yaml
+    from fmsim.config.passive_transfer import parse_config
+    from fmsim.io.event_table import events_field
+
+    raw = read_yaml(config_file)
+    field = events_field(raw, config_file)
+    config = parse_config(raw, str(config_file))
+    events = events or field
     out = out or Path("results") / config_file.stem
     dosing = None
     if events is not None:

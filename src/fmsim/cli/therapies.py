@@ -110,6 +110,24 @@ def therapies(
     typer.echo(f"done in {time.perf_counter() - started:.1f} s; report: {report}")
 
 
+def protocol_file(path: Path, library: DrugLibrary | None = None) -> TherapyProtocol:
+    """A protocol YAML file; an 'events: FILE' entry adds the blocks of that event table to
+    the file's 'therapies' (e.g. a drug as a table after plasma exchange as a block)."""
+    from fmsim.config.errors import read_yaml
+    from fmsim.config.therapy import parse_protocol
+    from fmsim.io.event_table import events_field, therapy_protocol_data
+    from fmsim.model.human import HUMAN_MODEL
+
+    data = read_yaml(path)
+    table = events_field(data, path)
+    if table is None:
+        return load_protocol(path, library)
+    blocks = therapy_protocol_data(table, HUMAN_MODEL)["therapies"]
+    therapies = data.get("therapies") or []
+    data["therapies"] = [*therapies, *blocks] if isinstance(therapies, list) else therapies
+    return parse_protocol(data, str(path), library)
+
+
 def load_protocols(
     paths: list[Path],
     agents: str | None = None,
@@ -127,7 +145,7 @@ def load_protocols(
     if not paths and not names and not tables:
         return None, ""
     protocols, origin = {}, {}
-    loaded = [(str(path), load_protocol(path, library)) for path in paths]
+    loaded = [(str(path), protocol_file(path, library)) for path in paths]
     for table in tables:
         data = therapy_protocol_data(table, HUMAN_MODEL)
         loaded.append((str(table), parse_protocol(data, str(table), library)))

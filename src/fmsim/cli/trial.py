@@ -42,10 +42,8 @@ def trial(
     config). OUT/run.log records what ran."""
     import time
 
-    from fmsim.config.trial import load_trial_config
-
     started = time.perf_counter()
-    config = load_trial_config(config_file)
+    config, fields = trial_file(config_file)
     tables = arm_event_tables(events or [])
     if tables:
         config = with_arm_tables(config, tables, f"{config_file} with --events")
@@ -59,7 +57,7 @@ def trial(
 
     out = out or Path("results") / config_file.stem
     scheduler = scheduler or config.power.scheduler
-    inputs = (config_file, *tables.values())
+    inputs = (config_file, *fields, *tables.values())
     with (
         open_run(TrialStudy, out, inputs=inputs, overwrite=overwrite) as run,
         run_log(run.path),
@@ -132,3 +130,24 @@ def with_arm_tables(config, tables: dict[str, Path], origin: str):
         blocks = therapy_protocol_data(path, HUMAN_MODEL)["therapies"]
         data["arms"][arms.index(name)]["therapies"] = blocks
     return parse_trial_config(data, origin)
+
+
+def trial_file(path: Path):
+    """The trial config of ``path`` and the event tables it names: an arm's 'events: FILE'
+    adds the table's blocks to the arm's 'therapies'."""
+    from fmsim.config.errors import read_yaml
+    from fmsim.config.trial import parse_trial_config
+    from fmsim.io.event_table import events_field, therapy_protocol_data
+    from fmsim.model.human import HUMAN_MODEL
+
+    data = read_yaml(path)
+    tables = []
+    arms = data.get("arms")
+    for k, arm in enumerate(arms if isinstance(arms, list) else []):
+        table = events_field(arm, path, f"arms.{k}.events") if isinstance(arm, dict) else None
+        if table is not None:
+            therapies = arm.get("therapies") or []
+            blocks = therapy_protocol_data(table, HUMAN_MODEL)["therapies"]
+            arm["therapies"] = [*therapies, *blocks] if isinstance(therapies, list) else therapies
+            tables.append(table)
+    return parse_trial_config(data, str(path)), tables

@@ -253,8 +253,12 @@ def default_config() -> PassiveTransferConfig:
 def load_config(path: str | Path) -> PassiveTransferConfig:
     """Read and validate a YAML scenario; raises ConfigError with one line per problem."""
     path = Path(path)
-    raw = read_yaml(path)
+    return parse_config(read_yaml(path), str(path))
+
+
+def parse_config(raw: dict, origin: str = "scenario") -> PassiveTransferConfig:
+    """Validate a scenario given as a mapping (``origin`` names it in messages)."""
     try:
         return PassiveTransferConfig(**raw)
     except ValidationError as error:
-        raise format_validation_error(str(path), error) from None
+        raise format_validation_error(origin, error) from None

@@ -73,15 +73,7 @@ def read_event_table(path: str | Path, model: ModelDefinition) -> EventTable:
     """Read a NONMEM/mrgsolve-style event table for ``model``; EventTableError names the first
     problem (file, row as in the file with the header as row 1, column, value, expectation)."""
     path = Path(path)
-    frame = _read_frame(path)
-    columns = {str(c).strip().upper(): c for c in frame.columns}
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        raise EventTableError(
-            f"{path}: missing column(s) {missing}; an event table needs {list(REQUIRED)} "
-            f"(optional: ID, EVID, RATE, DUR, ADDL, II)"
-        )
-    frame = frame.rename(columns={v: k for k, v in columns.items() if k in COLUMNS})
+    frame = _records_frame(path, COLUMNS)
     records = [_Record.parse(path, row + 2, values, model) for row, values in frame.iterrows()]
     first_rows: dict[str, int] = {}
     for row, record in enumerate(records, start=2):
@@ -257,15 +249,7 @@ def therapy_protocol_data(path: str | Path, model: ModelDefinition) -> dict:
     ``ivig``). Records with the same drug, amount and infusion length form one block with
     their days; AMT is mg per patient. EventTableError names file, row, column and value."""
     path = Path(path)
-    frame = _read_frame(path)
-    columns = {str(c).strip().upper(): c for c in frame.columns}
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        raise EventTableError(
-            f"{path}: missing column(s) {missing}; an event table needs {list(REQUIRED)} "
-            f"(optional: ID, EVID, RATE, DUR, ADDL, II, DRUG)"
-        )
-    frame = frame.rename(columns={v: k for k, v in columns.items() if k in (*COLUMNS, "DRUG")})
+    frame = _records_frame(path, (*COLUMNS, "DRUG"))
     blocks: dict[tuple, list[float]] = {}
     first_id: str | None = None
     for row, values in frame.iterrows():
@@ -299,6 +283,22 @@ def therapy_protocol_data(path: str | Path, model: ModelDefinition) -> dict:
             block["infusion_hours"] = hours
         therapies.append({**block, "days": sorted(days)})
     return {"name": path.stem, "therapies": therapies}
+
+
+def events_field(data: dict, origin: str | Path, where: str = "events") -> Path | None:
+    """Remove the ``events`` entry (a file name, relative to the configuration file
+    ``origin``) from a configuration mapping ``data`` and return the file (None without one);
+    ConfigError naming ``origin`` and ``where`` if it is not a file name."""
+    if "events" not in data:
+        return None
+    value = data.pop("events")
+    if not isinstance(value, str) or not value.strip():
+        raise EventTableError(
+            f"{origin}: {where}: got {value!r}: expected the file name of an event table "
+            "(CSV or .xlsx, relative to this file)"
+        )
+    path = Path(value.strip())
+    return path if path.is_absolute() else Path(origin).parent / path
 
 
 def _therapy_key(
@@ -374,6 +374,21 @@ def _events(doses: list[_Record], ids: list[str], per_subject: bool) -> list[Eve
     for (start, stop, state), rates in sorted(infusions.items()):
         events.append(Infusion(start, stop, state, rates if per_subject else float(rates[0])))
     return events
+
+
+def _records_frame(path: Path, known: Sequence[str]) -> pd.DataFrame:
+    """The table with the ``known`` columns named in upper case; EventTableError if a
+    required column is missing."""
+    frame = _read_frame(path)
+    columns = {str(c).strip().upper(): c for c in frame.columns}
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        optional = [c for c in known if c not in REQUIRED]
+        raise EventTableError(
+            f"{path}: missing column(s) {missing}; an event table needs {list(REQUIRED)} "
+            f"(optional: {', '.join(optional)})"
+        )
+    return frame.rename(columns={v: k for k, v in columns.items() if k in known})
 
 
 def _read_frame(path: Path) -> pd.DataFrame:

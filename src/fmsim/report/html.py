@@ -74,8 +74,8 @@ def render_passive_transfer(study: PassiveTransferStudy, folder: Path) -> str:
         version=study.provenance.fmsim_version,
         seed=config.seed,
         generated=study.provenance.created,
-        dose=config.dose,
-        injection_days=_days(config.injection_days),
+        dose=_dose_text(study),
+        injection_days=_days(_dose_days(study)),
         test_days=_days(config.test_days),
         ienfd_days=_days(config.ienfd_days),
         control=config.control_group,
@@ -101,15 +101,32 @@ def _days(days) -> str:
     return ", ".join(f"{d:g}" for d in days)
 
 
+def _dose_days(study: PassiveTransferStudy) -> list[float]:
+    """The days doses were given: the scenario's, or the event table's."""
+    if study.dosing is None:
+        return list(study.config.injection_days)
+    return sorted(set(study.dosing["TIME"].astype(float)))
+
+
+def _dose_text(study: PassiveTransferStudy) -> str:
+    """The dose per injection: the scenario's, or the event table's range (dosing.csv)."""
+    if study.dosing is None:
+        return study.config.dose
+    low, high = study.dosing["AMT"].astype(float).agg(["min", "max"])
+    amount = f"{low:g} mg" if low == high else f"{low:g}-{high:g} mg"
+    states = ", ".join(sorted(set(study.dosing["CMT"])))
+    return f"{amount} per dose into {states} as the event table gives (dosing.csv),"
+
+
 def _figures(study: PassiveTransferStudy, folder: Path) -> dict[str, str]:
     """The report's figures, base64-encoded (also saved as PNG in ``folder``)."""
     config, analysis, simulation = study.config, study.analysis, study.simulation
     significant = analysis.significant_days(config.disease_group)
     occupancy50 = simulation.parameters["sensitisation_occupancy50"].value
     behaviour = figures.behaviour_time_courses(
-        simulation.measurements, simulation.parameters.readouts, config.injection_days, significant
+        simulation.measurements, simulation.parameters.readouts, _dose_days(study), significant
     )
-    model = figures.model_time_courses(simulation.trajectories, config.injection_days)
+    model = figures.model_time_courses(simulation.trajectories, _dose_days(study))
     return {
         "behaviour": png(behaviour, folder, "behaviour"),
         "model": png(model, folder, "model"),
