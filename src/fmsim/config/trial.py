@@ -173,6 +173,18 @@ class TrialConfig(Strict):
             kind = PydanticCustomError("value_error", "{message}", {"message": message})
             errors.append(InitErrorDetails(type=kind, loc=loc, input=value))
 
+        self._check_arms(error)
+        self._check_crossover(error)
+        self._check_sizes(error)
+        self._check_therapy_days(error)
+        self._check_memory(error)
+        self._check_visits_and_endpoints(error)
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def _check_arms(self, error) -> None:
+        """Unique arm names, a control arm among them, responder thresholds in (0, 1)."""
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             error(("arms",), names, f"arm names must be unique, got {names}")
@@ -184,32 +196,43 @@ class TrialConfig(Strict):
                 self.responder_thresholds,
                 "responder_thresholds are fractions of baseline between 0 and 1",
             )
-        if self.design == "crossover":
-            if self.crossover is None:
-                error(("crossover",), None, "a crossover design needs a 'crossover' section")
-            else:
-                for k, seq in enumerate(self.crossover.sequences):
-                    unknown = [p for p in seq.periods if p not in names]
-                    if unknown:
-                        error(
-                            ("crossover", "sequences", k, "periods"),
-                            seq.periods,
-                            f"sequence {seq.name!r} uses unknown arms {unknown} (arms: {names})",
-                        )
-                used = {p for seq in self.crossover.sequences for p in seq.periods}
-                for k, name in enumerate(names):
-                    if name not in used:  # it would be compared with control without patients
-                        error(("arms", k, "name"), name, "this arm is in no crossover sequence")
-        elif self.crossover is not None:
-            error(("design",), self.design, "a 'crossover' section needs design: crossover")
+
+    def _check_crossover(self, error) -> None:
+        """A crossover design has sequences of known arms using every arm; a parallel one has
+        no crossover section."""
+        if self.design != "crossover":
+            if self.crossover is not None:
+                error(("design",), self.design, "a 'crossover' section needs design: crossover")
+            return
+        if self.crossover is None:
+            error(("crossover",), None, "a crossover design needs a 'crossover' section")
+            return
+        names = [a.name for a in self.arms]
+        for k, seq in enumerate(self.crossover.sequences):
+            unknown = [p for p in seq.periods if p not in names]
+            if unknown:
+                error(
+                    ("crossover", "sequences", k, "periods"),
+                    seq.periods,
+                    f"sequence {seq.name!r} uses unknown arms {unknown} (arms: {names})",
+                )
+        used = {p for seq in self.crossover.sequences for p in seq.periods}
+        for k, name in enumerate(names):
+            if name not in used:  # it would be compared with control without patients
+                error(("arms", k, "name"), name, "this arm is in no crossover sequence")
+
+    def _check_sizes(self, error) -> None:
+        """Enough patients per arm (sequence) in the trial and in every power sample size."""
         minimum = self.minimum_patients()
         if self.patients < minimum:
             error(("patients",), self.patients, self._too_few(self.patients, minimum))
         for k, n in enumerate(self.power.sample_sizes):
             if n < minimum:
                 error(("power", "sample_sizes", k), n, self._too_few(n, minimum))
-        self._check_therapy_days(error)
-        self._check_memory(error)
+
+    def _check_visits_and_endpoints(self, error) -> None:
+        """Questionnaire weeks inside the trial; every endpoint's week inside the trial and,
+        for questionnaires of a parallel trial, a questionnaire week."""
         visits = self.questionnaire_weeks
         if visits is not None and any(not 1 <= w <= self.total_weeks for w in visits):
             error(
@@ -239,9 +262,6 @@ class TrialConfig(Strict):
                     week,
                     f"{endpoint.outcome} is only taken at questionnaire_weeks {visits}",
                 )
-        if errors:
-            raise ValidationError.from_exception_data(type(self).__name__, errors)
-        return self
 
     def minimum_patients(self) -> int:
         """The smallest number of patients giving every arm (parallel) or sequence

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.integrate import DOP853
@@ -42,12 +43,11 @@ def simulate_scipy(problem: Problem, options: SolverOptions) -> SimulationResult
     breakpoints = sorted({0.0, end, *(t for t in event_times(events) if t <= end)})
 
     y = problem.y0.ravel().copy()
-    out = np.full((times.size, *shape), np.nan)
-    counts = {"steps": 0, "evaluations": 0}
+    run = _Run(times, np.full((times.size, *shape), np.nan), options, nonnegative, deadline)
     status, reached = Status.SUCCESS, end
     segments = zip(breakpoints, [*breakpoints[1:], breakpoints[-1]], strict=True)
     for start, stop in segments:
-        out[times == start] = y.reshape(shape)  # pre-event output at an event time
+        run.out[times == start] = y.reshape(shape)  # pre-event output at an event time
         y = _apply_instant_events(y.reshape(shape), events, start).ravel()
         if stop == start:
             continue
@@ -56,20 +56,33 @@ def simulate_scipy(problem: Problem, options: SolverOptions) -> SimulationResult
         def rhs(t: float, y_flat: np.ndarray, inputs=inputs) -> np.ndarray:
             return (model.rhs(t, y_flat.reshape(shape), subjects) + inputs).ravel()
 
-        status, reached, y = _segment(
-            rhs, start, stop, y, times, out, options, nonnegative, deadline, counts
-        )
+        status, reached, y = _segment(rhs, start, stop, y, run)
         if status != Status.SUCCESS:
             break
     n = shape[1]
     return problem.result(
-        out,
+        run.out,
         np.full(n, int(status)),
         np.full(n, reached),
-        np.full(n, counts["steps"]),
-        counts["evaluations"],
+        np.full(n, run.steps),
+        run.evaluations,
         options,
     )
+
+
+@dataclass
+class _Run:
+    """What the segments of one integration share: the output times and the outputs (filled
+    as the solver passes them), the options, the non-negative states (flattened mask), the
+    wall-clock deadline (``time.monotonic()``) and the steps and evaluations so far."""
+
+    times: np.ndarray
+    out: np.ndarray
+    options: SolverOptions
+    nonnegative: np.ndarray
+    deadline: float
+    steps: int = 0
+    evaluations: int = 0
 
 
 def _segment(
@@ -77,44 +90,34 @@ def _segment(
     start: float,
     stop: float,
     y: np.ndarray,
-    times: np.ndarray,
-    out: np.ndarray,
-    options: SolverOptions,
-    nonnegative: np.ndarray,
-    deadline: float,
-    counts: dict[str, int],
+    run: _Run,
 ) -> tuple[Status, float, np.ndarray]:
     """Integrate the flattened state ``y`` from ``start`` to ``stop`` (days), writing the
-    outputs strictly between them into ``out``; returns (status, time reached, state there)."""
+    outputs strictly between them into ``run.out``; returns (status, time reached, state
+    there)."""
+    options = run.options
     with np.errstate(all="ignore"):  # non-finite values are detected and reported
         solver = DOP853(rhs, start, y, stop, rtol=options.rtol, atol=options.atol)
-        status = _drive(solver, times, out, options, nonnegative, deadline, counts)
-    counts["evaluations"] += solver.nfev
+        status = _drive(solver, run)
+    run.evaluations += solver.nfev
     return status, solver.t, solver.y
 
 
-def _drive(
-    solver: DOP853,
-    times: np.ndarray,
-    out: np.ndarray,
-    options: SolverOptions,
-    nonnegative: np.ndarray,
-    deadline: float,
-    counts: dict[str, int],
-) -> Status:
+def _drive(solver: DOP853, run: _Run) -> Status:
     """Step ``solver`` to its end within the budgets, projecting the non-negative states at
     each step end and writing the outputs inside each step from its interpolant."""
     if not (_finite(solver.y, solver.f) and np.isfinite(solver.h_abs)):
         return Status.NOT_FINITE  # (with a NaN initial step, scipy would try steps for ever)
+    times, out, nonnegative = run.times, run.out, run.nonnegative
     next_output = np.searchsorted(times, solver.t, side="right")
     last_output = np.searchsorted(times, solver.t_bound, side="left")  # strictly before the end
     while solver.status == "running":
-        if counts["steps"] >= options.max_steps:
+        if run.steps >= run.options.max_steps:
             return Status.TOO_MANY_STEPS
-        if time.monotonic() > deadline:
+        if time.monotonic() > run.deadline:
             return Status.BUDGET_EXHAUSTED
         solver.step()
-        counts["steps"] += 1
+        run.steps += 1
         if solver.status == "failed":  # the stages K hold the last step tried
             return (
                 Status.STEP_TOO_SMALL

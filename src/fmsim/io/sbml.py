@@ -106,6 +106,34 @@ def export_sbml(
     y0 = np.asarray(y0, dtype=float)
     constants = model.constant_matrix(subjects)
     n = constants.shape[0]
+    _check_export(model, y0, events, index, n)
+    symbolic = symbolic_model(model)
+    present = {k: ev for k, ev in _events_with_values(events, n, index).items() if ev[1] != 0.0}
+    _check_ids(model, symbolic.fcrn, present)
+
+    document = libsbml.SBMLDocument(3, 2)
+    sbml = document.createModel()
+    book = _header(sbml, model, index, model_id)
+    units = {TIME.name: DAY}
+    units |= {name: parse_unit(u) for name, u in zip(model.states, model.state_units, strict=True)}
+    _constants(sbml, book, units, model, constants[index])
+    initial = _initial_values(model, y0[:, index], present)
+    inputs = _event_values(sbml, book, units, model, present, initial)
+    writer = MathWriter(book, units, _fcrn_function_units())
+    if symbolic.fcrn is not None:
+        _fcrn_rules(sbml, writer, symbolic.fcrn)
+    _rate_rules(sbml, writer, book, units, model, symbolic.rates, initial, inputs)
+    later = [t for t in event_times(event for event, _ in present.values()) if t > 0]
+    for j, time in enumerate(later, start=1):
+        _event(sbml, writer, f"event_{j}", time, present, model.states)
+    return libsbml.writeSBMLToString(document)
+
+
+def _check_export(
+    model: ModelDefinition, y0: np.ndarray, events: Sequence[Event], index: int, n: int
+) -> None:
+    """Raise for an initial state of the wrong shape, a subject out of range, or events that
+    are malformed or before time 0."""
     if y0.shape != (model.n_states, n):
         raise ValueError(f"y0 must have shape ({model.n_states}, {n}), got {y0.shape}")
     if not 0 <= index < n:
@@ -113,12 +141,10 @@ def export_sbml(
     check_events(events, model.n_states, n)
     if any(t < 0 for t in event_times(events)):
         raise ValueError("events before time 0 cannot be exported (the model starts at 0)")
-    symbolic = symbolic_model(model)
-    present = {k: ev for k, ev in _events_with_values(events, n, index).items() if ev[1] != 0.0}
-    _check_ids(model, symbolic.fcrn, present)
 
-    document = libsbml.SBMLDocument(3, 2)
-    sbml = document.createModel()
+
+def _header(sbml, model: ModelDefinition, index: int, model_id: str | None) -> UnitBook:
+    """Id, name, notes, time unit and the one compartment of the model; its unit book."""
     sbml.setId(_sid(model_id or f"{model.name}_subject_{index}"))
     sbml.setName(f"{model.name}, subject {index}")
     sbml.setNotes(_notes(model, index), True)
@@ -131,17 +157,23 @@ def export_sbml(
     compartment.setSize(1.0)
     compartment.setConstant(True)
     compartment.setUnits("dimensionless")
+    return book
 
-    units = {TIME.name: DAY}
-    units |= {name: parse_unit(u) for name, u in zip(model.states, model.state_units, strict=True)}
+
+def _constants(sbml, book: UnitBook, units: dict, model: ModelDefinition, values) -> None:
+    """The subject's constants as constant parameters with units and source notes."""
     parameter_set = model.parameter_set() if model.parameter_set else None
-    for name, value, unit in zip(
-        model.constants, constants[index], model.constant_units, strict=True
-    ):
+    for name, value, unit in zip(model.constants, values, model.constant_units, strict=True):
         units[name] = parse_unit(unit)
         parameter = _parameter(sbml, name, float(value), True, book.id_for(unit))
         parameter.setNotes(_constant_notes(model, name, unit, parameter_set), True)
-    initial = _initial_values(model, y0[:, index], present)
+
+
+def _event_values(
+    sbml, book: UnitBook, units: dict, model: ModelDefinition, present: dict, initial: dict
+) -> dict[int, list[sympy.Symbol]]:
+    """Parameters for the event values (dose amounts, infusion rates); returns the infusion
+    inputs added to each state's rate (state index -> symbols)."""
     inputs: dict[int, list[sympy.Symbol]] = {state: [] for state in range(model.n_states)}
     for k, (event, value) in present.items():
         if _is_instant_at_zero(event):
@@ -154,12 +186,22 @@ def export_sbml(
             input_value = initial[f"infusion_{k}_input"]
             _parameter(sbml, f"infusion_{k}_input", input_value, False, book.id_for(unit))
             inputs[event.state].append(sympy.Symbol(f"infusion_{k}_input"))
+    return inputs
 
-    writer = MathWriter(book, units, _fcrn_function_units())
-    if symbolic.fcrn is not None:
-        _fcrn_rules(sbml, writer, symbolic.fcrn)
+
+def _rate_rules(
+    sbml,
+    writer: MathWriter,
+    book: UnitBook,
+    units: dict,
+    model: ModelDefinition,
+    rates,
+    initial: dict,
+    inputs: dict[int, list[sympy.Symbol]],
+) -> None:
+    """Each state as a species with its initial amount and a rate rule (rate plus inputs)."""
     for i, (name, unit, rate) in enumerate(
-        zip(model.states, model.state_units, symbolic.rates, strict=True)
+        zip(model.states, model.state_units, rates, strict=True)
     ):
         _state(sbml, name, initial[name], unit, book.id_for(unit))
         rule = sbml.createRateRule()
@@ -168,10 +210,6 @@ def export_sbml(
             rule.setMath(writer.write(sympy.Add(rate, *inputs[i]), units[name] / DAY))
         except UnitMismatch as error:
             raise UnitMismatch(f"{model.name}: the rate of {name} ({unit}/day): {error}") from None
-    later = [t for t in event_times(event for event, _ in present.values()) if t > 0]
-    for j, time in enumerate(later, start=1):
-        _event(sbml, writer, f"event_{j}", time, present, model.states)
-    return libsbml.writeSBMLToString(document)
 
 
 def subject_values(

@@ -254,6 +254,27 @@ def build_patients(
     typical values)."""
     weight = np.asarray(values["body_weight"], dtype=float)
     n = weight.shape[0]
+    igg = _igg_constants(values, weight, anti_sgc_fraction)
+    drug = _inhibitor_constants(
+        _slot(inhibitor, _NO_INHIBITOR, n, random_effects), weight, igg["fcrn_total"]
+    )
+    if inhibitor is None:
+        drug["inhibitor_endosomal_ratio"] = np.zeros(n)
+    cd20 = _anti_cd20_constants(
+        _slot(anti_cd20, _NO_ANTI_CD20, n, random_effects), weight, values["height"]
+    )
+    return Patients(
+        **igg,
+        **drug,
+        **cd20,
+        bcell_turnover_rate=values["bcell_turnover_rate"],
+        **sensitisation_values(values),
+    )
+
+
+def _igg_constants(values, weight, anti_sgc_fraction) -> dict[str, np.ndarray]:
+    """Volumes, exchange, FcRn pool and IgG production at the baseline steady state."""
+    n = weight.shape[0]
     phi = values["igg_intravascular_fraction"]
     plasma = values["plasma_volume_per_kg"] * weight
     interstitial = values["interstitial_volume_per_kg"] * weight
@@ -268,57 +289,63 @@ def build_patients(
     igg = values["igg_baseline"]
     anti_sgc = np.broadcast_to(np.asarray(anti_sgc_fraction, dtype=float), (n,)) * igg
     recycled = ratio / (1.0 + ratio)  # VAL2025: baseline recycled fraction IgK/(1+IgK)
-    # R0 / KD = IgK; R_T0 = R0 + E0 R0/(KD + R0) with E0 = rho * IgG
-    fcrn_total = kd * ratio + values["igg_endosomal_ratio"] * igg * recycled
-    drug = _slot(inhibitor, _NO_INHIBITOR, n, random_effects)
+    return {
+        "plasma_volume": plasma,
+        "interstitial_volume": interstitial,
+        "to_interstitium": partition * from_interstitium,
+        "from_interstitium": from_interstitium,
+        "plasma_uptake": kdeg * plasma,
+        "interstitial_uptake": kdeg * interstitial,
+        "interstitial_production": np.broadcast_to(1.0 - phi, (n,)).astype(float),
+        "plasma_equivalent": phi / plasma,
+        # R0 / KD = IgK; R_T0 = R0 + E0 R0/(KD + R0) with E0 = rho * IgG
+        "fcrn_total": kd * ratio + values["igg_endosomal_ratio"] * igg * recycled,
+        "fcrn_kd_igg": np.broadcast_to(kd, (n,)).astype(float),
+        "igg_endosomal_ratio": np.broadcast_to(values["igg_endosomal_ratio"], (n,)).astype(float),
+        "fcrn_turnover_rate": values["fcrn_turnover_rate"],
+        "igg_production": uptake * (igg - anti_sgc) * (1.0 - recycled),
+        "anti_sgc_production": uptake * anti_sgc * (1.0 - recycled),
+        "igg_short_lived_fraction": values["igg_short_lived_fraction"],
+        "anti_sgc_short_lived_fraction": values["anti_sgc_short_lived_fraction"],
+        "igg_baseline": igg,
+        "anti_sgc_baseline": anti_sgc,
+    }
+
+
+def _inhibitor_constants(drug, weight, fcrn_total) -> dict[str, np.ndarray]:
+    """The FcRn inhibitor slot: binding on the pool's scale and allometric PK."""
+    n = weight.shape[0]
     scale_cl = (weight / drug["reference_weight"]) ** drug["clearance_weight_exponent"]
     scale_v = (weight / drug["reference_weight"]) ** drug["volume_weight_exponent"]
     capacity_um = drug["fcrn_capacity"] * 1e-3
-    # E_d = R_T0 c / R_pub with c the molar drug concentration: mg/mL -> uM is 1e3 / MW(kDa)
-    endosomal_ratio = fcrn_total * 1e3 / (drug["molecular_weight"] * capacity_um)
-    if inhibitor is None:
-        endosomal_ratio = np.zeros(n)
-    cd20 = _slot(anti_cd20, _NO_ANTI_CD20, n, random_effects)
-    bsa = body_surface_area(weight, values["height"])
-    return Patients(
-        plasma_volume=plasma,
-        interstitial_volume=interstitial,
-        to_interstitium=partition * from_interstitium,
-        from_interstitium=from_interstitium,
-        plasma_uptake=kdeg * plasma,
-        interstitial_uptake=kdeg * interstitial,
-        interstitial_production=np.broadcast_to(1.0 - phi, (n,)).astype(float),
-        plasma_equivalent=phi / plasma,
-        fcrn_total=fcrn_total,
-        fcrn_kd_igg=np.broadcast_to(kd, (n,)).astype(float),
-        igg_endosomal_ratio=np.broadcast_to(values["igg_endosomal_ratio"], (n,)).astype(float),
-        fcrn_turnover_rate=values["fcrn_turnover_rate"],
-        igg_production=uptake * (igg - anti_sgc) * (1.0 - recycled),
-        anti_sgc_production=uptake * anti_sgc * (1.0 - recycled),
-        igg_short_lived_fraction=values["igg_short_lived_fraction"],
-        anti_sgc_short_lived_fraction=values["anti_sgc_short_lived_fraction"],
-        inhibitor_endosomal_ratio=endosomal_ratio,
-        inhibitor_fcrn_kd=drug["fcrn_kd"] * 1e-3 * fcrn_total / capacity_um,
-        inhibitor_clearance=drug["clearance"] * 1e3 * scale_cl,
-        inhibitor_central_volume=drug["central_volume"] * 1e3 * scale_v,
-        inhibitor_peripheral_volume=drug["peripheral_volume"] * 1e3 * scale_v,
-        inhibitor_intercompartmental_clearance=(
+    return {
+        # E_d = R_T0 c / R_pub with c the molar drug concentration: mg/mL -> uM is 1e3 / MW(kDa)
+        "inhibitor_endosomal_ratio": fcrn_total * 1e3 / (drug["molecular_weight"] * capacity_um),
+        "inhibitor_fcrn_kd": drug["fcrn_kd"] * 1e-3 * fcrn_total / capacity_um,
+        "inhibitor_clearance": drug["clearance"] * 1e3 * scale_cl,
+        "inhibitor_central_volume": drug["central_volume"] * 1e3 * scale_v,
+        "inhibitor_peripheral_volume": drug["peripheral_volume"] * 1e3 * scale_v,
+        "inhibitor_intercompartmental_clearance": (
             drug["intercompartmental_clearance"] * 1e3 * scale_cl
         ),
-        inhibitor_complex_excess_degradation=drug["complex_excess_degradation"],
-        inhibitor_sc_absorption_rate=drug.get("sc.absorption_rate", np.zeros(n)),
-        inhibitor_sc_bioavailability=drug.get("sc.bioavailability", np.zeros(n)),
-        anti_cd20_central_volume=cd20["central_volume"] * 1e3 * bsa / cd20["reference_bsa"],
-        anti_cd20_elimination_rate=cd20["elimination_rate"],
-        anti_cd20_distribution_rate=cd20["distribution_rate"],
-        anti_cd20_redistribution_rate=cd20["redistribution_rate"],
-        anti_cd20_emax=cd20["bcell_depletion_emax"],
-        anti_cd20_ec50=cd20["bcell_depletion_ec50"] * 1e-3,
-        bcell_turnover_rate=values["bcell_turnover_rate"],
-        igg_baseline=igg,
-        anti_sgc_baseline=anti_sgc,
-        **sensitisation_values(values),
-    )
+        "inhibitor_complex_excess_degradation": drug["complex_excess_degradation"],
+        "inhibitor_sc_absorption_rate": drug.get("sc.absorption_rate", np.zeros(n)),
+        "inhibitor_sc_bioavailability": drug.get("sc.bioavailability", np.zeros(n)),
+    }
+
+
+def _anti_cd20_constants(cd20, weight, height) -> dict[str, np.ndarray]:
+    """The anti-CD20 slot: PK (central volume scaled by body surface area) and B-cell
+    depletion."""
+    bsa = body_surface_area(weight, height)
+    return {
+        "anti_cd20_central_volume": cd20["central_volume"] * 1e3 * bsa / cd20["reference_bsa"],
+        "anti_cd20_elimination_rate": cd20["elimination_rate"],
+        "anti_cd20_distribution_rate": cd20["distribution_rate"],
+        "anti_cd20_redistribution_rate": cd20["redistribution_rate"],
+        "anti_cd20_emax": cd20["bcell_depletion_emax"],
+        "anti_cd20_ec50": cd20["bcell_depletion_ec50"] * 1e-3,
+    }
 
 
 def _slot(entry, empty, n, random_effects) -> dict[str, np.ndarray]:

@@ -13,11 +13,31 @@ from fmsim.stats.repeated_measures import (
     compare_to_control,
     hedges_g,
 )
+from fmsim.stats.trial import (
+    PowerEstimate,
+    TreatmentEffect,
+    ancova,
+    crossover_effect,
+    mmrm,
+    power_from_replicates,
+    required_sample_size,
+    responder_analysis,
+)
 
+#: Passive-transfer readouts (group x day) and clinical trials (one trial; the batched
+#: ``*_effects`` versions for replicate trials are in :mod:`fmsim.stats.trial`).
 __all__ = [
+    "PowerEstimate",
     "ReadoutAnalysis",
+    "TreatmentEffect",
     "analyze_readout",
+    "ancova",
     "area_under_curve",
     "compare_to_control",
+    "crossover_effect",
     "hedges_g",
+    "mmrm",
+    "power_from_replicates",
+    "required_sample_size",
+    "responder_analysis",
 ]

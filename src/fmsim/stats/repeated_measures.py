@@ -105,7 +105,22 @@ def _validate(
     """Check the tidy input and return a copy restricted to the required columns."""
     check_frame(data, "data", REQUIRED_COLUMNS, "mouse and day")
     df = data.loc[:, list(REQUIRED_COLUMNS)].reset_index(drop=True).copy()
+    _check_values(df)
+    _check_mice(df)
+    if control is not None:
+        _check_groups(df, control)
+    if baseline_day is not None and not (df["day"] == baseline_day).any():
+        raise ValueError(
+            f"baseline_day={baseline_day!r} not found in column 'day'; "
+            f"expected one of {sorted(pd.unique(df['day']).tolist())}"
+        )
+    if require_full_design:
+        _check_full_design(df)
+    return df
 
+
+def _check_values(df: pd.DataFrame) -> None:
+    """Labels present in ``mouse`` and ``group``; finite numbers in ``day`` and ``value``."""
     for col in ("mouse", "group"):
         if df[col].isna().any():
             raise ValueError(f"column '{col}' contains missing values; expected a label per row")
@@ -119,6 +134,9 @@ def _validate(
                 "expected finite numbers -- drop or impute missing measurements first"
             )
 
+
+def _check_mice(df: pd.DataFrame) -> None:
+    """Each mouse in one group, measured at most once per day."""
     groups_per_mouse = df.groupby("mouse", sort=False)["group"].nunique()
     ambiguous = groups_per_mouse[groups_per_mouse > 1].index.tolist()
     if ambiguous:
@@ -134,41 +152,38 @@ def _validate(
             "expected at most one value per mouse and day (average replicates first)"
         )
 
+
+def _check_groups(df: pd.DataFrame, control: str) -> None:
+    """The control group and at least one other, each with at least 2 mice."""
     groups = list(pd.unique(df["group"]))
-    if control is not None:
-        if control not in groups:
-            raise ValueError(
-                f"control group {control!r} not found in column 'group'; expected one of {groups}"
-            )
-        if len(groups) < 2:
-            raise ValueError(
-                f"column 'group' contains only the control group {control!r}; "
-                "expected at least one other group to compare"
-            )
+    if control not in groups:
+        raise ValueError(
+            f"control group {control!r} not found in column 'group'; expected one of {groups}"
+        )
+    if len(groups) < 2:
+        raise ValueError(
+            f"column 'group' contains only the control group {control!r}; "
+            "expected at least one other group to compare"
+        )
     mice_per_group = df.groupby("group", sort=False)["mouse"].nunique()
     too_small = mice_per_group[mice_per_group < 2]
-    if control is not None and not too_small.empty:
+    if not too_small.empty:
         raise ValueError(
             "column 'group': group(s) "
             + ", ".join(f"{g!r} ({n} mouse)" for g, n in too_small.items())
             + " have fewer than 2 mice; expected at least 2 mice per group"
         )
 
-    if baseline_day is not None and not (df["day"] == baseline_day).any():
-        raise ValueError(
-            f"baseline_day={baseline_day!r} not found in column 'day'; "
-            f"expected one of {sorted(pd.unique(df['day']).tolist())}"
-        )
 
-    if require_full_design:
-        counts = df.groupby(["group", "day"]).size().unstack(fill_value=0)
-        empty = [(g, d) for g in counts.index for d in counts.columns if counts.loc[g, d] == 0]
-        if empty:
-            raise ValueError(
-                f"columns 'group'/'day': no measurements for (group, day) cells {empty[:5]}; "
-                "expected every group to be measured on every day"
-            )
-    return df
+def _check_full_design(df: pd.DataFrame) -> None:
+    """Every group measured on every day (the mixed model's cells)."""
+    counts = df.groupby(["group", "day"]).size().unstack(fill_value=0)
+    empty = [(g, d) for g in counts.index for d in counts.columns if counts.loc[g, d] == 0]
+    if empty:
+        raise ValueError(
+            f"columns 'group'/'day': no measurements for (group, day) cells {empty[:5]}; "
+            "expected every group to be measured on every day"
+        )
 
 
 # --------------------------------------------------------------------------- model fit
