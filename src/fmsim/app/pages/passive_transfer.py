@@ -239,6 +239,7 @@ def server(
 
     @reactive.effect
     async def _plots() -> None:
+        req(input.page() == "passive_transfer")  # computed and drawn while the page is shown
         result = simulation()
         specs = shipped_parameters("mouse").readouts
         days = result.config.injection_days
