@@ -410,7 +410,7 @@ BAD_BOUNDS = [
     (
         "infinite dose",
         "type: ivig\n    dose: 1e400 mg\n    days: [0]",
-        ["therapies.0.dose", "finite"],
+        ["therapies.0.dose", "too large"],
     ),
     ("NaN day", "type: ivig\n    dose: 1 g\n    days: [.nan]", ["therapies.0.days.0", "finite"]),
     (

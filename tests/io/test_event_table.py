@@ -74,7 +74,7 @@ def test_a_therapy_protocol_round_trips_as_infusions(tmp_path):
             ],
         }
     )
-    patients = population.patients(protocol.fcrn_inhibitor())
+    patients = population.patients(protocol)
     events = protocol_events(protocol, population)
     path = tmp_path / "therapy.csv"
     event_table(events, HUMAN_MODEL, ["1", "2", "3"]).to_csv(path, index=False)

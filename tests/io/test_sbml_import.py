@@ -83,7 +83,7 @@ def test_mouse_export_imports_with_the_same_trajectories(mice):
 def test_human_export_imports_with_infusions_and_removals(therapy):
     population = sample_population(2, np.random.default_rng(3), anti_sgc_positive_fraction=1.0)
     protocol = parse_protocol({"name": "course", "therapies": [therapy]})
-    patients = population.patients(protocol.fcrn_inhibitor())
+    patients = population.patients(protocol)
     events = protocol_events(protocol, population)
     y0 = human_initial_state(patients)
     imported = import_sbml(export_sbml(HUMAN_MODEL, patients, y0, events, 1))

@@ -8,6 +8,7 @@ import pytest
 
 from fmsim.io.sbml_units import parse_unit
 from fmsim.model.definition import ModelDefinition
+from fmsim.model.drugs import load_library
 from fmsim.model.equations import MODEL, build_subjects
 from fmsim.model.human import HUMAN_MODEL, build_patients, typical_values
 
@@ -21,11 +22,22 @@ def typical_subjects(model: ModelDefinition):
 
 @pytest.mark.parametrize("model", [MODEL, HUMAN_MODEL], ids=lambda m: m.name)
 def test_constants_declare_units_and_existing_parameters(model):
+    """A constant comes from parameters of the model's file or, as ``class.constant`` (or
+    ``class.route.constant``), from the drug-library entries of that class."""
     parameters = model.parameter_set()
+    library = load_library()
     for name, unit in zip(model.constants, model.constant_units, strict=True):
         parse_unit(unit)  # raises for an unknown symbol
         for parameter in model.constant_parameters(name):
-            assert parameter in parameters.parameters, (name, parameter)
+            if parameter in parameters.parameters:
+                continue
+            kind, *route, constant = parameter.split(".")
+            entries = [library.get(n) for n in library.names(kind)]
+            assert entries, (name, parameter)
+            assert any(
+                constant in (e.routes.get(route[0], {}) if route else e.parameters)
+                for e in entries
+            ), (name, parameter)
 
 
 @pytest.mark.parametrize("model", [MODEL, HUMAN_MODEL], ids=lambda m: m.name)

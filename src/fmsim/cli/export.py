@@ -46,7 +46,6 @@ def sbml(
         _export_therapy(Path(scenario), protocol, target)
         return
     config = _scenario(scenario)
-    target.check()  # inputs first, then the output, then the computation
     virtual = build_virtual_cohort(config)
     group = group or config.disease_group
     cohort = virtual.cohort
@@ -56,6 +55,7 @@ def sbml(
     positions = np.flatnonzero(cohort["group"].to_numpy() == group)
     if not 1 <= subject <= positions.size:
         fail(f"--subject {subject}: group {group!r} has mice 1 to {positions.size}")
+    target.check()  # inputs and options first, then the output, then the computation
     index = int(positions[subject - 1])
     mouse = cohort["mouse"].iloc[index]
 

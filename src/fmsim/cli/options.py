@@ -34,6 +34,13 @@ def overwrite_option() -> bool:
     return typer.Option(False, "--overwrite", help=OVERWRITE_HELP)
 
 
+def finite(value: float | None) -> float | None:
+    """A callback refusing NaN and infinity (click's ranges let NaN through)."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"got {value}: expected a finite number")
+    return value
+
+
 def number_list(
     kind: type = float,
     *,

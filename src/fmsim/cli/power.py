@@ -7,7 +7,15 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from fmsim.cli.options import echo_kept, number_list, open_run, overwrite_option, seed_option
+from fmsim.cli.errors import fail
+from fmsim.cli.options import (
+    echo_kept,
+    finite,
+    number_list,
+    open_run,
+    overwrite_option,
+    seed_option,
+)
 
 #: Mice per group and replicate experiments accepted (memory: mice x replicates per design).
 MAX_MICE_PER_GROUP, MAX_REPLICATES = 1000, 100_000
@@ -35,7 +43,7 @@ def power(
         200, min=20, max=MAX_REPLICATES, help="Simulated experiments per design."
     ),
     seed: int = seed_option(1),
-    target: float = typer.Option(0.8, min=0.05, max=0.99, help="Target power."),
+    target: float = typer.Option(0.8, min=0.05, max=0.99, callback=finite, help="Target power."),
     out: Path = typer.Option(Path("results/power"), help="Output folder."),
     overwrite: bool = overwrite_option(),
 ) -> None:
@@ -48,6 +56,7 @@ def power(
             f"got {test_days[0]:g} first: the first test day must be 0 (baseline)",
             param_hint="--test-days",
         )
+    _check_design(dose, endpoint, titre, test_days, seed)
     with open_run(PowerStudy, out, overwrite=overwrite) as run:
         study = power_study(
             n, titre, dose=dose, endpoint=endpoint, test_days=test_days,
@@ -68,3 +77,27 @@ def power(
             f"{', '.join(f'{d:g}' for d in test_days[1:])})"
         )
     typer.echo(f"power curve: {figure}")
+
+
+#: The command-line option of each field of the experiment a design becomes.
+_OPTION_OF_FIELD = {"dose": "--dose", "readouts": "--endpoint", "test_days": "--test-days"}
+
+
+def _check_design(
+    dose: str, endpoint: str, fractions: list[float], test_days: list[float], seed: int
+) -> None:
+    """Refuse a dose or endpoint the experiment schema rejects, naming the option."""
+    from fmsim.config import ConfigError
+    from fmsim.experiments.power import PowerDesign, experiment_config
+
+    for fraction in fractions:
+        design = PowerDesign(2, dose, fraction, endpoint, tuple(test_days))
+        try:
+            experiment_config(design, 1, seed)
+        except ConfigError as error:
+            lines = []
+            for line in str(error).splitlines():
+                field, _, detail = line.removeprefix("power design: ").partition(": ")
+                option = _OPTION_OF_FIELD.get(field.split(".")[0], field)
+                lines.append(f"{option}: {detail}")
+            fail("\n".join(dict.fromkeys(lines)))

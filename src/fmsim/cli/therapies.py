@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.errors import fail
-from fmsim.cli.options import echo_kept, open_run, overwrite_option, seed_option
+from fmsim.cli.options import echo_kept, finite, open_run, overwrite_option, seed_option
 from fmsim.config import ConfigError
 from fmsim.config.therapy import TherapyProtocol, load_protocol
 from fmsim.model.drugs import DrugLibrary
@@ -29,7 +29,7 @@ def therapies(
         200, min=1, max=MAX_PATIENTS, help="Virtual patients (the same for every protocol)."
     ),
     days: float = typer.Option(
-        182.0, min=1.0, max=MAX_DAYS, help="Days simulated from treatment start."
+        182.0, min=1.0, max=MAX_DAYS, callback=finite, help="Days simulated from treatment start."
     ),
     positive_only: bool = typer.Option(
         True,
