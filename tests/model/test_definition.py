@@ -35,8 +35,7 @@ def test_constants_declare_units_and_existing_parameters(model):
             entries = [library.get(n) for n in library.names(kind)]
             assert entries, (name, parameter)
             assert any(
-                constant in (e.routes.get(route[0], {}) if route else e.parameters)
-                for e in entries
+                constant in (e.routes.get(route[0], {}) if route else e.parameters) for e in entries
             ), (name, parameter)
 
 
