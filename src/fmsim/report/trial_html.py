@@ -175,8 +175,8 @@ def findings(study: TrialStudy) -> list[str]:
     effects, config = study.analysis.effects, study.config
     primary = effects[effects["role"] == "primary"].iloc[0]
     sentences = [
-        f"Primary endpoint, {primary['label']} ({primary['endpoint']}): {primary['comparison']} "
-        f"differ by {fmt(primary['estimate'])} (95% CI {fmt(primary['ci_low'])} to "
+        f"Primary endpoint, {primary['label']} ({primary['endpoint']}), "
+        f"{primary['comparison']}: difference {fmt(primary['estimate'])} (95% CI {fmt(primary['ci_low'])} to "
         f"{fmt(primary['ci_high'])}; p = {p_text(primary['p_value'])}; below 0 favours "
         f"treatment) in one simulated trial of {len(study.simulation.patients)} patients."
     ]
