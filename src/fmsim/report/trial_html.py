@@ -176,8 +176,8 @@ def findings(study: TrialStudy) -> list[str]:
     primary = effects[effects["role"] == "primary"].iloc[0]
     sentences = [
         f"Primary endpoint, {primary['label']} ({primary['endpoint']}), "
-        f"{primary['comparison']}: difference {fmt(primary['estimate'])} (95% CI {fmt(primary['ci_low'])} to "
-        f"{fmt(primary['ci_high'])}; p = {p_text(primary['p_value'])}; below 0 favours "
+        f"{primary['comparison']}: difference {fmt(primary['estimate'])} "
+        f"(95% CI {fmt(primary['ci_low'])} to {fmt(primary['ci_high'])}; p = {p_text(primary['p_value'])}; below 0 favours "
         f"treatment) in one simulated trial of {len(study.simulation.patients)} patients."
     ]
     responders = study.analysis.responders
