@@ -177,8 +177,8 @@ def findings(study: TrialStudy) -> list[str]:
     sentences = [
         f"Primary endpoint, {primary['label']} ({primary['endpoint']}), "
         f"{primary['comparison']}: difference {fmt(primary['estimate'])} "
-        f"(95% CI {fmt(primary['ci_low'])} to {fmt(primary['ci_high'])}; p = {p_text(primary['p_value'])}; below 0 favours "
-        f"treatment) in one simulated trial of {len(study.simulation.patients)} patients."
+        f"(95% CI {fmt(primary['ci_low'])} to {fmt(primary['ci_high'])}; "
+        f"p = {p_text(primary['p_value'])}; below 0 favours treatment) in one simulated trial of {len(study.simulation.patients)} patients."
     ]
     responders = study.analysis.responders
     if not responders.empty:
