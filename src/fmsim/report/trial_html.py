@@ -178,7 +178,8 @@ def findings(study: TrialStudy) -> list[str]:
         f"Primary endpoint, {primary['label']} ({primary['endpoint']}), "
         f"{primary['comparison']}: difference {fmt(primary['estimate'])} "
         f"(95% CI {fmt(primary['ci_low'])} to {fmt(primary['ci_high'])}; "
-        f"p = {p_text(primary['p_value'])}; below 0 favours treatment) in one simulated trial of {len(study.simulation.patients)} patients."
+        f"p = {p_text(primary['p_value'])}; below 0 favours treatment) in one simulated "
+        f"trial of {len(study.simulation.patients)} patients."
     ]
     responders = study.analysis.responders
     if not responders.empty:
