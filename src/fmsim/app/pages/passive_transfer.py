@@ -255,8 +255,8 @@ def server(
         return ui.div(
             f"{len(result.cohort)} mice in {len(config.groups)} groups, {config.dose} on days "
             f"{_days_text(config.injection_days)}; {len(result.measurements):,} measurements "
-            "simulated (seed {}). Hover for values, click a group in the legend to hide it, "
-            "drag to zoom; the camera icon saves a 300-dpi PNG.".format(config.seed),
+            f"simulated (seed {config.seed}). Hover for values, click a group in the legend to "
+            "hide it, drag to zoom; the camera icon saves a 300-dpi PNG.",
             class_="fmsim-answer",
         )
 
