@@ -21,6 +21,9 @@ def test_reduced_reproduce_writes_report_and_tables(tmp_path):
     assert list(table.columns[:7]) == ["mouse", "group", "donor", "day", "test", "value", "unit"]
     assert set(table["group"]) == {"FMS-IgG", "HC-IgG", "Saline", "IgG-depleted FMS serum"}
     assert (tmp_path / "figures" / "behaviour.png").stat().st_size > 10_000
+    assert (tmp_path / "figures" / "behaviour.svg").is_file()  # vector copies for journals
+    assert (tmp_path / "figures" / "behaviour.pdf").is_file()
+    assert 'id="figure-behaviour"' in html and (tmp_path / "plotly.min.js").is_file()
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "measurements.csv").iloc[:, :6], table.iloc[:, :6], check_dtype=False
     )

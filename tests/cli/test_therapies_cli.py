@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from fmsim.cli.main import app
 from fmsim.experiments.validation import published_targets
+from fmsim.model.drugs import builtin_library
 
 TARGETS = published_targets()
 
@@ -53,6 +54,17 @@ def test_small_run_writes_tables_and_report(tmp_path):
     courses = pd.read_csv(tmp_path / "therapy_courses.csv")
     assert courses["day"].max() == 56
     assert (tmp_path / "therapy_courses.png").stat().st_size > 10_000
+    for vector in ("svg", "pdf"):  # exportable figures
+        assert (tmp_path / f"therapy_courses.{vector}").stat().st_size > 10_000
+    findings = html[html.index("Main findings") : html.index("<h2>Protocols")]
+    summary = pd.read_csv(tmp_path / "therapy_comparison.csv")
+    nadir = summary[summary["quantity"] == "anti_sgc_nadir_reduction_pct"].set_index("therapy")
+    for therapy, row in nadir.iterrows():  # the first screen states each therapy's answer
+        assert f"{therapy}: anti-SGC IgG falls by {row['median']:.0f} %" in findings
+    assert 'id="figure-therapy_courses"' in html and (tmp_path / "plotly.min.js").is_file()
+    references = html[html.index("<h2>References") : html.index("<h2>Files")]
+    valenzuela = builtin_library().get("efgartigimod").references["VAL2025"]
+    assert f'<b>VAL2025</b></td><td class="l">{valenzuela}' in references
     assert (tmp_path / "protocols.yaml").exists()
 
 

@@ -64,6 +64,10 @@ def test_trial_writes_report_tables_and_resumes_power_chunks(tmp_path):
     assert "Power and enrichment" in html and "Power was not run" not in html
     assert "Power against the share of anti-SGC-positive patients" in html
     assert "10 replicate trials per sample size" in html
+    findings = html[html.index("Main findings") : html.index("<h2>Design")]
+    primary = pd.read_csv(out / "effects.csv").iloc[0]
+    assert f"95% CI {primary['ci_low']:.3g} to {primary['ci_high']:.3g}" in findings
+    assert 'id="figure-power"' in html and (out / "power.svg").is_file()
     for stem in TABLES:
         assert (out / f"{stem}.parquet").is_file() and (out / f"{stem}.csv").is_file(), stem
 

@@ -31,13 +31,20 @@ def p_text(value: float) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+#: Resolution of the PNG files written next to a report (print quality).
+PRINT_DPI = 300
+
+
 def png(fig: plt.Figure, folder: Path, name: str) -> str:
-    """Save ``fig`` as ``folder/name.png`` (150 dpi) and return it base64-encoded (110 dpi) for
-    embedding in HTML; the figure is closed."""
+    """Save ``fig`` as ``folder/name.png`` (300 dpi, for print), ``name.svg`` and ``name.pdf``
+    (vector, for editing and journals), and return it as a base64 PNG (110 dpi) for embedding
+    in HTML; the figure is closed."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     folder.mkdir(parents=True, exist_ok=True)
-    fig.savefig(folder / f"{name}.png", dpi=150)
+    fig.savefig(folder / f"{name}.png", dpi=PRINT_DPI)
+    fig.savefig(folder / f"{name}.svg")
+    fig.savefig(folder / f"{name}.pdf")
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 

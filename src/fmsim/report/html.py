@@ -17,6 +17,12 @@ from fmsim.report.common import (
     run_files,
     statistics_rows,
 )
+from fmsim.report.interactive import (
+    embed,
+    plotly_script,
+    readout_time_courses,
+    state_time_courses,
+)
 
 ASSUMPTIONS = (
     "Endogenous C57BL/6 IgG (3 mg/mL), the i.p. absorption rate and the human-IgG FcRn affinity "
@@ -71,6 +77,7 @@ def render_passive_transfer(study: PassiveTransferStudy, folder: Path) -> str:
         folder,
         "report.html",
         title=config.name,
+        plotly_script=plotly_script(folder),
         version=study.provenance.fmsim_version,
         seed=config.seed,
         generated=study.provenance.created,
@@ -119,17 +126,31 @@ def _dose_text(study: PassiveTransferStudy) -> str:
 
 
 def _figures(study: PassiveTransferStudy, folder: Path) -> dict[str, str]:
-    """The report's figures, base64-encoded (also saved as PNG in ``folder``)."""
+    """The report's figures as HTML: the behaviour and model time courses interactive (static
+    PNG as fallback), the others base64-encoded PNG (all also saved as PNG, SVG and PDF in
+    ``folder``)."""
     config, analysis, simulation = study.config, study.analysis, study.simulation
     significant = analysis.significant_days(config.disease_group)
     occupancy50 = simulation.parameters["sensitisation_occupancy50"].value
     behaviour = figures.behaviour_time_courses(
         simulation.measurements, simulation.parameters.readouts, _dose_days(study), significant
     )
-    model = figures.model_time_courses(simulation.trajectories, _dose_days(study))
+    days = _dose_days(study)
+    model = figures.model_time_courses(simulation.trajectories, days)
+    measurements = simulation.measurements
     return {
-        "behaviour": png(behaviour, folder, "behaviour"),
-        "model": png(model, folder, "model"),
+        "behaviour": embed(
+            readout_time_courses(measurements, simulation.parameters.readouts, days),
+            "behaviour",
+            png(behaviour, folder, "behaviour"),
+            "behaviour time courses",
+        ),
+        "model": embed(
+            state_time_courses(simulation.trajectories, days),
+            "model",
+            png(model, folder, "model"),
+            "model time courses",
+        ),
         "donors": png(figures.donor_heatmap(analysis.donors), folder, "donors")
         if len(analysis.donors)
         else "",

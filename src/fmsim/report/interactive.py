@@ -9,7 +9,13 @@ or patients, or mean +/- SEM for measurements, as each figure's axis title says.
 
 from __future__ import annotations
 
+import html
+import json
+import shutil
+from pathlib import Path
+
 import pandas as pd
+import plotly
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -32,6 +38,35 @@ TOOLBAR = {
     "responsive": True,
     "toImageButtonOptions": {"format": "png", "scale": 300 / 72},
 }
+
+
+#: Plotly's JavaScript, written once next to a report that has interactive figures.
+PLOTLY_JS = "plotly.min.js"
+
+
+def plotly_script(folder: Path) -> str:
+    """Copy Plotly's JavaScript (shipped with the plotly package) into ``folder`` and return the
+    HTML that loads it (a report opened without it shows the static figures)."""
+    shutil.copyfile(Path(plotly.__file__).parent / "package_data" / PLOTLY_JS, folder / PLOTLY_JS)
+    return f'<script src="{PLOTLY_JS}"></script>'
+
+
+def embed(figure: go.Figure, name: str, fallback_png: str, alt: str) -> str:
+    """HTML showing ``figure`` interactively; until (or unless) Plotly runs, the static PNG
+    ``fallback_png`` (base64) is shown in its place."""
+    element = f"figure-{name}"
+    return (
+        f'<div id="{element}" class="interactive-figure">'
+        f'<img src="data:image/png;base64,{fallback_png}" alt="{html.escape(alt)}"></div>'
+        f"<script>if (window.Plotly) {{ const f = {_script_safe(figure.to_json())}; "
+        f'document.getElementById("{element}").innerHTML = ""; '
+        f'Plotly.newPlot("{element}", f.data, f.layout, {json.dumps(TOOLBAR)}); }}</script>'
+    )
+
+
+def _script_safe(text: str) -> str:
+    """JSON text that cannot end the script element it sits in (user-given names included)."""
+    return text.replace("</", "<\\/")
 
 
 def colours(names) -> dict[str, str]:

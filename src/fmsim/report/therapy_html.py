@@ -3,6 +3,8 @@ validation table of the human model against published pharmacodynamics."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -18,9 +20,10 @@ from fmsim.experiments.validation import (  # noqa: E402
     COMPARISON_METRICS,
     COURSE_QUANTITIES,
 )
-from fmsim.model.drugs import CLASS_LABELS  # noqa: E402
+from fmsim.model.drugs import CLASS_LABELS, builtin_library  # noqa: E402
 from fmsim.model.parameters import ParameterSet  # noqa: E402
 from fmsim.report.common import fmt, png, render_template, run_files  # noqa: E402
+from fmsim.report.interactive import embed, plotly_script, therapy_courses  # noqa: E402
 from fmsim.report.validation_md import validation_markdown  # noqa: E402
 
 LIMITS = (
@@ -75,6 +78,34 @@ def course_figure(courses: pd.DataFrame) -> plt.Figure:
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0.0, 0.22 * legend_rows / height, 1.0, 1.0))
     return fig
+
+
+def findings(summary: pd.DataFrame) -> list[str]:
+    """The answer in plain sentences: per therapy (deepest first), how far anti-SGC IgG falls
+    and for how long it stays below half of baseline, median and 5th-95th percentile over
+    patients."""
+    by = summary.set_index(["therapy", "quantity"])
+
+    def values(therapy: str, quantity: str) -> tuple[float, float, float]:
+        row = by.loc[(therapy, quantity)]
+        return row["median"], row["p05"], row["p95"]
+
+    therapies = list(pd.unique(summary["therapy"]))
+    depth = {t: values(t, "anti_sgc_nadir_reduction_pct") for t in therapies}
+    order = sorted(therapies, key=lambda t: -np.nan_to_num(depth[t][0], nan=-np.inf))
+    sentences = []
+    for therapy in order:
+        median, low, high = depth[therapy]
+        if not np.isfinite(median):
+            sentences.append(f"{therapy}: no anti-SGC-positive patient in this population.")
+            continue
+        days, days_low, days_high = values(therapy, "anti_sgc_days_below_half")
+        sentences.append(
+            f"{therapy}: anti-SGC IgG falls by {median:.0f} % at its lowest (5th-95th "
+            f"percentile of patients {low:.0f} to {high:.0f} %) and stays below half of "
+            f"baseline for {days:.0f} days ({days_low:.0f} to {days_high:.0f})."
+        )
+    return sentences
 
 
 def _schedule(block: TherapyBlock) -> str:
@@ -135,6 +166,21 @@ def _comparison_rows(
     return sorted(rows, key=lambda row: order[row["group"]])
 
 
+def cited_references(text: str, protocols: dict[str, TherapyProtocol]) -> list[dict]:
+    """The citation keys (e.g. VAL2025) that occur in ``text``, each with the full reference
+    given by a library entry (the shipped library and the protocols' own entries), sorted."""
+    known: dict[str, str] = {}
+    entries = [*builtin_library().entries.values()]
+    entries += [e for p in protocols.values() for e in p.entries()]
+    for entry in entries:
+        known.update(entry.references)
+    return [
+        {"key": key, "reference": known[key]}
+        for key in sorted(known)
+        if re.search(rf"\b{re.escape(key)}\b", text)
+    ]
+
+
 def _validation_rows(validation: pd.DataFrame) -> list[dict]:
     def value(x: float) -> str:
         return fmt(float(x)) if np.isfinite(x) else "-"
@@ -183,8 +229,17 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
     (``validation.md``) and ``report.html`` into ``folder``; return the report's name."""
     validation = study.validation
     (folder / "validation.md").write_text(validation_markdown(validation))
-    figure = png(course_figure(study.comparison.courses), folder, "therapy_courses")
+    fallback = png(course_figure(study.comparison.courses), folder, "therapy_courses")
+    figure = embed(
+        therapy_courses(study.comparison.courses, COURSE_QUANTITIES),
+        "therapy_courses",
+        fallback,
+        "total IgG, anti-SGC IgG and sensitisation over time by therapy",
+    )
     passed = int((validation["verdict"] == "PASS").sum())
+    validation_rows = _validation_rows(validation)
+    parameter_rows = _parameter_rows(study.parameters, study.protocols)
+    cited = json.dumps([validation_rows, parameter_rows, LIMITS], default=str)
     unexpected = validation[validation["verdict"] != validation["expected"]]
     return render_template(
         "therapies.html.j2",
@@ -202,10 +257,12 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
             {"label": label, "blocks": [_block_text(b) for b in protocol.therapies]}
             for label, protocol in study.protocols.items()
         ],
+        plotly_script=plotly_script(folder),
+        findings=findings(study.comparison.summary),
         metrics=COMPARISON_METRICS,
         comparison=_comparison_rows(study.comparison.summary, study.n_patients, study.protocols),
         figure=figure,
-        validation=_validation_rows(validation),
+        validation=validation_rows,
         passed=passed,
         total=len(validation),
         known=[
@@ -214,6 +271,7 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
         ],
         unexpected=unexpected["id"].tolist(),
         limits=LIMITS,
-        parameters=_parameter_rows(study.parameters, study.protocols),
+        parameters=parameter_rows,
+        references=cited_references(cited, study.protocols),
         files=run_files(folder, "report.html"),
     )

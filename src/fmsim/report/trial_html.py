@@ -12,6 +12,7 @@ from fmsim.experiments.studies.trial import TrialStudy
 from fmsim.experiments.trial import TrialSimulation
 from fmsim.report import trial_figures
 from fmsim.report.common import fmt, p_text, png, render_template, run_files
+from fmsim.report.interactive import embed, plotly_script, power_curve
 
 ASSUMPTIONS = (
     "Anti-SGC IgG causes part of fibromyalgia pain in antibody-positive patients through the "
@@ -94,7 +95,12 @@ def render_trial(study: TrialStudy, folder: Path) -> str:
         "outcomes": png(trial_figures.outcome_figure(simulation.visits), folder, "outcomes"),
         "forest": png(trial_figures.forest_plot(analysis.effects), folder, "forest"),
         "power": (
-            png(trial_figures.power_figure(power, config.power.target), folder, "power")
+            embed(
+                power_curve(power, config.power.target),
+                "power",
+                png(trial_figures.power_figure(power, config.power.target), folder, "power"),
+                "power curves",
+            )
             if not power.empty
             else None
         ),
@@ -129,6 +135,8 @@ def render_trial(study: TrialStudy, folder: Path) -> str:
         folder,
         "report.html",
         title=f"Virtual trial: {config.name}",
+        plotly_script=plotly_script(folder) if not power.empty else "",
+        findings=findings(study),
         version=study.provenance.fmsim_version,
         generated=study.provenance.created,
         seed=config.seed,
@@ -159,6 +167,33 @@ def render_trial(study: TrialStudy, folder: Path) -> str:
         assumptions=ASSUMPTIONS,
         files=run_files(folder, "report.html"),
     )
+
+
+def findings(study: TrialStudy) -> list[str]:
+    """The answer in plain sentences: the primary endpoint's effect with its 95% CI and p, the
+    first responder rate, and the patients needed for the target power per population."""
+    effects, config = study.analysis.effects, study.config
+    primary = effects[effects["role"] == "primary"].iloc[0]
+    sentences = [
+        f"Primary endpoint, {primary['label']} ({primary['endpoint']}), "
+        f"{primary['comparison']}: difference {fmt(primary['estimate'])} "
+        f"(95% CI {fmt(primary['ci_low'])} to {fmt(primary['ci_high'])}; "
+        f"p = {p_text(primary['p_value'])}; below 0 favours treatment) in one simulated "
+        f"trial of {len(study.simulation.patients)} patients."
+    ]
+    responders = study.analysis.responders
+    if not responders.empty:
+        r = responders.iloc[0]
+        sentences.append(
+            f"Pain responders (at least {r['threshold']:.0%} less pain): {r['treatment']:.0%} "
+            f"on treatment, {r['control']:.0%} on control ({r['comparison']})."
+        )
+    for r in study.curve.required.itertuples():
+        sentences.append(
+            f"{r.population}: {r.label} patients for {config.power.target:.0%} power "
+            f"({config.power.replicates} replicate trials per size)."
+        )
+    return sentences
 
 
 def _screening_note(config) -> str:

@@ -117,6 +117,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @reactive.effect
     async def _plot() -> None:
+        req(input.page() == "lab_data")  # computed and drawn while the page is shown
         loaded = data()
         req(not isinstance(loaded, _Failure) and not loaded.clean.empty)
         specs = shipped_parameters("mouse").readouts

@@ -239,6 +239,7 @@ def server(
 
     @reactive.effect
     async def _plots() -> None:
+        req(input.page() == "passive_transfer")  # computed and drawn while the page is shown
         result = simulation()
         specs = shipped_parameters("mouse").readouts
         days = result.config.injection_days
@@ -254,8 +255,8 @@ def server(
         return ui.div(
             f"{len(result.cohort)} mice in {len(config.groups)} groups, {config.dose} on days "
             f"{_days_text(config.injection_days)}; {len(result.measurements):,} measurements "
-            "simulated (seed {}). Hover for values, click a group in the legend to hide it, "
-            "drag to zoom; the camera icon saves a 300-dpi PNG.".format(config.seed),
+            f"simulated (seed {config.seed}). Hover for values, click a group in the legend to "
+            "hide it, drag to zoom; the camera icon saves a 300-dpi PNG.",
             class_="fmsim-answer",
         )
 

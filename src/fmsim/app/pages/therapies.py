@@ -247,6 +247,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @reactive.effect
     async def _plot() -> None:
+        req(input.page() == "therapies")  # computed and drawn while the page is shown
         await show_plot(
             session, "th_plot", therapy_courses(study().comparison.courses, COURSE_QUANTITIES)
         )

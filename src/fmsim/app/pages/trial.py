@@ -214,6 +214,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @reactive.effect
     async def _plot() -> None:
+        req(input.page() == "trial")  # computed and drawn while the page is shown
         result = study()
         await show_plot(
             session, "tr_plot", power_curve(result.curve.table, result.config.power.target)

@@ -1,0 +1,95 @@
+"""Interactive figures show the study's numbers: bands and lines equal hand-computed summaries
+of small tables; the embedded figure keeps its static PNG until Plotly runs, and user text
+cannot end its script element."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from fmsim.report.interactive import (
+    PLOTLY_JS,
+    embed,
+    plotly_script,
+    power_curve,
+    readout_time_courses,
+    therapy_courses,
+)
+
+
+def traces(figure, name):
+    """(line, band) traces of series ``name``."""
+    found = [t for t in figure.data if t.name == name]
+    line = next(t for t in found if t.fill != "toself")
+    band = next(t for t in found if t.fill == "toself")
+    return line, band
+
+
+def test_readouts_are_group_means_with_sem_bands():
+    measurements = pd.DataFrame(
+        {
+            "mouse": ["a", "b", "a", "b", "c", "c"],
+            "group": ["FMS", "FMS", "FMS", "FMS", "HC", "HC"],
+            "day": [0, 0, 1, 1, 0, 1],
+            "test": ["grip_strength"] * 6,
+            "value": [100.0, 110.0, 80.0, 90.0, 105.0, 104.0],
+            "unit": ["g"] * 6,
+        }
+    )
+    figure = readout_time_courses(measurements)
+    line, band = traces(figure, "FMS")
+    assert list(line.x) == [0, 1] and list(line.y) == [105.0, 85.0]
+    # SEM of two values 10 apart: sd 7.071 / sqrt(2) = 5
+    assert list(band.y) == pytest.approx([110.0, 90.0, 80.0, 100.0])
+    hc_line, hc_band = traces(figure, "HC")
+    assert list(hc_line.y) == [105.0, 104.0] and list(hc_band.y) == [105.0, 104.0, 104.0, 105.0]
+
+
+def test_therapy_courses_are_the_tables_percentiles():
+    courses = pd.DataFrame(
+        {
+            "therapy": ["A", "A", "B", "B"],
+            "day": [0.0, 1.0, 0.0, 1.0],
+            "quantity": ["total_igg_pct"] * 4,
+            "q05": [100, 50, 100, 70],
+            "q25": [100, 55, 100, 75],
+            "q50": [100, 60, 100, 80],
+            "q75": [100, 65, 100, 85],
+            "q95": [100, 70, 100, 90],
+        }
+    )
+    figure = therapy_courses(courses, {"total_igg_pct": "total IgG (%)", "absent": "x"})
+    line, band = traces(figure, "B")
+    assert list(line.y) == [100, 80] and list(band.y) == [100, 85, 75, 100]
+    assert [a.text for a in figure.layout.annotations] == ["total IgG (%)"]
+
+
+def test_power_curve_and_target():
+    power = pd.DataFrame(
+        {"population": ["all"] * 2, "patients": [80, 40], "power": [0.8, 0.5],
+         "ci_low": [0.7, 0.4], "ci_high": [0.9, 0.6]}
+    )  # fmt: skip
+    figure = power_curve(power, 0.9)
+    line, _ = traces(figure, "all")
+    assert list(line.x) == [40, 80] and list(line.y) == [0.5, 0.8]
+    assert figure.layout.shapes[0].y0 == 0.9
+
+
+def test_embed_keeps_the_static_figure_and_escapes_names(tmp_path):
+    power = pd.DataFrame(
+        {"population": ["</script><b>x"], "patients": [40], "power": [0.5],
+         "ci_low": [0.4], "ci_high": [0.6]}
+    )  # fmt: skip
+    fallback = base64.b64encode(b"png bytes").decode()
+    snippet = embed(power_curve(power, 0.8), "power", fallback, 'a "curve"')
+    assert f'<img src="data:image/png;base64,{fallback}" alt="a &quot;curve&quot;">' in snippet
+    script = re.search(r"<script>(.*)</script>", snippet, re.S).group(1)
+    assert "</script>" not in script
+    figure = json.loads(re.search(r"const f = (.*?); document", script, re.S).group(1))
+    assert figure["data"][1]["name"] == "</script><b>x"  # the name itself is kept
+    assert plotly_script(tmp_path) == f'<script src="{PLOTLY_JS}"></script>'
+    assert (tmp_path / PLOTLY_JS).stat().st_size > 1_000_000
