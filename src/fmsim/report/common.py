@@ -43,8 +43,10 @@ def png(fig: plt.Figure, folder: Path, name: str) -> str:
     fig.savefig(buffer, format="png", dpi=110)
     folder.mkdir(parents=True, exist_ok=True)
     fig.savefig(folder / f"{name}.png", dpi=PRINT_DPI)
-    fig.savefig(folder / f"{name}.svg")
-    fig.savefig(folder / f"{name}.pdf")
+    # no creation dates: the same result gives byte-identical files (resumed runs, checksums)
+    with plt.rc_context({"svg.hashsalt": name}):  # clip-path ids from the name, not random
+        fig.savefig(folder / f"{name}.svg", metadata={"Date": None})
+    fig.savefig(folder / f"{name}.pdf", metadata={"CreationDate": None})
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
