@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -199,12 +200,12 @@ class DaskExecutor:
         _check_order(chunks)
         futures: dict[str, Any] = {}
         by_future = {}
+        run = uuid.uuid4().hex[:12]  # task keys of this call only: never an earlier run's result
         for chunk in chunks:
             args = _substitute(chunk.args, futures)
             kwargs = {k: _substitute(v, futures) for k, v in chunk.kwargs.items()}
-            future = self.client.submit(
-                _on_worker, chunk.function, *args, key=_task_key(chunk.key), pure=False, **kwargs
-            )
+            key = _task_key(chunk.key, run)
+            future = self.client.submit(_on_worker, chunk.function, *args, key=key, **kwargs)
             futures[chunk.key] = future
             by_future[future.key] = chunk
         results: dict[str, Any] = {}
@@ -216,11 +217,12 @@ class DaskExecutor:
         return results
 
 
-def _task_key(key: str) -> str:
-    """A Dask task key for a chunk key (readable prefix, unique by the key's digest)."""
+def _task_key(key: str, run: str) -> str:
+    """The Dask task key of the chunk ``key`` in the run ``run`` (readable prefix, unique by
+    the key's digest and the run)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", key)[:40]
-    return f"fmsim-{readable}-{digest}"
+    return f"fmsim-{readable}-{digest}-{run}"
 
 
 def executor(scheduler: str | None = None, workers: int | None = None) -> Executor:
