@@ -21,7 +21,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from fmsim.cli.main import app
-from fmsim.io.store import MANIFEST
+from fmsim.io.store import MANIFEST, RUN_LOG
 
 runner = CliRunner()
 
@@ -112,12 +112,12 @@ def run_ok(argv: list[str]) -> str:
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    """Every file of a finished run, except its manifest (time, command line); the report's
-    generation time masked."""
+    """Every file of a finished run, except its manifest (time, command line) and log (times,
+    chunks reused); the report's generation time masked."""
     files = {}
     for path in sorted(folder.rglob("*")):
         name = path.relative_to(folder).as_posix()
-        if not path.is_file() or name == MANIFEST:
+        if not path.is_file() or name in (MANIFEST, RUN_LOG):
             continue
         data = path.read_bytes()
         if name == "report.html":
