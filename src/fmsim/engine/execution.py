@@ -37,6 +37,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+#: Dask settings of the workers fmsim starts (for a cluster of your own, set them in its Dask
+#: configuration, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False for every worker).
+WORKER_SETTINGS = {"distributed.worker.profile.enabled": False}
 #: Accepted form of a scheduler address (as in the trial config's ``power.scheduler``).
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 
@@ -166,15 +169,19 @@ class DaskExecutor:
         self._cluster = None
 
     def __enter__(self) -> DaskExecutor:
+        import dask
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            self._cluster = LocalCluster(
-                n_workers=self.workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
+            # the workers' statistical profiler (a stack sample every 10 ms) made the chunks
+            # 10-30 % slower (benchmarks/dask_task_cost.py); the workers inherit this setting
+            with dask.config.set(WORKER_SETTINGS):
+                self._cluster = LocalCluster(
+                    n_workers=self.workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
             self.client = Client(self._cluster)
         else:
             try:
