@@ -129,7 +129,7 @@ class Cluster:
         self.address = json.loads(self.file.read_text())["address"]
         self.workers = [
             self._start(f"worker-{k}", "--scheduler-file", self.file, "--nthreads", "1",
-                        "--no-nanny", "--name", f"w{k}")
+                        "--no-nanny", "--name", f"w{k}", "--death-timeout", "60")
             for k in range(2)
         ]  # fmt: skip
         from distributed import Client

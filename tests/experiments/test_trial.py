@@ -611,3 +611,25 @@ def test_trials_drawn_from_a_pool_take_its_courses_and_match_fresh_trials():
     combined = math.hypot(mc_se(fresh["estimate"]), mc_se(pooled["estimate"]))
     assert abs(means[0] - means[1]) < 4 * combined, (means, combined)
     assert means[1] < -0.2  # the pool's treated patients do respond
+
+
+def test_a_virtual_trial_runs_in_blocks_that_are_stored_and_reused(tmp_path):
+    config = trial_config(duration_weeks=2, primary={"outcome": "pain_nrs", "week": 2})
+    store = tr.chunk_store(config, tmp_path)
+    table = tr.virtual_trial(config, 250, block=100, chunks=store)
+    assert table["patient"].tolist() == list(range(250))
+    assert table.groupby("block").size().tolist() == [100, 100, 50]
+    assert set(table["group"]) == {"placebo", "efgartigimod"}
+    assert table["baseline"].between(0, 10).all()
+    completed = table["endpoint"].dropna()  # NaN after dropout
+    assert completed.between(0, 10).all() and len(completed) > 200
+    # each block is trial_block with its own seed, wherever it runs
+    key = "virtual trial|250|block 2 of 100"
+    last = tr.trial_block(config, 50, tr.chunk_seed(config.seed, key))
+    pd.testing.assert_frame_equal(
+        table[table["block"] == 2].drop(columns="block").reset_index(drop=True),
+        last.assign(patient=last["patient"] + 200),
+    )
+    again = tr.virtual_trial(config, 250, block=100, chunks=tr.chunk_store(config, tmp_path))
+    pd.testing.assert_frame_equal(again, table)
+    assert store.written == 3 and len(list(tmp_path.glob("*.parquet"))) == 3

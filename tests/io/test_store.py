@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 
@@ -13,11 +14,13 @@ import pytest
 from fmsim import __version__
 from fmsim.io.store import (
     MANIFEST,
+    RUN_LOG,
     ChunkStore,
     OutputError,
     OutputFile,
     RunFolder,
     neutralise_formula,
+    run_log,
     write_table,
 )
 
@@ -308,3 +311,16 @@ def test_leftover_temporary_chunk_is_removed(tmp_path):
     (tmp_path / ".c_x.parquet.tmp-123").write_bytes(b"half")
     ChunkStore(tmp_path, "c" * 64)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_log_copies_fmsim_messages_into_the_folder_while_open(tmp_path):
+    logger = logging.getLogger("fmsim")
+    logger.info("before: not in the file")
+    with run_log(tmp_path) as path:
+        assert path == tmp_path / RUN_LOG
+        logging.getLogger("fmsim.experiments").info("power: 3 chunks to run")
+        logging.getLogger("other").warning("another library: not in the file")
+    logger.info("after: not in the file")
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("INFO power: 3 chunks to run")
+    assert not any(isinstance(h, logging.FileHandler) for h in logger.handlers)

@@ -30,12 +30,16 @@ import logging
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+#: Dask settings of the workers fmsim starts (for a cluster of your own, set them in its Dask
+#: configuration, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False for every worker).
+WORKER_SETTINGS = {"distributed.worker.profile.enabled": False}
 #: Accepted form of a scheduler address (as in the trial config's ``power.scheduler``).
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 
@@ -165,15 +169,19 @@ class DaskExecutor:
         self._cluster = None
 
     def __enter__(self) -> DaskExecutor:
+        import dask
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            self._cluster = LocalCluster(
-                n_workers=self.workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
+            # the workers' statistical profiler (a stack sample every 10 ms) made the chunks
+            # 10-30 % slower (benchmarks/dask_task_cost.py); the workers inherit this setting
+            with dask.config.set(WORKER_SETTINGS):
+                self._cluster = LocalCluster(
+                    n_workers=self.workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
             self.client = Client(self._cluster)
         else:
             try:
@@ -199,12 +207,12 @@ class DaskExecutor:
         _check_order(chunks)
         futures: dict[str, Any] = {}
         by_future = {}
+        run = uuid.uuid4().hex[:12]  # task keys of this call only: never an earlier run's result
         for chunk in chunks:
             args = _substitute(chunk.args, futures)
             kwargs = {k: _substitute(v, futures) for k, v in chunk.kwargs.items()}
-            future = self.client.submit(
-                _on_worker, chunk.function, *args, key=_task_key(chunk.key), pure=False, **kwargs
-            )
+            key = _task_key(chunk.key, run)
+            future = self.client.submit(_on_worker, chunk.function, *args, key=key, **kwargs)
             futures[chunk.key] = future
             by_future[future.key] = chunk
         results: dict[str, Any] = {}
@@ -216,11 +224,12 @@ class DaskExecutor:
         return results
 
 
-def _task_key(key: str) -> str:
-    """A Dask task key for a chunk key (readable prefix, unique by the key's digest)."""
+def _task_key(key: str, run: str) -> str:
+    """The Dask task key of the chunk ``key`` in the run ``run`` (readable prefix, unique by
+    the key's digest and the run)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "-", key)[:40]
-    return f"fmsim-{readable}-{digest}"
+    return f"fmsim-{readable}-{digest}-{run}"
 
 
 def executor(scheduler: str | None = None, workers: int | None = None) -> Executor:

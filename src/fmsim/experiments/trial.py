@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -752,6 +753,10 @@ def _replicate_chunks(config, jobs, store, progress, label, executor) -> pd.Data
         if store is not None and chunk.function is replicate_chunk:
             store.write_chunk(chunk.key, result)
 
+    if results:
+        logging.getLogger("fmsim").info(
+            "%s: %d chunks reused after verification", label, len(results)
+        )
     with ChunkProgress(label, chunks, enabled=progress) as bar:
         computed = (executor or InProcess()).run(chunks, bar.after(done))
     results.update({k: v for k, v in computed.items() if not k.startswith("pool|")})

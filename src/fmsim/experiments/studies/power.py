@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,8 @@ def power_study(
         if store is not None:
             store.write_chunk(chunk.key, table)
 
+    if tables:
+        logging.getLogger("fmsim").info("designs: %d chunks reused after verification", len(tables))
     with ChunkProgress("designs", chunks, enabled=progress) as bar:
         tables.update((executor or InProcess()).run(chunks, bar.after(keep)))
     rows, required = [], []
