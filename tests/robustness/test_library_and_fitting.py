@@ -334,7 +334,7 @@ SENSITIVITY = ["sensitivity", "--out", "{out}"]
 #: (what, options, fragments of the error)
 BAD_SENSITIVITY = [
     ("n not a power of 2", ["--n", "100"], ["--n", "got 100", "power of 2"]),
-    ("n below 4", ["--n", "2"], ["--n", "got 2"]),
+    ("n below 4", ["--n", "2"], ["--n", "2 is not in the range"]),
     ("n not a number", ["--n", "many"], ["--n"]),
     ("negative seed", ["--seed", "-1"], ["--seed"]),
     ("unknown option", ["--samples", "64"], ["--samples"]),
