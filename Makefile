@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs lint format clean chromium
+.PHONY: demo test docs screenshots lint format clean chromium
 
 # constraints.txt pins every installed package, transitive ones included
 $(STAMP): pyproject.toml constraints.txt
@@ -30,6 +30,9 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check src tests benchmarks
 	MPLBACKEND=Agg $(BIN)/pytest -n 2
 	$(BIN)/mkdocs build --strict --quiet   # API reference and guides: any warning fails
+
+screenshots: $(STAMP) chromium
+	FMSIM_SCREENSHOTS=$(CURDIR)/docs/screenshots MPLBACKEND=Agg $(BIN)/pytest tests/app -n 1
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict

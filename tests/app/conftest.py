@@ -9,13 +9,19 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: Where the tests save their screenshots: a scratch folder, or docs/screenshots with
+#: ``make screenshots`` (FMSIM_SCREENSHOTS), so that a test run leaves the repository unchanged.
+SCREENSHOTS = Path(
+    os.environ.get("FMSIM_SCREENSHOTS") or Path(tempfile.gettempdir()) / "fmsim-screenshots"
+)
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
