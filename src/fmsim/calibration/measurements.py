@@ -188,7 +188,12 @@ def load_fit_problem(data_path: Path, config_path: Path) -> tuple[FitConfig, Cal
             f"{len(errors)} row(s) with errors in the data, first: {errors[0].line()}"
         )
     parameters = load_parameter_set().with_values(**design.parameters)
-    estimate = [default_parameter(p.name, parameters, p.lower, p.upper) for p in settings.estimate]
+    try:
+        estimate = [
+            default_parameter(p.name, parameters, p.lower, p.upper) for p in settings.estimate
+        ]
+    except CalibrationError as error:  # a name the model does not have: the fit YAML's mistake
+        raise CalibrationError(f"{config_path}: {error}") from None
     try:
         problem = problem_from_lab_data(
             clean, design, estimate, settings.level, settings.method, settings.tests, parameters
