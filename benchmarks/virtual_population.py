@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+from trial_power import children_cpu  # benchmarks/ is the script's folder
 
 from fmsim.config.trial import load_trial_config
 from fmsim.engine.execution import DaskExecutor, InProcess, chunk_seed
@@ -62,17 +63,6 @@ class WorkerMemory:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def children_cpu() -> float:
-    total = 0.0
-    for child in psutil.Process().children(recursive=True):
-        try:
-            times = child.cpu_times()
-        except psutil.Error:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def timed(function):
