@@ -1,10 +1,15 @@
-"""What every report shares: number formatting, figures as PNG, the template environment, the
-list of a run's files and the statistics tables of a passive-transfer analysis."""
+"""What every report shares: number formatting, figures as PNG, SVG and PDF, the page's style and
+table script, the template environment with the reference list, the list of a run's files and
+the statistics tables of a passive-transfer analysis."""
 
 from __future__ import annotations
 
 import base64
+import html
 import io
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +20,7 @@ import numpy as np  # noqa: E402
 from jinja2 import Environment, PackageLoader  # noqa: E402
 
 from fmsim.experiments.analysis import PassiveTransferAnalysis  # noqa: E402
+from fmsim.report.references import Reference, reference_list  # noqa: E402
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -51,11 +57,75 @@ def png(fig: plt.Figure, folder: Path, name: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def render_template(name: str, folder: Path, output: str, **context) -> str:
-    """Render template ``name`` into ``folder/output`` (text from user data is escaped);
+def figure_html(fig: plt.Figure, folder: Path, name: str) -> str:
+    """``fig`` as an embedded PNG image (saved as PNG, SVG and PDF in ``folder``, see
+    :func:`png`), with links to the three files."""
+    data = png(fig, folder, name)
+    return f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">' + downloads(
+        folder.name, name
+    )
+
+
+def downloads(folder: str, name: str) -> str:
+    """Links to a figure's files: vector SVG and PDF, 300-dpi PNG (relative to the report)."""
+    links = " · ".join(
+        f'<a href="{folder}/{name}.{ext}" download>{label}</a>'
+        for ext, label in (("svg", "SVG"), ("pdf", "PDF"), ("png", "PNG, 300 dpi"))
+    )
+    return f'<p class="downloads">Download this figure: {links}</p>'
+
+
+def frame_html(frame, digits: int = 3) -> str:
+    """A table as HTML: numbers with ``digits`` significant digits, no index, no booleans
+    (True/False read as yes/no)."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if shown[column].dtype == bool:
+            shown[column] = shown[column].map({True: "yes", False: "no"})
+    return shown.to_html(index=False, float_format=lambda v: f"{v:.{digits}g}", border=0)
+
+
+#: The scripts and style every report carries inline (it opens offline, from any folder):
+#: Tablesort 5.7.1 (MIT, npm package ``tablesort``; licence in ``assets/LICENCE.tablesort``) and
+#: its number sort, then fmsim's table set-up, then the shared style sheet.
+ASSETS = ("tablesort.min.js", "tablesort.number.min.js", "tables.js")
+
+
+@cache
+def page_head() -> str:
+    """The ``<style>`` and ``<script>`` elements of every report: sticky, sortable table
+    headers, wrapped text, right-aligned numbers."""
+    folder = resources.files("fmsim.report").joinpath("assets")
+    scripts = "".join(f"<script>{folder.joinpath(name).read_text()}</script>\n" for name in ASSETS)
+    return f"<style>{folder.joinpath('report.css').read_text()}</style>\n{scripts}"
+
+
+def render_template(
+    name: str, folder: Path, output: str, *, extra_references: Iterable[Reference] = (), **context
+) -> str:
+    """Render template ``name`` into ``folder/output`` (text from user data is escaped), with
+    the shared ``head`` and the ``references`` list of the citation keys the page uses;
     return ``output``."""
     environment = Environment(loader=PackageLoader("fmsim.report", "templates"), autoescape=True)
-    (folder / output).write_text(environment.get_template(name).render(**context))
+    template = environment.get_template(name)
+    draft = template.render(head=page_head(), references="", **context)
+    references = reference_list(draft, extra_references)
+    (folder / output).write_text(
+        template.render(head=page_head(), references=references, **context)
+    )
+    return output
+
+
+def write_page(folder: Path, output: str, title: str, body: list[str]) -> str:
+    """Write a report built from HTML parts (``body``) into ``folder/output``, with the shared
+    head and the reference list; return ``output``."""
+    text = "\n".join(body)
+    page = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>{page_head()}</head><body>\n{text}\n"
+        f"{reference_list(text)}</body></html>"
+    )
+    (folder / output).write_text(page)
     return output
 
 

@@ -3,8 +3,6 @@ validation table of the human model against published pharmacodynamics."""
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import matplotlib
@@ -20,10 +18,11 @@ from fmsim.experiments.validation import (  # noqa: E402
     COMPARISON_METRICS,
     COURSE_QUANTITIES,
 )
-from fmsim.model.drugs import CLASS_LABELS, builtin_library  # noqa: E402
+from fmsim.model.drugs import CLASS_LABELS  # noqa: E402
 from fmsim.model.parameters import ParameterSet  # noqa: E402
 from fmsim.report.common import fmt, png, render_template, run_files  # noqa: E402
 from fmsim.report.interactive import embed, plotly_script, therapy_courses  # noqa: E402
+from fmsim.report.references import entry_references  # noqa: E402
 from fmsim.report.validation_md import validation_markdown  # noqa: E402
 
 LIMITS = (
@@ -166,21 +165,6 @@ def _comparison_rows(
     return sorted(rows, key=lambda row: order[row["group"]])
 
 
-def cited_references(text: str, protocols: dict[str, TherapyProtocol]) -> list[dict]:
-    """The citation keys (e.g. VAL2025) that occur in ``text``, each with the full reference
-    given by a library entry (the shipped library and the protocols' own entries), sorted."""
-    known: dict[str, str] = {}
-    entries = [*builtin_library().entries.values()]
-    entries += [e for p in protocols.values() for e in p.entries()]
-    for entry in entries:
-        known.update(entry.references)
-    return [
-        {"key": key, "reference": known[key]}
-        for key in sorted(known)
-        if re.search(rf"\b{re.escape(key)}\b", text)
-    ]
-
-
 def _validation_rows(validation: pd.DataFrame) -> list[dict]:
     def value(x: float) -> str:
         return fmt(float(x)) if np.isfinite(x) else "-"
@@ -239,7 +223,6 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
     passed = int((validation["verdict"] == "PASS").sum())
     validation_rows = _validation_rows(validation)
     parameter_rows = _parameter_rows(study.parameters, study.protocols)
-    cited = json.dumps([validation_rows, parameter_rows, LIMITS], default=str)
     unexpected = validation[validation["verdict"] != validation["expected"]]
     return render_template(
         "therapies.html.j2",
@@ -272,6 +255,6 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
         unexpected=unexpected["id"].tolist(),
         limits=LIMITS,
         parameters=parameter_rows,
-        references=cited_references(cited, study.protocols),
+        extra_references=entry_references(e for p in study.protocols.values() for e in p.entries()),
         files=run_files(folder, "report.html"),
     )
