@@ -14,7 +14,14 @@ import pandas as pd
 from fmsim.experiments.studies.lab_data import LabDataStudy
 from fmsim.io.lab_data import Issue
 from fmsim.report import figures
-from fmsim.report.common import findings_rows, png, render_template, run_files, statistics_rows
+from fmsim.report.common import (
+    findings_rows,
+    interactive_html,
+    render_template,
+    run_files,
+    statistics_rows,
+)
+from fmsim.report.interactive import individual_time_courses, plotly_script, readout_time_courses
 
 
 @dataclass(frozen=True)
@@ -54,13 +61,19 @@ def render_lab_data(study: LabDataStudy, folder: Path) -> str:
     figs = {"behaviour": "", "individual": ""}
     if analysis.readouts:
         significant = analysis.significant_days(study.disease_group)
-        figs["behaviour"] = png(
+        figs["behaviour"] = interactive_html(
+            readout_time_courses(clean, specs),
             figures.behaviour_time_courses(clean, specs, [], significant),
             folder / "figures",
             "behaviour",
+            "behaviour time courses",
         )
-        figs["individual"] = png(
-            figures.individual_time_courses(clean, specs), folder / "figures", "individual_mice"
+        figs["individual"] = interactive_html(
+            individual_time_courses(clean, specs),
+            figures.individual_time_courses(clean, specs),
+            folder / "figures",
+            "individual_mice",
+            "individual mouse time courses",
         )
     statistics, method = statistics_rows(analysis, specs)
     endpoint = [
@@ -91,6 +104,7 @@ def render_lab_data(study: LabDataStudy, folder: Path) -> str:
         folder,
         "analysis.html",
         title=f"Analysis of {Path(source).name}",
+        plotly_script=plotly_script(folder) if analysis.readouts else "",
         source=source,
         version=study.provenance.fmsim_version,
         generated=study.provenance.created,

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 from jinja2 import Environment, PackageLoader  # noqa: E402
 
 from fmsim.experiments.analysis import PassiveTransferAnalysis  # noqa: E402
+from fmsim.report.interactive import embed  # noqa: E402
 from fmsim.report.references import Reference, reference_list  # noqa: E402
 
 
@@ -57,19 +58,30 @@ def png(fig: plt.Figure, folder: Path, name: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def figure_html(fig: plt.Figure, folder: Path, name: str) -> str:
+def figure_html(
+    fig: plt.Figure, folder: Path, name: str, alt: str = "", *, link: str = "figures/"
+) -> str:
     """``fig`` as an embedded PNG image (saved as PNG, SVG and PDF in ``folder``, see
-    :func:`png`), with links to the three files."""
+    :func:`png`), with links to the three files (``link``: ``folder`` seen from the report)."""
     data = png(fig, folder, name)
-    return f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">' + downloads(
-        folder.name, name
-    )
+    image = f'<img alt="{html.escape(alt or name)}" src="data:image/png;base64,{data}">'
+    return image + downloads(link, name)
 
 
-def downloads(folder: str, name: str) -> str:
-    """Links to a figure's files: vector SVG and PDF, 300-dpi PNG (relative to the report)."""
+def interactive_html(
+    figure, static: plt.Figure, folder: Path, name: str, alt: str, *, link: str = "figures/"
+) -> str:
+    """The Plotly ``figure``, shown in place of the static ``static`` once Plotly runs
+    (:func:`fmsim.report.interactive.embed`); the static one saved as PNG, SVG and PDF in
+    ``folder``, with links to the three files (``link``: ``folder`` seen from the report)."""
+    return embed(figure, name, png(static, folder, name), alt) + downloads(link, name)
+
+
+def downloads(link: str, name: str) -> str:
+    """Links to a figure's files (``link``: their folder relative to the report): vector SVG
+    and PDF, 300-dpi PNG."""
     links = " · ".join(
-        f'<a href="{folder}/{name}.{ext}" download>{label}</a>'
+        f'<a href="{link}{name}.{ext}" download>{label}</a>'
         for ext, label in (("svg", "SVG"), ("pdf", "PDF"), ("png", "PNG, 300 dpi"))
     )
     return f'<p class="downloads">Download this figure: {links}</p>'

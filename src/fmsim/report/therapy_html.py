@@ -3,6 +3,7 @@ validation table of the human model against published pharmacodynamics."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -20,8 +21,8 @@ from fmsim.experiments.validation import (  # noqa: E402
 )
 from fmsim.model.drugs import CLASS_LABELS  # noqa: E402
 from fmsim.model.parameters import ParameterSet  # noqa: E402
-from fmsim.report.common import fmt, png, render_template, run_files  # noqa: E402
-from fmsim.report.interactive import embed, plotly_script, therapy_courses  # noqa: E402
+from fmsim.report.common import fmt, interactive_html, render_template, run_files  # noqa: E402
+from fmsim.report.interactive import plotly_script, therapy_courses  # noqa: E402
 from fmsim.report.references import entry_references  # noqa: E402
 from fmsim.report.validation_md import validation_markdown  # noqa: E402
 
@@ -52,6 +53,9 @@ LIMITS = (
     "which IgG assays may count. FcRn is one lumped endosomal pool; there are no IgG "
     "subclasses (protein A binds IgG3 poorly; not modelled).",
 )
+
+#: This report's figure lies beside it (not in figures/).
+_interactive = partial(interactive_html, link="")
 
 
 def course_figure(courses: pd.DataFrame) -> plt.Figure:
@@ -213,11 +217,11 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
     (``validation.md``) and ``report.html`` into ``folder``; return the report's name."""
     validation = study.validation
     (folder / "validation.md").write_text(validation_markdown(validation))
-    fallback = png(course_figure(study.comparison.courses), folder, "therapy_courses")
-    figure = embed(
+    figure = _interactive(
         therapy_courses(study.comparison.courses, COURSE_QUANTITIES),
+        course_figure(study.comparison.courses),
+        folder,
         "therapy_courses",
-        fallback,
         "total IgG, anti-SGC IgG and sensitisation over time by therapy",
     )
     passed = int((validation["verdict"] == "PASS").sum())
