@@ -21,8 +21,8 @@ def lab_report(browser, reports):  # noqa: F811
 
 def test_tables_sort_keep_their_header_and_align_numbers(lab_report):
     tab, path = lab_report
-    table = tab.locator("table", has=tab.locator("th", has_text="p_adjusted")).first
-    header = table.locator("thead th", has_text="p_value").first
+    table = tab.locator("table", has=tab.locator("th", has_text="p adjusted")).first
+    header = table.locator("thead th", has_text="p value").first
     assert header.evaluate("h => getComputedStyle(h).position") == "sticky"
     column = header.evaluate("h => h.cellIndex")
     cells = table.locator(f"tbody tr td:nth-child({column + 1})")

@@ -16,6 +16,7 @@ from fmsim.io.lab_data import Issue
 from fmsim.report import figures
 from fmsim.report.common import (
     findings_rows,
+    frame_html,
     interactive_html,
     render_template,
     run_files,
@@ -80,7 +81,7 @@ def render_lab_data(study: LabDataStudy, folder: Path) -> str:
         {
             "label": specs[test].label,
             "unit": specs[test].unit,
-            "table": table.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+            "table": frame_html(table),
         }
         for test, table in analysis.endpoint.items()
     ]
@@ -113,13 +114,13 @@ def render_lab_data(study: LabDataStudy, folder: Path) -> str:
         baseline_day=f"{study.baseline_day:g}",
         counts=quality_counts(clean, issues),
         issues=issues,
-        design=design.to_html(index=False),
-        design_by_test=design_by_test.to_html(index=False),
+        design=frame_html(design),
+        design_by_test=frame_html(design_by_test),
         findings=findings_rows(analysis, specs),
         figures=figs,
         method=method,
         statistics=statistics,
-        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+        auc_table=frame_html(analysis.auc),
         endpoint=endpoint,
         files=run_files(folder, "analysis.html"),
     )

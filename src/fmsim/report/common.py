@@ -87,14 +87,17 @@ def downloads(link: str, name: str) -> str:
     return f'<p class="downloads">Download this figure: {links}</p>'
 
 
-def frame_html(frame, digits: int = 3) -> str:
-    """A table as HTML: numbers with ``digits`` significant digits, no index, no booleans
-    (True/False read as yes/no)."""
+def frame_html(frame, digits: int = 3, *, index: bool = False) -> str:
+    """A table as HTML for readers: numbers with ``digits`` significant digits, yes/no for
+    booleans (not True/False), column names with spaces (``p_value`` -> ``p value``)."""
     shown = frame.copy()
     for column in shown.columns:
         if shown[column].dtype == bool:
             shown[column] = shown[column].map({True: "yes", False: "no"})
-    return shown.to_html(index=False, float_format=lambda v: f"{v:.{digits}g}", border=0)
+    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
+    if shown.index.name:
+        shown.index.name = str(shown.index.name).replace("_", " ")
+    return shown.to_html(index=index, float_format=lambda v: f"{v:.{digits}g}", border=0)
 
 
 #: The scripts and style every report carries inline (it opens offline, from any folder):
@@ -157,8 +160,8 @@ def statistics_rows(analysis: PassiveTransferAnalysis, specs) -> tuple[list[dict
             {
                 "label": specs[test].label,
                 "unit": specs[test].unit,
-                "omnibus": readout.omnibus.to_html(float_format=lambda v: f"{v:.4g}"),
-                "posthoc": readout.posthoc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+                "omnibus": frame_html(readout.omnibus, 4, index=True),
+                "posthoc": frame_html(readout.posthoc),
                 "n_significant": int(readout.posthoc["significant"].sum()),
                 "n_rows": len(readout.posthoc),
             }
@@ -167,14 +170,24 @@ def statistics_rows(analysis: PassiveTransferAnalysis, specs) -> tuple[list[dict
 
 
 def findings_rows(analysis: PassiveTransferAnalysis, specs) -> list[dict]:
-    """Per test over days: first and last significant day, largest difference, interaction p."""
-    return [
-        {
-            "test": specs[row.test].label,
-            "first": fmt(row.first_significant_day),
-            "last": fmt(row.last_significant_day),
-            "largest": f"{fmt(row.largest_difference)} {specs[row.test].unit}",
-            "p": p_text(row.p_interaction),
-        }
-        for row in analysis.time_course.itertuples()
-    ]
+    """Per test over days: first and last significant day, largest difference, interaction p,
+    and the effect over the whole time course (per-mouse area under the baseline-corrected
+    curve versus control: Hedges' g with its approximate 95% CI)."""
+    auc = analysis.auc.set_index(["test", "group"]) if len(analysis.auc) else None
+    rows = []
+    for row in analysis.time_course.itertuples():
+        effect = "-"
+        if auc is not None and (row.test, row.group) in auc.index:
+            a = auc.loc[(row.test, row.group)]
+            effect = f"{a['hedges_g']:.2f} ({a['g_ci_low']:.2f} to {a['g_ci_high']:.2f})"
+        rows.append(
+            {
+                "test": specs[row.test].label,
+                "first": fmt(row.first_significant_day),
+                "last": fmt(row.last_significant_day),
+                "largest": f"{fmt(row.largest_difference)} {specs[row.test].unit}",
+                "p": p_text(row.p_interaction),
+                "effect": effect,
+            }
+        )
+    return rows

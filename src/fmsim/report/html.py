@@ -12,6 +12,7 @@ from fmsim.report import figures
 from fmsim.report.common import (
     figure_html,
     findings_rows,
+    frame_html,
     interactive_html,
     p_text,
     render_template,
@@ -96,9 +97,9 @@ def render_passive_transfer(study: PassiveTransferStudy, folder: Path) -> str:
         occupancy50=f"{occupancy50:g}",
         method=method,
         statistics=statistics,
-        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
-        parameter_table=pd.DataFrame(study.simulation.parameters.table()).to_html(index=False),
-        readout_table=_readout_table(specs).to_html(index=False),
+        auc_table=frame_html(analysis.auc),
+        parameter_table=frame_html(pd.DataFrame(study.simulation.parameters.table()), 4),
+        readout_table=frame_html(_readout_table(specs)),
         assumptions=ASSUMPTIONS,
         files=run_files(folder, "report.html"),
     )
