@@ -89,7 +89,8 @@ def downloads(link: str, name: str) -> str:
 
 def frame_html(frame, digits: int = 3, *, index: bool = False) -> str:
     """A table as HTML for readers: numbers with ``digits`` significant digits, yes/no for
-    booleans (not True/False), column names with spaces (``p_value`` -> ``p value``)."""
+    booleans (not True/False), ``-`` for missing values, column names with spaces (``p_value``
+    -> ``p value``)."""
     shown = frame.copy()
     for column in shown.columns:
         if shown[column].dtype == bool:
@@ -97,7 +98,9 @@ def frame_html(frame, digits: int = 3, *, index: bool = False) -> str:
     shown.columns = [str(c).replace("_", " ") for c in shown.columns]
     if shown.index.name:
         shown.index.name = str(shown.index.name).replace("_", " ")
-    return shown.to_html(index=index, float_format=lambda v: f"{v:.{digits}g}", border=0)
+    return shown.to_html(
+        index=index, float_format=lambda v: f"{v:.{digits}g}", border=0, na_rep="-"
+    )
 
 
 #: The scripts and style every report carries inline (it opens offline, from any folder):

@@ -82,7 +82,7 @@ def behaviour_time_courses(
 
 def model_time_courses(trajectories: pd.DataFrame, injection_days: list[float]) -> plt.Figure:
     """Human IgG and host IgG in plasma, SGC occupancy, sensitisation and IENFD (model states),
-    group mean with the 10th-90th percentile band."""
+    group median with the 5th-95th percentile band (as the interactive figure)."""
     panels = [
         ("human_igg_plasma", "human IgG in mouse plasma (mg/mL)", True),
         ("host_igg_plasma", "mouse (host) IgG in plasma (mg/mL)", False),
@@ -96,8 +96,8 @@ def model_time_courses(trajectories: pd.DataFrame, injection_days: list[float]) 
     axes = list(grid.flat)
     for ax, (column, label, log) in zip(axes, panels, strict=False):
         stats = trajectories.groupby(["group", "day"])[column]
-        mean = stats.mean().unstack("group")
-        low, high = stats.quantile(0.1).unstack("group"), stats.quantile(0.9).unstack("group")
+        mean = stats.median().unstack("group")
+        low, high = stats.quantile(0.05).unstack("group"), stats.quantile(0.95).unstack("group")
         for group in groups:
             ax.plot(mean.index, mean[group], color=colours[group], lw=1.4, label=group)
             ax.fill_between(
@@ -117,20 +117,47 @@ def model_time_courses(trajectories: pd.DataFrame, injection_days: list[float]) 
     return fig
 
 
+#: Which way a test moves when a mouse becomes more sensitive or impaired: -1 where the value
+#: falls (thresholds, latency, grip, activity, nerve fibres), +1 where it rises (cold responses).
+HYPERSENSITIVE_DIRECTION = {
+    "paw_pressure_threshold": -1,
+    "von_frey_threshold": -1,
+    "heat_latency": -1,
+    "grip_strength": -1,
+    "locomotor_activity": -1,
+    "ienfd": -1,
+    "cold_response": 1,
+}
+#: Colours of every figure that shows the direction of an effect: red = towards
+#: hypersensitivity or impairment, blue = away from it, white = no change.
+EFFECT_CMAP = "RdBu_r"
+
+
 def donor_heatmap(donors: pd.DataFrame) -> plt.Figure:
-    """% change from baseline per FMS donor and test; a dot marks p < 0.05 versus control."""
-    table = donors.pivot(index="donor", columns="test", values="change_percent")
-    marks = donors.pivot(index="donor", columns="test", values="effect")
+    """Change from baseline per FMS donor and test, signed towards hypersensitivity: red means
+    more sensitive or impaired in every column (a threshold that falls, cold responses that
+    rise), blue the opposite; a dot marks p < 0.05 versus control."""
+    direction = donors["test"].map(HYPERSENSITIVE_DIRECTION).fillna(1)
+    signed = donors.assign(towards=donors["change_percent"] * direction)
+    table = signed.pivot(index="donor", columns="test", values="towards")
+    marks = signed.pivot(index="donor", columns="test", values="effect")
     fig, ax = plt.subplots(figsize=(1.3 * table.shape[1] + 2, 0.45 * table.shape[0] + 1.5))
     limit = max(float(table.abs().max().max()), 1.0)
-    image = ax.imshow(table.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(table.shape[1]), table.columns, rotation=30, ha="right", fontsize=8)
+    image = ax.imshow(table.to_numpy(), cmap=EFFECT_CMAP, vmin=-limit, vmax=limit, aspect="auto")
+    labels = [
+        t if t in HYPERSENSITIVE_DIRECTION else f"{t} (direction unknown)" for t in table.columns
+    ]
+    ax.set_xticks(range(table.shape[1]), labels, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(table.shape[0]), table.index, fontsize=8)
     for i in range(table.shape[0]):
         for j in range(table.shape[1]):
             if bool(marks.iloc[i, j]):
                 ax.plot(j, i, "ko", ms=4)
-    fig.colorbar(image, ax=ax, label="% change from baseline (days 1-10)")
+    fig.colorbar(
+        image,
+        ax=ax,
+        label="% change from baseline (days 1-10),\nred = towards hypersensitivity",
+    )
     fig.tight_layout()
     return fig
 
