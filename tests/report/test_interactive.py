@@ -19,6 +19,7 @@ from fmsim.report.interactive import (
     readout_time_courses,
     therapy_courses,
 )
+from fmsim.report.therapy_html import course_figure
 
 
 def traces(figure, name):
@@ -93,3 +94,28 @@ def test_embed_keeps_the_static_figure_and_escapes_names(tmp_path):
     assert figure["data"][1]["name"] == "</script><b>x"  # the name itself is kept
     assert plotly_script(tmp_path) == f'<script src="{PLOTLY_JS}"></script>'
     assert (tmp_path / PLOTLY_JS).stat().st_size > 1_000_000
+
+
+def test_many_therapies_are_small_multiples_one_row_each():
+    quantities = {"total_igg_pct": "total IgG (%)", "anti_sgc_pct": "anti-SGC IgG (%)"}
+    courses = pd.DataFrame(
+        [
+            {"therapy": f"T{k}", "day": d, "quantity": q, "q05": 0, "q25": k, "q50": 10 + k,
+             "q75": 20 + k, "q95": 30}
+            for k in range(6) for q in quantities for d in (0.0, 7.0)
+        ]
+    )  # fmt: skip
+    figure = therapy_courses(courses, quantities)
+    lines = [t for t in figure.data if t.fill != "toself"]
+    assert len(lines) == 6 * 2  # each therapy once per quantity, in its own panel
+    axes = {(t.name, t.yaxis) for t in lines}
+    assert len({yaxis for _, yaxis in axes}) == 12  # 6 rows x 2 columns
+    assert ("T2", "y5") in axes and ("T2", "y6") in axes  # row 3: axes 5 and 6
+    assert figure.layout.yaxis5.matches == "y" and figure.layout.yaxis6.matches == "y2"
+    assert figure.layout.yaxis5.title.text == "T2"
+    assert [a.text for a in figure.layout.annotations] == list(quantities.values())
+    assert list(lines[4].y) == [12, 12] and lines[4].name == "T2"
+    few = therapy_courses(courses[courses["therapy"].isin(["T0", "T1"])], quantities)
+    assert len({t.yaxis for t in few.data}) == 2  # one panel per quantity, therapies overlaid
+    static = course_figure(courses)  # the report's three quantities as columns
+    assert len(static.axes) == 6 * 3 and static.axes[3].get_ylabel() == "T1"

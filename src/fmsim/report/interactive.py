@@ -87,7 +87,7 @@ def _grid(titles: list[str], columns: int = 3) -> go.Figure:
         cols=columns,
         subplot_titles=titles,
         horizontal_spacing=0.07,
-        vertical_spacing=0.18 if rows > 1 else 0.1,
+        vertical_spacing=min(0.18, 0.6 / rows) if rows > 1 else 0.1,
     )
     fig.update_layout(
         height=300 * rows + 110,
@@ -303,36 +303,48 @@ def state_time_courses(
     return fig
 
 
+#: From this many therapies on, the course figures are small multiples: one row per therapy.
+SMALL_MULTIPLES = 5
+
+
 def therapy_courses(courses: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
-    """Small multiples: one panel per quantity (``labels``: quantity -> title), one line per
-    therapy with the median and the 25th-75th percentile band over patients (``courses``: the
-    therapy study's per-therapy, day and quantity percentiles q05 ... q95)."""
+    """One panel per quantity (``labels``: quantity -> title), one line per therapy with the
+    median and the 25th-75th percentile band over patients (``courses``: the therapy study's
+    per-therapy, day and quantity percentiles q05 ... q95). From :data:`SMALL_MULTIPLES`
+    therapies on, small multiples: one row of panels per therapy, the quantities as columns,
+    each column on one y range."""
     quantities = [q for q in labels if q in set(courses["quantity"])]
     therapies = list(pd.unique(courses["therapy"]))
-    panels = []
-    for quantity in quantities:
-        panel = []
-        for therapy in therapies:
-            data = courses[(courses["therapy"] == therapy) & (courses["quantity"] == quantity)]
-            if not data.empty:
-                panel.append(
-                    Series(
-                        therapy,
-                        list(data["day"]),
-                        list(data["q50"]),
-                        list(data["q25"]),
-                        list(data["q75"]),
+    rows = [therapies] if len(therapies) < SMALL_MULTIPLES else [[t] for t in therapies]
+    panels, titles = [], []
+    for k, shown in enumerate(rows):
+        for quantity in quantities:
+            titles.append(labels[quantity] if k == 0 else "")
+            panel = []
+            for therapy in shown:
+                data = courses[(courses["therapy"] == therapy) & (courses["quantity"] == quantity)]
+                if not data.empty:
+                    panel.append(
+                        Series(
+                            therapy,
+                            list(data["day"]),
+                            list(data["q50"]),
+                            list(data["q25"]),
+                            list(data["q75"]),
+                        )
                     )
-                )
-        panels.append(panel)
-    fig = _banded_panels(
-        [labels[q] for q in quantities],
-        panels,
-        therapies,
-        columns=min(3, max(len(quantities), 1)),
-        markers=False,
-    )
+            panels.append(panel)
+    columns = min(3, max(len(quantities), 1))
+    fig = _banded_panels(titles, panels, therapies, columns=columns, markers=False)
     fig.update_xaxes(title_text="day from treatment start")
+    if len(rows) > 1:
+        fig.update_layout(height=170 * len(rows) + 140)
+        fig.update_xaxes(title_text="")
+        fig.update_xaxes(title_text="day from treatment start", row=len(rows))
+        for k, (therapy,) in enumerate(rows):
+            fig.update_yaxes(title_text=therapy, title_font_size=10, row=k + 1, col=1)
+        for col in range(1, columns + 1):  # one y range per quantity: rows compare by eye
+            fig.update_yaxes(matches=f"y{col if col > 1 else ''}", col=col)
     return fig
 
 

@@ -22,7 +22,11 @@ from fmsim.experiments.validation import (  # noqa: E402
 from fmsim.model.drugs import CLASS_LABELS  # noqa: E402
 from fmsim.model.parameters import ParameterSet  # noqa: E402
 from fmsim.report.common import fmt, interactive_html, render_template, run_files  # noqa: E402
-from fmsim.report.interactive import plotly_script, therapy_courses  # noqa: E402
+from fmsim.report.interactive import (  # noqa: E402
+    SMALL_MULTIPLES,
+    plotly_script,
+    therapy_courses,
+)
 from fmsim.report.references import entry_references  # noqa: E402
 from fmsim.report.validation_md import validation_markdown  # noqa: E402
 
@@ -60,25 +64,43 @@ _interactive = partial(interactive_html, link="")
 
 def course_figure(courses: pd.DataFrame) -> plt.Figure:
     """Median and interquartile band over patients of total IgG (% of baseline), anti-SGC IgG
-    (% of baseline) and sensitisation S over days, one line per therapy."""
+    (% of baseline) and sensitisation S over days: one panel per quantity with a line per
+    therapy; from :data:`SMALL_MULTIPLES` therapies on, small multiples (one row per therapy,
+    the other therapies' medians in grey behind it, one y range per column)."""
     therapies = list(courses["therapy"].unique())
     colours = plt.get_cmap("tab10")
+    many = len(therapies) >= SMALL_MULTIPLES
+    rows = [[t] for t in therapies] if many else [therapies]
+    height = 1.55 * len(rows) + 0.8 if many else 4.0 + 0.22 * -(-len(therapies) // 3)
+    fig, axes = plt.subplots(
+        len(rows), len(COURSE_QUANTITIES), figsize=(13, height), squeeze=False, sharex=True,
+        sharey="col",
+    )  # fmt: skip
+    for r, shown in enumerate(rows):
+        for ax, (quantity, label) in zip(axes[r], COURSE_QUANTITIES.items(), strict=True):
+            of_quantity = courses[courses["quantity"] == quantity]
+            if many:
+                for _, other in of_quantity.groupby("therapy", sort=False):
+                    ax.plot(other["day"], other["q50"], color="#cccccc", lw=0.7)
+            for therapy in shown:
+                data = of_quantity[of_quantity["therapy"] == therapy]
+                if data.empty:
+                    continue
+                colour = colours(therapies.index(therapy) % 10)
+                ax.plot(data["day"], data["q50"], color=colour, lw=1.4, label=therapy)
+                ax.fill_between(data["day"], data["q25"], data["q75"], color=colour, alpha=0.15)
+            if r == 0:
+                ax.set_title(label, fontsize=10)
+            if r == len(rows) - 1:
+                ax.set_xlabel("day from treatment start")
+        if many:
+            axes[r, 0].set_ylabel(shown[0], fontsize=9, rotation=0, ha="right", va="center")
+    if many:
+        fig.tight_layout()
+        return fig
+    handles, labels = axes[0, 0].get_legend_handles_labels()
     legend_rows = -(-len(therapies) // 3)
-    height = 4.0 + 0.22 * legend_rows  # inches: the panels, then the legend below them
-    fig, axes = plt.subplots(1, len(COURSE_QUANTITIES), figsize=(14, height), squeeze=False)
-    axes = axes[0]
-    for ax, (quantity, label) in zip(axes, COURSE_QUANTITIES.items(), strict=True):
-        for k, therapy in enumerate(therapies):
-            data = courses[(courses["therapy"] == therapy) & (courses["quantity"] == quantity)]
-            if data.empty:
-                continue
-            colour = colours(k % 10)
-            ax.plot(data["day"], data["q50"], color=colour, lw=1.3, label=therapy)
-            ax.fill_between(data["day"], data["q25"], data["q75"], color=colour, alpha=0.12)
-        ax.set_title(label, fontsize=9)
-        ax.set_xlabel("day from treatment start")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
     fig.tight_layout(rect=(0.0, 0.22 * legend_rows / height, 1.0, 1.0))
     return fig
 
