@@ -37,15 +37,17 @@ def test_power_study_saves_and_renders_separately(tmp_path):
     assert set(manifest["files"]) == written - {MANIFEST}
     assert "power_curve.png" not in written  # saving computes and draws nothing
 
-    figure = render(study, tmp_path / "with_figure")
-    assert figure == tmp_path / "with_figure" / "power_curve.png"
+    report = render(study, tmp_path / "with_figure")
+    assert report == tmp_path / "with_figure" / "report.html"
+    figure = report.parent / "power_curve.png"
     assert figure.stat().st_size > 10_000
-    assert "power_curve.png" in json.loads((figure.parent / MANIFEST).read_text())["files"]
+    listed = json.loads((figure.parent / MANIFEST).read_text())["files"]
+    assert {"power_curve.png", "power_curve.svg", "report.html"} <= set(listed)
 
     # rendering into an open run folder adds the figure to the files already written there
     with RunFolder(tmp_path / "both", "power") as run:
         study.save(run)
-        assert render(study, run) == tmp_path / "both" / "power_curve.png"
+        assert render(study, run) == tmp_path / "both" / "report.html"
     assert (tmp_path / "both" / "power.csv").exists() and figure.exists()
 
 

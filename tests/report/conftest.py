@@ -1,5 +1,5 @@
 """Every kind of report, rendered once per test session from small studies: passive transfer,
-lab data, therapies, trial, fit and sensitivity (the power study writes a figure, no page)."""
+lab data, therapies, trial, fit, sensitivity and power."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from fmsim.experiments.studies import (
     lab_data_study,
     load_lab_data,
     passive_transfer_study,
+    power_study,
     therapy_study,
     trial_study,
 )
@@ -64,6 +65,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         "therapies": lambda: therapy_study(protocols, patients=6, days=91),
         "trial": lambda: trial_study(small_trial()),
         "fit": _fit,
+        "power": lambda: power_study([3, 5], [0.005], replicates=20, seed=2),
         "sensitivity": lambda: sensitivity_study(
             4,
             0,

@@ -67,7 +67,7 @@ def _references_section(page: str) -> tuple[str, set[str]]:
 
 
 @pytest.mark.parametrize(
-    "kind", ["passive_transfer", "lab_data", "therapies", "trial", "fit", "sensitivity"]
+    "kind", ["passive_transfer", "lab_data", "therapies", "trial", "fit", "sensitivity", "power"]
 )
 def test_every_citation_key_of_a_report_is_expanded(reports, kind):
     text, listed = _references_section(reports[kind].read_text())

@@ -12,7 +12,7 @@ from tests.report.conftest import MESSY
 
 from fmsim.report.references import visible_text
 
-KINDS = ["passive_transfer", "lab_data", "therapies", "trial", "fit", "sensitivity"]
+KINDS = ["passive_transfer", "lab_data", "therapies", "trial", "fit", "sensitivity", "power"]
 
 #: What a reader should not see: developer wording and raw program values.
 DEVELOPER = {
@@ -31,6 +31,7 @@ INTERVAL = {
     "trial": "95% CI",
     "fit": "95 % profile-likelihood interval",
     "sensitivity": "95 % CI",
+    "power": "95 % CI",
 }
 
 

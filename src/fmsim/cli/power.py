@@ -75,7 +75,7 @@ def power(
             executor=chunks, chunk_folder=run.store(CHUNKS),
         )  # fmt: skip
         study.save(run)
-        figure = render(study, run)
+        report = render(study, run)
     echo_kept(run)
     typer.echo(study.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for row in study.required.itertuples():
@@ -88,7 +88,7 @@ def power(
             f"({endpoint}, Welch t-test on mean % change, days "
             f"{', '.join(f'{d:g}' for d in test_days[1:])})"
         )
-    typer.echo(f"power curve: {figure}")
+    typer.echo(f"report: {report}")
 
 
 #: The command-line option of each field of the experiment a design becomes.

@@ -19,65 +19,67 @@ from fmsim.report.common import figure_html, fmt, frame_html, write_page
 SHOWN = 12
 
 
-def _panels(n: int) -> tuple[plt.Figure, np.ndarray]:
-    fig, axes = plt.subplots(1, n, figsize=(5 * n, 4.5), squeeze=False)
-    return fig, axes[0]
+def _bars_per_output(frame: pd.DataFrame, select, draw, legend: bool = True) -> plt.Figure:
+    """One panel per output of ``frame``: ``select(rows)`` picks and orders the inputs shown
+    (bottom to top), ``draw(ax, rows, y)`` draws their bars at heights ``y``."""
+    outputs = list(dict.fromkeys(frame["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(5 * len(outputs), 4.5), squeeze=False)
+    for ax, output in zip(axes[0], outputs, strict=True):
+        rows = select(frame[frame["output"] == output])
+        y = np.arange(len(rows))
+        draw(ax, rows, y)
+        ax.set_yticks(y, rows["parameter"], fontsize=7)
+        ax.set_title(output, fontsize=9)
+    if legend:
+        axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
 
 
 def sobol_bars(sobol: pd.DataFrame) -> plt.Figure:
     """First- and total-order indices with 95 % intervals, one panel per output (the inputs
     with the largest total-order index)."""
-    outputs = list(dict.fromkeys(sobol["output"]))
-    fig, axes = _panels(len(outputs))
-    for ax, output in zip(axes, outputs, strict=True):
-        table = sobol[sobol["output"] == output].nlargest(SHOWN, "ST").sort_values("ST")
-        y = np.arange(len(table))
-        ax.barh(y - 0.2, table["S1"], 0.4, xerr=table["S1_conf"], label="first order")
-        ax.barh(y + 0.2, table["ST"], 0.4, xerr=table["ST_conf"], label="total order")
-        ax.set_yticks(y, table["parameter"], fontsize=7)
-        ax.set_title(output, fontsize=9)
-        ax.set_xlim(left=min(0.0, float(table["S1"].min())))
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+
+    def draw(ax, rows, y):
+        ax.barh(y - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], label="first order")
+        ax.barh(y + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], label="total order")
+        ax.set_xlim(left=min(0.0, float(rows["S1"].min())))
+
+    return _bars_per_output(sobol, lambda r: r.nlargest(SHOWN, "ST").sort_values("ST"), draw)
 
 
 def tornado(local: pd.DataFrame) -> plt.Figure:
     """Output at each input's 5th and 95th percentile (others at their medians)."""
-    outputs = list(dict.fromkeys(local["output"]))
-    fig, axes = _panels(len(outputs))
-    for ax, output in zip(axes, outputs, strict=True):
-        table = local[local["output"] == output].copy()
-        table["swing"] = (table["high"] - table["low"]).abs()
-        table = table.sort_values("swing").tail(SHOWN)
-        y = np.arange(len(table))
-        nominal = float(table["nominal"].iloc[0])
-        ax.barh(y, table["low"] - nominal, left=nominal, color="tab:blue", label="5th pct")
-        ax.barh(y, table["high"] - nominal, left=nominal, color="tab:orange", label="95th pct")
+
+    def select(rows):
+        swing = (rows["high"] - rows["low"]).abs()
+        return rows.loc[swing.sort_values().index].tail(SHOWN)
+
+    def draw(ax, rows, y):
+        nominal = float(rows["nominal"].iloc[0])
+        ax.barh(y, rows["low"] - nominal, left=nominal, color="tab:blue", label="5th pct")
+        ax.barh(y, rows["high"] - nominal, left=nominal, color="tab:orange", label="95th pct")
         ax.axvline(nominal, color="k", lw=0.8)
-        ax.set_yticks(y, table["parameter"], fontsize=7)
-        ax.set_title(output, fontsize=9)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+
+    return _bars_per_output(local, select, draw)
 
 
 def elasticity_bars(local: pd.DataFrame) -> plt.Figure:
-    """Elasticities d ln(output) / d ln(input) at the medians (largest in magnitude)."""
-    outputs = list(dict.fromkeys(local["output"]))
-    fig, axes = _panels(len(outputs))
-    for ax, output in zip(axes, outputs, strict=True):
-        table = local[local["output"] == output].dropna(subset=["elasticity"])
-        table = table.reindex(table["elasticity"].abs().sort_values().index).tail(SHOWN)
-        y = np.arange(len(table))
-        colours = np.where(table["elasticity"] >= 0, "tab:green", "tab:red")
-        ax.barh(y, table["elasticity"], color=colours)
+    """Elasticities d ln(output) / d ln(input) at the medians (largest in magnitude); the sign
+    is the bar's side of zero (neutral colours: red is kept for hypersensitivity)."""
+
+    def select(rows):
+        rows = rows.dropna(subset=["elasticity"])
+        return rows.reindex(rows["elasticity"].abs().sort_values().index).tail(SHOWN)
+
+    def draw(ax, rows, y):
+        ax.barh(
+            y, rows["elasticity"], color=np.where(rows["elasticity"] >= 0, "#34495e", "#95a5a6")
+        )
         ax.axvline(0.0, color="k", lw=0.8)
-        ax.set_yticks(y, table["parameter"], fontsize=7)
-        ax.set_title(output, fontsize=9)
         ax.set_xlabel("elasticity", fontsize=8)
-    fig.tight_layout()
-    return fig
+
+    return _bars_per_output(local, select, draw, legend=False)
 
 
 def findings(sobol: pd.DataFrame, shown: int = 3) -> list[str]:

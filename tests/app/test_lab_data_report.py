@@ -1,21 +1,31 @@
-"""Reports in a browser (Debian's Chromium, driven by playwright; skipped where it is missing),
-opened from disk with no network: tables have sticky headers, sort when a header is clicked,
-right-align numbers and wrap text; the lab-data figures are interactive and every figure links
-its SVG, PDF and 300-dpi PNG files."""
+"""The lab-data report (``fmsim analyze``) in a browser (Debian's Chromium, driven by
+playwright; skipped where it is missing), opened from disk with no network: tables have sticky
+headers, sort when a header is clicked, right-align numbers and wrap text; the figures are
+interactive and every figure links its SVG, PDF and 300-dpi PNG files. (Here, not in
+tests/report, because the browser fixture is tests/app's: one Playwright per test process.)"""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tests.app.conftest import browser  # noqa: F401  (the shared Chromium fixture)
+from tests.report.conftest import MESSY
+
+from fmsim.experiments.studies import lab_data_study, load_lab_data
+from fmsim.report import render
+
+
+@pytest.fixture(scope="module")
+def lab_report_path(tmp_path_factory):
+    study = lab_data_study(load_lab_data(MESSY), "HC-IgG", "FMS-IgG")
+    return render(study, tmp_path_factory.mktemp("lab_report") / "report")
 
 
 @pytest.fixture
-def lab_report(browser, reports):  # noqa: F811
+def lab_report(browser, lab_report_path):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, offline=True)
     tab = context.new_page()
-    tab.goto(reports["lab_data"].as_uri())
-    yield tab, reports["lab_data"]
+    tab.goto(lab_report_path.as_uri())
+    yield tab, lab_report_path
     context.close()
 
 
