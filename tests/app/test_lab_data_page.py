@@ -21,6 +21,7 @@ def test_uploaded_file_is_analysed(page, tmp_path):
     page.click("text=Analyse my data")
     page.set_input_files("#lab_upload", str(MESSY))
     wait_for_plot(page, "lab_plot")
+    wait_for_plot(page, "lab_individual")
     quality = page.locator("#lab_quality")
     quality.locator("table").wait_for()
     text = quality.inner_text()
@@ -28,6 +29,11 @@ def test_uploaded_file_is_analysed(page, tmp_path):
     assert f"{len(expected.clean):,} rows used" in text
     assert "decimal comma read as 154.9" in text  # row 28 of the file, converted
     assert "HC-lgG" in text  # the misspelt group is named
+    clean = expected.clean
+    repeated = clean.groupby("test")["day"].nunique() > 1
+    animals = clean[clean["test"].map(repeated)].groupby(["test", "mouse"]).ngroups
+    shown = page.evaluate("() => document.getElementById('lab_individual').data.length")
+    assert shown == animals  # one line per mouse and repeated test
     page.locator("#lab_statistics table").first.wait_for()
     page.screenshot(path=SCREENSHOTS / "lab_data.png")
     with page.expect_download() as download:

@@ -31,7 +31,7 @@ from fmsim.experiments.studies import LabData, LabDataStudy, lab_data_study, loa
 from fmsim.io.lab_data import LabDataError, issues_frame, read_table_cells
 from fmsim.io.lab_layouts import TARGETS, LabFormat, lab_format
 from fmsim.model.parameters import shipped_parameters
-from fmsim.report.interactive import readout_time_courses
+from fmsim.report.interactive import individual_time_courses, readout_time_courses
 
 PAGE = "lab"
 
@@ -156,6 +156,8 @@ def page() -> ui.NavPanel:
             ui.output_ui("lab_quality"),
             ui.h5("Group time courses (mean, band: ± SEM over mice)"),
             plot_slot("lab_plot", 640),
+            ui.h5("Individual mice (one line per mouse; click a group to hide it)"),
+            plot_slot("lab_individual", 640),
             ui.output_ui("lab_statistics"),
         ),
         value="lab_data",
@@ -238,6 +240,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         req(not isinstance(loaded, _Failure) and not loaded.clean.empty)
         specs = shipped_parameters("mouse").readouts
         await show_plot(session, "lab_plot", readout_time_courses(loaded.clean, specs))
+        await show_plot(session, "lab_individual", individual_time_courses(loaded.clean, specs))
 
     @render.ui
     def lab_quality():
