@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tests.app.conftest import SCREENSHOTS
 from tests.report.conftest import MESSY
 
 from fmsim.experiments.studies import lab_data_study, load_lab_data
@@ -56,6 +57,8 @@ def test_lab_figures_are_interactive_with_static_downloads(lab_report):
     for name in ("behaviour", "individual_mice"):
         tab.locator(f"#figure-{name} .main-svg").first.wait_for()
         assert tab.locator(f"#figure-{name} img").count() == 0  # the fallback was replaced
+    tab.evaluate("() => window.scrollTo(0, 0)")
+    tab.screenshot(path=SCREENSHOTS / "report_lab_data.png")  # the first screen, for the README
     links = tab.locator("p.downloads a").evaluate_all("links => links.map(a => a.href)")
     assert len(links) == 6
     for link in links:
