@@ -8,7 +8,8 @@ import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.execution import open_executor, scheduler_option, workers_option
-from fmsim.cli.options import echo_kept, open_run, overwrite_option
+from fmsim.cli.options import overwrite_option
+from fmsim.cli.study_run import run_study
 
 #: Replicate trials per chunk accepted on the command line.
 MAX_REPLICATES = 100_000
@@ -52,19 +53,15 @@ def trial(
     # the simulation's imports are heavy: only after the config is known to be valid
     from fmsim.experiments.studies import TrialStudy, trial_study
     from fmsim.experiments.studies.trial import CHUNKS
-    from fmsim.io.store import run_log
-    from fmsim.report import render
 
     out = out or Path("results") / config_file.stem
     scheduler = scheduler or config.power.scheduler
     inputs = (config_file, *fields, *tables.values())
-    with (
-        open_run(TrialStudy, out, inputs=inputs, overwrite=overwrite) as run,
-        run_log(run.path),
-    ):
+
+    def compute(run) -> TrialStudy:
         with open_executor(scheduler if power else None, workers if power else None) as chunks:
             try:
-                study = trial_study(
+                return trial_study(
                     config,
                     power=power,
                     chunk_folder=run.store(CHUNKS) if power else None,
@@ -76,9 +73,10 @@ def trial(
                 )
             except ValueError as error:  # e.g. inclusion criteria no screened patient meets
                 fail(f"{config_file}: {error}")
-        study.save(run)
-        report = render(study, run)
-    echo_kept(run)
+
+    study, report = run_study(
+        TrialStudy, out, compute, inputs=inputs, overwrite=overwrite, logged=True
+    )
     for row in study.analysis.effects.itertuples():
         typer.echo(
             f"  {row.role}: {row.label}, {row.comparison}: {row.estimate:+.2f} "
