@@ -32,7 +32,7 @@ RECORD_COLUMNS = ["ID", "TIME", "AMT", "RATE", "DUR", "CMT", "EVID", "DRUG", "FR
 _IVIG = HUMAN_MODEL.index("ivig_plasma")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class PatientCourse:
     """A course given per patient (``table``), with ``protocol``: a summary protocol (one
     block per drug with its largest dose and every day any patient was dosed; one per session
@@ -273,3 +273,35 @@ def _records(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True).reindex(columns=RECORD_COLUMNS)
     frame[["DRUG", "FLUID"]] = frame[["DRUG", "FLUID"]].fillna("")
     return frame
+
+
+def assign_courses(
+    given: Sequence[tuple[PatientCourse, str | None]], groups: np.ndarray, n: int
+) -> dict[int, PatientCourse]:
+    """The per-patient course of each patient (0-based) the courses name, checked against the
+    randomised ``groups`` of the first ``n`` patients (the detailed trial): a patient beyond
+    ``n``, in another arm than the course's (or than its ARM column says), or named by two
+    courses raises EventTableError naming the file, the row and the ID."""
+    course_of: dict[int, PatientCourse] = {}
+    where: dict[int, str] = {}
+    for course, arm in given:
+        table = course.table
+        table.check_patients(n, "randomised patient of the trial")
+        for patient, row in zip(table.patients, table.rows, strict=True):
+            group = str(groups[patient - 1])
+            stated, arm_row = table.arms.get(patient, (arm, row))
+            for expected, line, column in ((arm, row, "ID"), (stated, arm_row, "ARM")):
+                if expected is not None and expected != group:
+                    raise EventTableError(
+                        f"{table.source}:{line}: column {column}: patient {patient} is "
+                        f"randomised to {group!r}, not {expected!r} (seed and allocation of "
+                        "the trial file decide the arms; see the run's patients.csv)"
+                    )
+            if patient - 1 in course_of:
+                raise EventTableError(
+                    f"{table.source}:{row}: column ID: value '{patient}': the patient's records "
+                    f"are also given in {where[patient - 1]}; give each patient's records once"
+                )
+            course_of[patient - 1] = course
+            where[patient - 1] = f"{table.source}:{row}"
+    return course_of

@@ -64,7 +64,7 @@ class Session:
     record: SessionRecord
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity
 class PatientTable:
     """One course given per patient: ``patients`` (numbers, 1-based, in order of first
     appearance; observation records name patients too), ``rows`` (the row, header = 1, where
