@@ -254,7 +254,7 @@ def _event_records(
             given = values > 0
             columns = {"TIME": event.time, "AMT": values[given], "RATE": 0.0, "DUR": 0.0}
             if event.state == _IVIG and "FLUID" in extra:  # donor IgG of a replacement fluid
-                extra = {"DRUG": extra["FLUID"], "FLUID": ""}
+                columns |= {"DRUG": extra["FLUID"], "FLUID": ""}
         else:
             values = np.broadcast_to(np.asarray(event.rate, float), numbers.shape)
             given = values > 0
@@ -262,7 +262,7 @@ def _event_records(
             columns = {"TIME": event.start, "AMT": values[given] * length,
                        "RATE": values[given], "DUR": length}  # fmt: skip
         columns |= {"CMT": HUMAN_MODEL.states[event.state], "EVID": 1, "FRAC": np.nan}
-        frames.append(pd.DataFrame({"ID": numbers[given], **columns, **extra}))
+        frames.append(pd.DataFrame({"ID": numbers[given], **extra, **columns}))
     return _records(frames)
 
 

@@ -669,3 +669,42 @@ def nonmem_records(
     return frame.sort_values([*by, "ID", "TIME", "EVID"], kind="stable", key=key).reset_index(
         drop=True
     )
+
+
+def protocol_event_table(protocol) -> pd.DataFrame:
+    """A therapy protocol (:class:`fmsim.config.therapy.TherapyProtocol`) as an event table
+    for every patient, which :func:`therapy_protocol_data` reads back to the same blocks:
+    doses (mg per patient; i.v. infusions with RATE mg/day and DUR days, s.c. boluses) with
+    their DRUG, and sessions as EVID 2 records into ``igg_plasma`` with PV or VOL, DRUG (the
+    procedure or column) and FLUID. ValueError for a dose per weight or body surface area
+    (per-patient amounts: write the run's NONMEM data set instead)."""
+    rows = []
+    for block in protocol.therapies:
+        for day in block.schedule():
+            row = {"TIME": day, "AMT": 0.0, "RATE": 0.0, "DUR": 0.0}
+            if block.type in ("plasma_exchange", "immunoadsorption"):
+                volumes, volume = block.plasma_volumes, block.volume_ml()
+                fluid = (block.fluid if block.type == "plasma_exchange" else None) or ""
+                row |= {"CMT": SESSION_STATE, "EVID": 2, "DRUG": block.entry.name,
+                        "PV": np.nan if volumes is None else volumes,
+                        "VOL": np.nan if volume is None else volume, "FLUID": fluid}  # fmt: skip
+                if block.session_hours is not None:
+                    row["DUR"] = block.session_hours / 24.0
+            elif block.type != "placebo":
+                value, unit = block.dose_quantity()
+                if unit != "mg":
+                    raise ValueError(
+                        f"{block.type} {block.entry.name}: a dose of {block.dose} differs per "
+                        "patient; an event table for every patient needs mg"
+                    )
+                state = next(s for s, (k, r) in THERAPY_STATES.items()
+                             if k == block.type and r == block.route_of())  # fmt: skip
+                row |= {"AMT": value, "CMT": state, "EVID": 1, "DRUG": block.entry.name}
+                if block.route_of() == "iv":
+                    row["DUR"] = block.hours() / 24.0
+                    row["RATE"] = value / row["DUR"]
+            else:
+                continue
+            rows.append(row)
+    columns = ["TIME", "AMT", "RATE", "DUR", "CMT", "EVID", "DRUG", "PV", "VOL", "FLUID"]
+    return pd.DataFrame(rows).reindex(columns=columns).sort_values("TIME", kind="stable")

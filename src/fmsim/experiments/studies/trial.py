@@ -217,7 +217,8 @@ def trial_nonmem(simulation: experiment.TrialSimulation) -> pd.DataFrame:
     patients = simulation.patients[simulation.patients["replicate"] == 0]
     covariates = patient_covariates(simulation.population.select(patients["patient"].to_numpy()))
     covariates.insert(1, "ARM", patients["group"].to_numpy())
-    covariates["DROPDAY"] = patients["dropout_day"].to_numpy()
+    dropout = patients["dropout_day"].to_numpy(dtype=float)
+    covariates["DROPDAY"] = np.where(np.isfinite(dropout), dropout, np.nan)  # empty: completed
     observations = pd.concat(frames, ignore_index=True)
     return nonmem_records(trial_records(simulation), observations, covariates)
 
