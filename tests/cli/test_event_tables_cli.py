@@ -224,8 +224,7 @@ def test_trial_bad_events_option_is_one_line(tmp_path, option, expected):
 
 
 PER_PATIENT = (
-    "ID,TIME,AMT,CMT,DRUG\n1,0,680,inhibitor_depot,batoclimab\n"
-    "2,0,680,inhibitor_depot,batoclimab\n"
+    "ID,TIME,AMT,CMT,DRUG\n1,0,680,inhibitor_depot,batoclimab\n2,0,680,inhibitor_depot,batoclimab\n"
 )
 
 

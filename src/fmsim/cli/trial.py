@@ -65,6 +65,7 @@ def trial(
     # the simulation's imports are heavy: only after the config is known to be valid
     from fmsim.experiments.studies import TrialStudy, trial_study
     from fmsim.experiments.studies.trial import CHUNKS
+    from fmsim.io.event_table import EventTableError
 
     out = out or Path("results") / config_file.stem
     scheduler = scheduler or config.power.scheduler
@@ -85,6 +86,8 @@ def trial(
                     given=given,
                     nonmem=nonmem,
                 )
+            except EventTableError:  # names the table, its row and the patient
+                raise
             except ValueError as error:  # e.g. inclusion criteria no screened patient meets
                 fail(f"{config_file}: {error}")
 

@@ -246,4 +246,4 @@ def trial_records(simulation) -> pd.DataFrame:
             subset = np.array([m for m in members if course_of.get(int(m)) is course])
             records = patient_courses.course_records
             frames.append(records(course, simulation.population.select(subset), subset + 1))
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
