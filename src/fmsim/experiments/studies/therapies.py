@@ -70,21 +70,8 @@ class TherapyStudy(StudyResult):
         return protocol_records(self.protocols[label], self.sampled, numbers)
 
     def tables(self) -> dict[str, Table]:
-        return {**self._therapy_tables(), **self._nonmem_table()}
-
-    def _nonmem_table(self) -> dict[str, Table]:
-        if self.nonmem is None:
-            return {}
-        return {
-            "nonmem": Table(
-                self.nonmem,
-                "simulated patients as a NONMEM-style data set: per therapy (THERAPY) and "
-                "patient (ID n = the n-th sampled), dose (EVID 1) and session (EVID 2) records "
-                "and observations (EVID 0; DVID names the quantity, UNIT its unit); "
-                "docs/event_tables.md",
-                NONMEM_UNITS,
-            )
-        }
+        subjects = "patients, per therapy (THERAPY) and patient (ID n = the n-th sampled)"
+        return {**self._therapy_tables(), **nonmem_tables(self.nonmem, subjects)}
 
     def _therapy_tables(self) -> dict[str, Table]:
         return {
@@ -208,6 +195,21 @@ def therapy_study(
         courses,
         _nonmem(data, population) if nonmem else None,
     )
+
+
+def nonmem_tables(
+    data: pd.DataFrame | None, subjects: str, units: dict[str, str] = NONMEM_UNITS
+) -> dict[str, Table]:
+    """The ``nonmem`` table of a study (none without a data set); ``subjects`` says who the
+    records are of and what ID numbers."""
+    if data is None:
+        return {}
+    description = (
+        f"simulated {subjects} as a NONMEM-style data set: dose (EVID 1) and session (EVID 2) "
+        "records and observations (EVID 0; DVID names the quantity, UNIT its unit); "
+        "docs/event_tables.md"
+    )
+    return {"nonmem": Table(data, description, units)}
 
 
 def _observations(result: CourseResult) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from fmsim.engine.execution import Executor
 from fmsim.experiments import patient_courses
 from fmsim.experiments import trial as experiment
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
-from fmsim.experiments.studies.therapies import NONMEM_UNITS, patient_covariates
+from fmsim.experiments.studies.therapies import NONMEM_UNITS, nonmem_tables, patient_covariates
 from fmsim.io.adam import adeff, adsl
 from fmsim.io.event_table import nonmem_records
 
@@ -107,21 +107,11 @@ class TrialStudy(StudyResult):
                 "power of the configured trial at other anti-SGC-positive shares",
                 {**power_units, "positive_fraction": "1"},
             ),
-            **self._nonmem_table(),
-        }
-
-    def _nonmem_table(self) -> dict[str, Table]:
-        if self.nonmem is None:
-            return {}
-        return {
-            "nonmem": Table(
+            **nonmem_tables(
                 self.nonmem,
-                "the trial's patients as a NONMEM-style data set: per patient (ID n = the n-th "
-                "randomised, ARM its group) dose (EVID 1) and session (EVID 2) records and "
-                "observations (EVID 0; DVID names the quantity, UNIT its unit); "
-                "docs/event_tables.md",
+                "patients of the trial, per patient (ID n = the n-th randomised, ARM its group)",
                 {**NONMEM_UNITS, "DROPDAY": "day"},
-            )
+            ),
         }
 
     def extra_files(self) -> dict[str, str]:
