@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from fmsim.cli.options import echo_kept, open_run, overwrite_option
+from fmsim.cli.options import overwrite_option
+from fmsim.cli.study_run import run_study
 
 
 def fit(
@@ -19,15 +20,15 @@ def fit(
     """Multi-start fit with profile-likelihood intervals and identifiability; HTML report."""
     from fmsim.calibration.fit import FitResult, run_fit
     from fmsim.calibration.measurements import load_fit_problem
-    from fmsim.report import render
 
     settings, problem = load_fit_problem(data, config)  # one-line errors, exit code 2
-    with open_run(FitResult, out, inputs=(data, config), overwrite=overwrite) as run:
+
+    def compute(run) -> FitResult:
         typer.echo(
             f"fitting {len(problem.parameters)} parameter(s) to {len(problem.measurements)} "
             f"data points ({settings.level} level), {settings.starts} starts ..."
         )
-        result = run_fit(
+        return run_fit(
             problem,
             settings.starts,
             settings.seed,
@@ -40,9 +41,8 @@ def fit(
             sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
             sample_seed=settings.sample.seed if settings.sample else 0,
         )
-        result.save(run)
-        report = render(result, run)
-    echo_kept(run)
+
+    result, report = run_study(FitResult, out, compute, inputs=(data, config), overwrite=overwrite)
     for row in result.estimates.itertuples(index=False):
         interval = (
             f" [{row.ci_low:.4g}, {row.ci_high:.4g}] {row.verdict}" if settings.profile else ""

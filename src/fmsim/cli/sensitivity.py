@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from fmsim.cli.options import echo_kept, name_list, open_run, overwrite_option, seed_option
+from fmsim.cli.options import name_list, overwrite_option, seed_option
+from fmsim.cli.study_run import run_study
 
 ANALYSES_HELP = "Comma-separated analyses: passive_transfer, therapy, trial (default: all)."
 
@@ -64,10 +65,11 @@ def sensitivity(
         inputs = (trial_config,)
     from fmsim.calibration.sensitivity import SensitivityResult
     from fmsim.calibration.sensitivity_study import sensitivity_study
-    from fmsim.report import render
 
-    with open_run(SensitivityResult, out, inputs=inputs, overwrite=overwrite) as run:
-        result = sensitivity_study(
+    result, report = run_study(
+        SensitivityResult,
+        out,
+        lambda run: sensitivity_study(
             n,
             seed,
             analyses=chosen,
@@ -77,10 +79,10 @@ def sensitivity(
             trial_config=config,
             inputs=inputs,
             log=typer.echo,
-        )
-        result.save(run)
-        report = render(result, run)
-    echo_kept(run)
+        ),
+        inputs=inputs,
+        overwrite=overwrite,
+    )
     for (analysis, output), table in result.sobol.groupby(["analysis", "output"], sort=False):
         top = table.nlargest(3, "ST")
         listed = ", ".join(f"{r.parameter} {r.ST:.2f}" for r in top.itertuples())
