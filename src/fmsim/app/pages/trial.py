@@ -11,8 +11,15 @@ from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
 from fmsim.app.fields import FieldError, field_messages, numbers, whole_number
 from fmsim.app.pages.therapies import agent_choices
-from fmsim.app.widgets import csv_text, message_slot, plot_slot, show_messages, show_plot, table
-from fmsim.config import ConfigError
+from fmsim.app.widgets import (
+    csv_text,
+    message_slot,
+    plot_slot,
+    read_upload,
+    show_messages,
+    show_plot,
+    table,
+)
 from fmsim.config.therapy import drug_library, regimen_protocol
 from fmsim.config.trial import TrialConfig, load_trial_config
 from fmsim.experiments.result import config_yaml
@@ -151,12 +158,9 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     @reactive.effect
     @reactive.event(input.tr_upload)
     async def _upload() -> None:
-        upload = input.tr_upload()[0]
-        try:
-            config = load_trial_config(upload["datapath"])
-        except ConfigError as error:
-            text = str(error).replace(upload["datapath"], upload["name"])
-            await show_messages(session, PAGE, {"tr_upload": text})
+        config, problem = read_upload(input.tr_upload()[0], load_trial_config)
+        if problem:
+            await show_messages(session, PAGE, {"tr_upload": problem})
             return
         base.set(config.model_dump(mode="json", exclude_none=True))
         choices = {**agent_choices(drug_library()), FROM_FILE: {FROM_FILE: FROM_FILE}}
