@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.execution import open_executor, scheduler_option, workers_option
 from fmsim.cli.options import echo_kept, name_list, open_run, overwrite_option, seed_option
 
 ANALYSES_HELP = "Comma-separated analyses: passive_transfer, therapy, trial (default: all)."
@@ -38,11 +39,16 @@ def sensitivity(
         20, min=2, max=10_000, help="Replicate trials per parameter set of the trial analysis."
     ),
     out: Path = typer.Option(Path("results/sensitivity"), help="Output folder."),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:  # fmt: skip
     """Sobol first/total-order indices (with 95 % CIs), elasticities and tornado of peak
     mechanical hypersensitivity, its duration and per-donor detection probability (mouse),
-    IgG reduction by a therapy (patients), and a virtual trial's effect and power."""
+    IgG reduction by a therapy (patients), and a virtual trial's effect and power. The
+    parameter sets run as chunks in this process or on Dask (--scheduler); finished chunks are
+    kept in OUT/chunks and, verified, reused by the same command (resume). OUT/run.log records
+    what ran."""
     from fmsim.calibration.sensitivity_study import ANALYSES
     from fmsim.cli.errors import fail
 
@@ -62,11 +68,16 @@ def sensitivity(
 
         config = load_trial_config(trial_config)
         inputs = (trial_config,)
-    from fmsim.calibration.sensitivity import SensitivityResult
+    from fmsim.calibration.sensitivity import CHUNKS, SensitivityResult
     from fmsim.calibration.sensitivity_study import sensitivity_study
+    from fmsim.io.store import run_log
     from fmsim.report import render
 
-    with open_run(SensitivityResult, out, inputs=inputs, overwrite=overwrite) as run:
+    with (
+        open_run(SensitivityResult, out, inputs=inputs, overwrite=overwrite) as run,
+        run_log(run.path),
+        open_executor(scheduler, workers) as chunks,
+    ):
         result = sensitivity_study(
             n,
             seed,
@@ -77,6 +88,9 @@ def sensitivity(
             trial_config=config,
             inputs=inputs,
             log=typer.echo,
+            executor=chunks,
+            chunk_folder=run.store(CHUNKS),
+            progress=True,
         )
         result.save(run)
         report = render(result, run)
