@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from fmsim.cli.execution import open_executor, scheduler_option, workers_option
 from fmsim.cli.options import echo_kept, open_run, overwrite_option
 
 
@@ -13,16 +14,28 @@ def fit(
     data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format; see README)."),
     config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
     out: Path = typer.Option(Path("results/fit"), help="Output folder."),
-    procs: int = typer.Option(1, min=1, max=256, help="Worker processes for starts and profiles."),
+    procs: int = typer.Option(1, min=1, max=256, help="Worker processes for the profiles."),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:
-    """Multi-start fit with profile-likelihood intervals and identifiability; HTML report."""
-    from fmsim.calibration.fit import FitResult, run_fit
+    """Multi-start fit with profile-likelihood intervals and identifiability; HTML report.
+    Each start is a chunk, run in this process or on Dask (--scheduler, or scheduler in the
+    fit YAML), kept in OUT/chunks and, verified, reused by the same command (resume).
+    OUT/run.log records what ran."""
     from fmsim.calibration.measurements import load_fit_problem
+
+    # pyPESTO's imports cost seconds: only after the inputs are known to be valid
+    settings, problem = load_fit_problem(data, config)  # one-line errors, exit code 2
+    from fmsim.calibration.fit import CHUNKS, FitResult, run_fit
+    from fmsim.io.store import run_log
     from fmsim.report import render
 
-    settings, problem = load_fit_problem(data, config)  # one-line errors, exit code 2
-    with open_run(FitResult, out, inputs=(data, config), overwrite=overwrite) as run:
+    with (
+        open_run(FitResult, out, inputs=(data, config), overwrite=overwrite) as run,
+        run_log(run.path),
+        open_executor(scheduler or settings.scheduler, workers) as chunks,
+    ):
         typer.echo(
             f"fitting {len(problem.parameters)} parameter(s) to {len(problem.measurements)} "
             f"data points ({settings.level} level), {settings.starts} starts ..."
@@ -39,6 +52,9 @@ def fit(
             samples=settings.sample.samples if settings.sample else 0,
             sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
             sample_seed=settings.sample.seed if settings.sample else 0,
+            executor=chunks,
+            chunk_folder=run.store(CHUNKS),
+            progress=True,
         )
         result.save(run)
         report = render(result, run)
