@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from fmsim.config.therapy import drug_library, regimen_protocol
-from fmsim.experiments.typical_patient import population_pain, typical_courses
 from fmsim.experiments.studies import therapy_study
+from fmsim.experiments.typical_patient import population_pain, typical_courses
 
 
 @pytest.fixture(scope="module")
