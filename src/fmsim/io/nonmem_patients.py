@@ -28,11 +28,11 @@ from fmsim.io.event_table import (
     THERAPY_COLUMNS,
     THERAPY_STATES,
     EventTableError,
+    Record,
     SessionRecord,
-    _failure,
-    _Record,
-    _records_frame,
-    _text,
+    cell_text,
+    records_frame,
+    row_failure,
     session_record,
 )
 from fmsim.model.definition import ModelDefinition
@@ -98,7 +98,7 @@ class PatientTable:
 def is_per_patient(path: str | Path) -> bool:
     """Whether the table at ``path`` gives records per patient: several IDs, or a THERAPY or
     ARM column. EventTableError if it cannot be read."""
-    frame = _records_frame(Path(path), (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
+    frame = records_frame(Path(path), (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
     if any(c in frame.columns for c in COURSE_COLUMNS):
         return True
     return "ID" in frame.columns and frame["ID"].dropna().astype(str).str.strip().nunique() > 1
@@ -109,7 +109,7 @@ def read_patient_tables(path: str | Path, model: ModelDefinition) -> list[Patien
     without that column one named after the file); EventTableError names the first problem
     (file, row with the header as row 1, column, value, expectation)."""
     path = Path(path)
-    frame = _records_frame(path, (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
+    frame = records_frame(path, (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
     if "ID" not in frame.columns:
         raise EventTableError(
             f"{path}: missing column ID: a per-patient table names each patient by number "
@@ -141,16 +141,16 @@ def _patient_table(
     sessions: list[Session] = []
     drugs: dict[str, tuple[str, int]] = {}
     for row, values in records.iterrows():
-        fail = _failure(path, row, values)
+        fail = row_failure(path, row, values)
         patient = int(numbers[row])
-        record = _Record.parse(path, row, values, model)
+        record = Record.parse(path, row, values, model)
         session = session_record(path, row, values, record, model)
         if session is not None:
             sessions.append(Session(row, patient, session))
             continue
         if record.evid != 1:
             continue
-        drug = _text(values, "DRUG")
+        drug = cell_text(values, "DRUG")
         kind = THERAPY_STATES.get(model.states[record.state], ("", ""))[0]
         if kind in ("fcrn_inhibitor", "anti_cd20"):
             if not drug:
@@ -179,7 +179,7 @@ def _patient_numbers(path: Path, frame: pd.DataFrame) -> pd.Series:
     valid = text.str.fullmatch(r"0*[1-9][0-9]*")
     if not valid.all():
         row = valid.index[~valid.to_numpy()][0]
-        _patient(frame.loc[row], _failure(path, row, frame.loc[row]))
+        _patient(frame.loc[row], row_failure(path, row, frame.loc[row]))
     return text.astype(int)
 
 
@@ -196,7 +196,7 @@ def _arms(path: Path, frame: pd.DataFrame, numbers: pd.Series) -> dict[int, tupl
         arms: dict[int, tuple[str, int]] = {}
         patient = int(numbers[row])
         arms[patient] = (stated[row], int(first.index[first["patient"] == patient][0]))
-        _arm(arms, patient, arm[row], row, _failure(path, row, values))
+        _arm(arms, patient, arm[row], row, row_failure(path, row, values))
     return {
         int(p): (a, int(r))
         for r, p, a in zip(first.index, first["patient"], first["arm"], strict=True)
@@ -204,7 +204,7 @@ def _arms(path: Path, frame: pd.DataFrame, numbers: pd.Series) -> dict[int, tupl
 
 
 def _patient(values: pd.Series, fail) -> int:
-    text = _text(values, "ID")
+    text = cell_text(values, "ID")
     text = text[:-2] if text.endswith(".0") else text
     if not text.isdigit() or int(text) < 1:
         fail("ID", "expected a patient number 1, 2, ... (ID n = the n-th virtual patient sampled)")
