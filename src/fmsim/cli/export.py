@@ -149,10 +149,11 @@ def petab(
     """Write the fit problem of DATA and CONFIG as a PEtab problem (SBML, conditions,
     observables, measurements, parameters, problem.yaml), checked with PEtab's linter."""
     from fmsim.calibration.measurements import load_fit_problem
+
+    _, problem = load_fit_problem(data, config)  # before PEtab's imports (seconds of CPU)
     from fmsim.calibration.petab_export import PetabExport, petab_export
     from fmsim.io.petab import YAML_NAME, PetabExportError
 
-    _, problem = load_fit_problem(data, config)
     try:
         export = petab_export(problem, inputs=(data, config))
     except PetabExportError as error:

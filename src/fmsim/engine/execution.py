@@ -20,7 +20,8 @@ Backends (:func:`executor`):
 
 ``run(chunks, done)`` returns every chunk's result by key and calls ``done(chunk, result)`` in
 the calling process as each chunk finishes (in completion order), e.g. to store the chunk and
-report progress.
+report progress. :class:`ChunkProgress` reports a job's progress on the terminal and, within
+:func:`progress_callback`, to a function (e.g. the web app's progress display).
 """
 
 from __future__ import annotations
@@ -31,15 +32,26 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-#: Dask settings of the workers fmsim starts (for a cluster of your own, set them in its Dask
-#: configuration, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False for every worker).
-WORKER_SETTINGS = {"distributed.worker.profile.enabled": False}
+#: Dask settings of the local clusters fmsim starts (for a cluster of your own, set them in its
+#: Dask configuration, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False for every
+#: process). The workers' statistical profiler (a stack sample every 10 ms) made chunks 10-30 %
+#: slower; the event-loop watchdog (every 20 ms), system monitor (500 ms) and nanny memory
+#: monitor (100 ms) cost an idle 2-worker cluster 0.13 CPU-s per second, 0.02 at these
+#: intervals (benchmarks/virtual_population.py, docs/benchmarks.md).
+WORKER_SETTINGS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 #: Accepted form of a scheduler address (as in the trial config's ``power.scheduler``).
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 
@@ -173,9 +185,7 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            # the workers' statistical profiler (a stack sample every 10 ms) made the chunks
-            # 10-30 % slower (benchmarks/dask_task_cost.py); the workers inherit this setting
-            with dask.config.set(WORKER_SETTINGS):
+            with dask.config.set(WORKER_SETTINGS):  # the workers inherit these settings
                 self._cluster = LocalCluster(
                     n_workers=self.workers or os.cpu_count() or 1,
                     threads_per_worker=1,
@@ -208,9 +218,12 @@ class DaskExecutor:
         futures: dict[str, Any] = {}
         by_future = {}
         run = uuid.uuid4().hex[:12]  # task keys of this call only: never an earlier run's result
+        shared = self._scatter_shared(chunks)
         for chunk in chunks:
-            args = _substitute(chunk.args, futures)
-            kwargs = {k: _substitute(v, futures) for k, v in chunk.kwargs.items()}
+            args = tuple(shared.get(id(a), a) for a in _substitute(chunk.args, futures))
+            kwargs = {
+                k: shared.get(id(v), _substitute(v, futures)) for k, v in chunk.kwargs.items()
+            }
             key = _task_key(chunk.key, run)
             future = self.client.submit(_on_worker, chunk.function, *args, key=key, **kwargs)
             futures[chunk.key] = future
@@ -222,6 +235,26 @@ class DaskExecutor:
             if done is not None:
                 done(chunk, results[chunk.key])
         return results
+
+    def _scatter_shared(self, chunks: Sequence[Chunk]) -> dict[int, Any]:
+        """Arguments passed to more than one chunk (the same object: a config, a parameter
+        set, an array), sent to the cluster once: by ``id`` of the object, its future."""
+        count: dict[int, int] = {}
+        objects: dict[int, Any] = {}
+        for chunk in chunks:
+            for value in (*chunk.args, *chunk.kwargs.values()):
+                if not isinstance(value, _SENT_AS_IS) and not any(_walk(value)):
+                    count[id(value)] = count.get(id(value), 0) + 1
+                    objects[id(value)] = value
+        return {
+            ident: self.client.scatter([objects[ident]], hash=False)[0]  # a list: as one
+            for ident, n in count.items()
+            if n > 1
+        }
+
+
+#: Arguments sent with each task as they are (small; or already a future of the job).
+_SENT_AS_IS = (int, float, str, bytes, bool, type(None), ResultOf)
 
 
 def _task_key(key: str, run: str) -> str:
@@ -245,11 +278,29 @@ def executor(scheduler: str | None = None, workers: int | None = None) -> Execut
     return DaskExecutor(scheduler, workers)
 
 
+#: ``listener(label, chunks_done, total_chunks)``: see :func:`progress_callback`.
+Listener = Callable[[str, int, int], None]
+_LISTENER: ContextVar[Listener | None] = ContextVar("fmsim_chunk_listener", default=None)
+
+
+@contextmanager
+def progress_callback(listener: Listener) -> Iterator[None]:
+    """Within the block (this thread or task), every :class:`ChunkProgress` also calls
+    ``listener(label, chunks_done, total_chunks)``: once as its job starts (0 done) and after
+    each chunk, in the process that runs the job."""
+    token = _LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _LISTENER.reset(token)
+
+
 class ChunkProgress:
     """Progress of a job on the terminal (rich, on stderr): chunks done, subjects per second
     and the estimated time left; at the end one summary line (chunks, subjects, wall and CPU
     seconds, subjects per second) to the ``fmsim`` logger. Use it as a context manager and
-    pass :meth:`after` (a ``done`` callback) to :meth:`Executor.run`."""
+    pass :meth:`after` (a ``done`` callback) to :meth:`Executor.run`. Within
+    :func:`progress_callback`, its listener hears of every chunk too."""
 
     def __init__(self, label: str, chunks: Sequence[Chunk], enabled: bool = True) -> None:
         self.label, self.enabled = label, enabled
@@ -257,6 +308,7 @@ class ChunkProgress:
         self.total_subjects = sum(c.subjects for c in chunks)
         self.chunks_done = self.subjects_done = 0
         self._bar = self._task = None
+        self._listener = _LISTENER.get()
 
     def __enter__(self) -> ChunkProgress:
         self._started, self._cpu = time.perf_counter(), time.process_time()
@@ -264,6 +316,8 @@ class ChunkProgress:
             "%s: %d chunks to run (%s subjects)", self.label, self.total_chunks,
             f"{self.total_subjects:,}",
         )  # fmt: skip
+        if self._listener is not None:
+            self._listener(self.label, 0, self.total_chunks)
         if self.enabled and self.total_chunks:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -293,6 +347,8 @@ class ChunkProgress:
                 done(chunk, result)
             self.chunks_done += 1
             self.subjects_done += chunk.subjects
+            if self._listener is not None:
+                self._listener(self.label, self.chunks_done, self.total_chunks)
             if self._bar is not None:
                 rate = self.subjects_done / max(time.perf_counter() - self._started, 1e-9)
                 self._bar.update(
