@@ -206,16 +206,6 @@ def test_example_tables_read_as_documented():
     assert block.dose_quantity() == (1000.0, "mg")
 
 
-TPE_TABLE = """\
-TIME,AMT,CMT,EVID,DRUG,PV,FLUID
-0,0,igg_plasma,2,plasma_exchange,1.0,albumin
-2,0,igg_plasma,2,plasma_exchange,1.0,albumin
-4,0,igg_plasma,2,plasma_exchange,1.0,albumin
-6,0,igg_plasma,2,plasma_exchange,1.0,albumin
-8,0,igg_plasma,2,plasma_exchange,1.0,albumin
-"""
-
-
 def test_a_plasma_exchange_table_and_its_yaml_protocol_give_identical_courses(tmp_path):
     from fmsim.config.therapy import load_protocol
     from fmsim.experiments.therapy import simulate_course
@@ -224,8 +214,9 @@ def test_a_plasma_exchange_table_and_its_yaml_protocol_give_identical_courses(tm
     yaml_protocol = load_protocol("examples/therapies/tpe.yaml")
     written = tmp_path / "written.csv"
     protocol_event_table(yaml_protocol).to_csv(written, index=False)
-    by_hand = tmp_path / "tpe.csv"
-    by_hand.write_text(TPE_TABLE)
+    by_hand = (
+        Path(__file__).resolve().parents[2] / "examples/event_tables/plasma_exchange_5x1pv.csv"
+    )
     population = sample_population(3, np.random.default_rng(2), anti_sgc_positive_fraction=1.0)
     expected = simulate_course(population, yaml_protocol, 20.0)
     for path in (written, by_hand):

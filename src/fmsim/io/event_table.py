@@ -92,8 +92,8 @@ def read_event_table(path: str | Path, model: ModelDefinition) -> EventTable:
     """Read a NONMEM/mrgsolve-style event table for ``model``; EventTableError names the first
     problem (file, row as in the file with the header as row 1, column, value, expectation)."""
     path = Path(path)
-    frame = _records_frame(path, COLUMNS)
-    records = [_Record.parse(path, row + 2, values, model) for row, values in frame.iterrows()]
+    frame = records_frame(path, COLUMNS)
+    records = [Record.parse(path, row + 2, values, model) for row, values in frame.iterrows()]
     first_rows: dict[str, int] = {}
     for row, record in enumerate(records, start=2):
         first_rows.setdefault(record.id, row)
@@ -162,7 +162,7 @@ def _with_value(event: Event, values: np.ndarray) -> Event:
 
 
 @dataclass(frozen=True)
-class _Record:
+class Record:
     """One row: a dose (expanded by ADDL/II) or an observation."""
 
     id: str
@@ -176,8 +176,8 @@ class _Record:
     interval: float
 
     @classmethod
-    def parse(cls, path: Path, row: int, values: pd.Series, model: ModelDefinition) -> _Record:
-        fail = _failure(path, row, values)
+    def parse(cls, path: Path, row: int, values: pd.Series, model: ModelDefinition) -> Record:
+        fail = row_failure(path, row, values)
 
         def number(column: str, default: float | None = None) -> float:
             return _number(values, column, fail, default)
@@ -261,12 +261,12 @@ def therapy_protocol_data(
     VOL) become plasma-exchange or immunoadsorption blocks. EventTableError names file, row,
     column and value; ``per_patient`` says where per-patient tables are accepted instead."""
     path = Path(path)
-    frame = _records_frame(path, (*COLUMNS, *THERAPY_COLUMNS))
+    frame = records_frame(path, (*COLUMNS, *THERAPY_COLUMNS))
     blocks: dict[tuple, list[float]] = {}
     first_id: str | None = None
     for row, values in frame.iterrows():
         line = row + 2
-        record = _Record.parse(path, line, values, model)
+        record = Record.parse(path, line, values, model)
         if first_id is None:
             first_id = record.id
         elif record.id != first_id:
@@ -278,7 +278,7 @@ def therapy_protocol_data(
         session = session_record(path, line, values, record, model)
         if session is not None:
             if session.fraction is not None:
-                _failure(path, line, values)(
+                row_failure(path, line, values)(
                     "FRAC",
                     "a fraction removed is a per-patient result; for every patient give PV "
                     "(plasma volumes) or VOL (mL) per session",
@@ -334,7 +334,7 @@ def events_field(data: dict, origin: str | Path, where: str = "events") -> Path 
 
 
 def _therapy_key(
-    path: Path, line: int, values: pd.Series, record: _Record, model: ModelDefinition
+    path: Path, line: int, values: pd.Series, record: Record, model: ModelDefinition
 ) -> tuple:
     """(type, drug, route, amount, infusion hours) of a dose record; EventTableError if the
     record is not a therapy a protocol block can give."""
@@ -361,7 +361,7 @@ def _therapy_key(
     return kind, drug, route, record.amount, hours
 
 
-def _failure(path: Path, row: int, values: pd.Series):
+def row_failure(path: Path, row: int, values: pd.Series):
     """``fail(column, expected)``: raise EventTableError naming file, row, column and value."""
 
     def fail(column: str, expected: str):
@@ -392,7 +392,8 @@ def _number(values: pd.Series, column: str, fail, default: float | None = None) 
     return result
 
 
-def _text(values: pd.Series, column: str) -> str:
+def cell_text(values: pd.Series, column: str) -> str:
+    """The text of a cell ('' when empty)."""
     value = values.get(column)
     return "" if _blank(value) else str(value).strip()
 
@@ -436,14 +437,14 @@ class SessionRecord:
 
 
 def session_record(
-    path: Path, row: int, values: pd.Series, record: _Record, model: ModelDefinition
+    path: Path, row: int, values: pd.Series, record: Record, model: ModelDefinition
 ) -> SessionRecord | None:
     """The session an EVID 2 row of a therapy table gives (None: not a session, i.e. none of
     FRAC, PV, VOL); EventTableError naming file, row, column and value if it is malformed."""
     given = [c for c in ("FRAC", "PV", "VOL") if not _blank(values.get(c))]
     if record.evid != 2 or not given:
         return None
-    fail = _failure(path, row, values)
+    fail = row_failure(path, row, values)
     if len(given) > 1:
         fail(given[1], f"expected one of FRAC, PV or VOL per session, got {' and '.join(given)}")
     if SESSION_STATE not in model.states:
@@ -466,8 +467,8 @@ def session_record(
     duration = _number(values, "DUR", fail, 0.0)
     if not 0 <= duration <= 1:
         fail("DUR", "expected a session length > 0 and <= 1 day (or empty: the entry's)")
-    entry = _text(values, "DRUG") or PLASMA_EXCHANGE
-    fluid = _text(values, "FLUID")
+    entry = cell_text(values, "DRUG") or PLASMA_EXCHANGE
+    fluid = cell_text(values, "FLUID")
     if fluid and entry != PLASMA_EXCHANGE:
         fail("FLUID", f"a replacement fluid applies to plasma exchange, not column {entry!r}")
     hours = duration * 24.0 if duration else None
@@ -499,7 +500,7 @@ def _state(value, model: ModelDefinition, fail) -> int:
     return int(number) - 1
 
 
-def _events(doses: list[_Record], ids: list[str], per_subject: bool) -> list[Event]:
+def _events(doses: list[Record], ids: list[str], per_subject: bool) -> list[Event]:
     """Engine events: one per (time, state) for boluses and per (start, stop, state) for
     infusions, with one value per subject (zero for subjects without it)."""
     n = len(ids)
@@ -521,7 +522,7 @@ def _events(doses: list[_Record], ids: list[str], per_subject: bool) -> list[Eve
     return events
 
 
-def _records_frame(path: Path, known: Sequence[str]) -> pd.DataFrame:
+def records_frame(path: Path, known: Sequence[str]) -> pd.DataFrame:
     """The table with the ``known`` columns named in upper case; EventTableError if a
     required column is missing."""
     frame = _read_frame(path)

@@ -28,11 +28,11 @@ from fmsim.io.event_table import (
     THERAPY_COLUMNS,
     THERAPY_STATES,
     EventTableError,
+    Record,
     SessionRecord,
-    _failure,
-    _Record,
-    _records_frame,
-    _text,
+    cell_text,
+    records_frame,
+    row_failure,
     session_record,
 )
 from fmsim.model.definition import ModelDefinition
@@ -98,7 +98,7 @@ class PatientTable:
 def is_per_patient(path: str | Path) -> bool:
     """Whether the table at ``path`` gives records per patient: several IDs, or a THERAPY or
     ARM column. EventTableError if it cannot be read."""
-    frame = _records_frame(Path(path), (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
+    frame = records_frame(Path(path), (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
     if any(c in frame.columns for c in COURSE_COLUMNS):
         return True
     return "ID" in frame.columns and frame["ID"].dropna().astype(str).str.strip().nunique() > 1
@@ -109,7 +109,7 @@ def read_patient_tables(path: str | Path, model: ModelDefinition) -> list[Patien
     without that column one named after the file); EventTableError names the first problem
     (file, row with the header as row 1, column, value, expectation)."""
     path = Path(path)
-    frame = _records_frame(path, (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
+    frame = records_frame(path, (*COLUMNS, *THERAPY_COLUMNS, *COURSE_COLUMNS))
     if "ID" not in frame.columns:
         raise EventTableError(
             f"{path}: missing column ID: a per-patient table names each patient by number "
@@ -132,28 +132,25 @@ def read_patient_tables(path: str | Path, model: ModelDefinition) -> list[Patien
 def _patient_table(
     path: Path, name: str, frame: pd.DataFrame, model: ModelDefinition
 ) -> PatientTable:
+    numbers = _patient_numbers(path, frame)
+    arms = _arms(path, frame, numbers) if "ARM" in frame.columns else {}
+    first = numbers.drop_duplicates()  # patients in order of first appearance, with the row
     evid = frame["EVID"].astype(str).str.strip() if "EVID" in frame.columns else None
-    first: dict[int, int] = {}
+    records = frame if evid is None else frame[~evid.isin(("0", "0.0"))]  # not observations
     doses: list[Dose] = []
     sessions: list[Session] = []
-    arms: dict[int, tuple[str, int]] = {}
     drugs: dict[str, tuple[str, int]] = {}
-    for row, values in frame.iterrows():
-        fail = _failure(path, row, values)
-        patient = _patient(values, fail)
-        first.setdefault(patient, row)
-        if "ARM" in frame.columns:
-            _arm(arms, patient, _text(values, "ARM"), row, fail)
-        if evid is not None and evid[row] in ("0", "0.0"):
-            continue  # an observation: only names the patient (checked cheaply)
-        record = _Record.parse(path, row, values, model)
+    for row, values in records.iterrows():
+        fail = row_failure(path, row, values)
+        patient = int(numbers[row])
+        record = Record.parse(path, row, values, model)
         session = session_record(path, row, values, record, model)
         if session is not None:
             sessions.append(Session(row, patient, session))
             continue
         if record.evid != 1:
             continue
-        drug = _text(values, "DRUG")
+        drug = cell_text(values, "DRUG")
         kind = THERAPY_STATES.get(model.states[record.state], ("", ""))[0]
         if kind in ("fcrn_inhibitor", "anti_cd20"):
             if not drug:
@@ -169,13 +166,45 @@ def _patient_table(
             "(EVID 2 with FRAC, PV or VOL)"
         )
     return PatientTable(
-        str(path), name, tuple(first), tuple(first.values()), tuple(doses), tuple(sessions),
-        arms, drugs,
+        str(path), name, tuple(int(p) for p in first), tuple(int(r) for r in first.index),
+        tuple(doses), tuple(sessions), arms, drugs,
     )  # fmt: skip
 
 
+def _patient_numbers(path: Path, frame: pd.DataFrame) -> pd.Series:
+    """The patient number of every row (vectorised: a data set has many observation rows);
+    EventTableError at the first row whose ID is not a whole number >= 1."""
+    text = frame["ID"].fillna("").astype(str).str.strip()
+    text = text.where(~text.str.endswith(".0"), text.str[:-2])
+    valid = text.str.fullmatch(r"0*[1-9][0-9]*")
+    if not valid.all():
+        row = valid.index[~valid.to_numpy()][0]
+        _patient(frame.loc[row], row_failure(path, row, frame.loc[row]))
+    return text.astype(int)
+
+
+def _arms(path: Path, frame: pd.DataFrame, numbers: pd.Series) -> dict[int, tuple[str, int]]:
+    """The ARM of each patient, with the row it is first given on; EventTableError at the
+    first row without one, or with another than the patient's earlier rows."""
+    arm = frame["ARM"].fillna("").astype(str).str.strip()
+    first = pd.DataFrame({"patient": numbers, "arm": arm}).drop_duplicates("patient")
+    stated = numbers.map(dict(zip(first["patient"], first["arm"], strict=True)))
+    bad = (arm == "") | (arm != stated)
+    if bad.any():
+        row = bad.index[bad.to_numpy()][0]
+        values = frame.loc[row]
+        arms: dict[int, tuple[str, int]] = {}
+        patient = int(numbers[row])
+        arms[patient] = (stated[row], int(first.index[first["patient"] == patient][0]))
+        _arm(arms, patient, arm[row], row, row_failure(path, row, values))
+    return {
+        int(p): (a, int(r))
+        for r, p, a in zip(first.index, first["patient"], first["arm"], strict=True)
+    }
+
+
 def _patient(values: pd.Series, fail) -> int:
-    text = _text(values, "ID")
+    text = cell_text(values, "ID")
     text = text[:-2] if text.endswith(".0") else text
     if not text.isdigit() or int(text) < 1:
         fail("ID", "expected a patient number 1, 2, ... (ID n = the n-th virtual patient sampled)")
