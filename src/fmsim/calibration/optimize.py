@@ -16,6 +16,8 @@ residuals and their Jacobian; the default), ``L-BFGS-B`` (quasi-Newton on the gr
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pypesto
@@ -152,6 +154,8 @@ def multistart(
         if store is not None:
             store.write_chunk(chunk.key, row)
 
+    if rows:
+        logging.getLogger("fmsim").info("starts: %d chunks reused after verification", len(rows))
     with ChunkProgress("starts", jobs, enabled=progress) as bar:
         rows.update((executor or InProcess()).run(jobs, bar.after(keep)))
     result = pypesto.Result(pypesto_problem(objective))
