@@ -56,12 +56,15 @@ def test_fit_writes_estimates_and_report(lab_data, tmp_path):
     chain = pd.read_csv(out / "posterior_chain.csv")
     assert len(chain) == 101 and "Posterior sampling" in html
     assert "posterior: 100 adaptive_metropolis iterations" in result.output
-    # the starts are chunks kept in the run folder: the same command reuses them
-    assert len(list((out / "chunks").glob("*.parquet"))) == 2
+    # the starts and the profile are chunks kept in the run folder: the same command reuses them
+    assert len(list((out / "chunks").glob("*.parquet"))) == 3
     again = runner.invoke(app, [*result_args(lab_data, tmp_path, out), "--overwrite"])
     assert again.exit_code == 0, again.output
     pd.testing.assert_frame_equal(pd.read_csv(out / "starts.csv"), starts)
-    assert "starts: 2 chunks reused after verification" in (out / "run.log").read_text()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "estimates.csv"), estimates)
+    log = (out / "run.log").read_text()
+    assert "starts: 2 chunks reused after verification" in log
+    assert "profiles: 1 chunks reused after verification" in log
 
 
 def result_args(lab_data, folder, out) -> list[str]:

@@ -322,8 +322,8 @@ CASES += [
         timeout=FIT_TIMEOUT,
     ),
     Case(
-        "fit:options:zero processes",
-        [*FIT_COMMANDS["fit"], "--procs", "0"],
+        "fit:options:processes (replaced by --workers)",
+        [*FIT_COMMANDS["fit"], "--procs", "2"],
         {"fit.yaml": fit_config(), "data.csv": LAB_DATA},
         ["--procs"],
         timeout=FIT_TIMEOUT,

@@ -65,17 +65,6 @@ def optimizer(method: str = "ls_trf", max_iterations: int = 200) -> pypesto.opti
     return pypesto.optimize.ScipyOptimizer(method=method, options=options)
 
 
-def engine(n_procs: int) -> pypesto.engine.Engine:
-    """pyPESTO's execution engine (for the profiles): worker processes for ``n_procs`` > 1,
-    else this process.
-
-    Workers are spawned, not forked: the engine's compiled code runs on an OpenMP thread pool,
-    and forking a process that has used it aborts the child (GNU OpenMP)."""
-    if n_procs > 1:
-        return pypesto.engine.MultiProcessEngine(n_procs=n_procs, method="spawn")
-    return pypesto.engine.SingleCoreEngine()
-
-
 def start_points(
     problem: CalibrationProblem, n_starts: int, seed: int, include_nominal: bool = True
 ) -> np.ndarray:
