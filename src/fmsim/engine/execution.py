@@ -235,7 +235,9 @@ class DaskExecutor:
 
     def _scatter_shared(self, chunks: Sequence[Chunk]) -> dict[int, Any]:
         """Arguments passed to more than one chunk (the same object: a config, a parameter
-        set, an array), sent to the cluster once: by ``id`` of the object, its future."""
+        set, an array), sent to the cluster once (a copy on every worker, so that a worker
+        that dies takes no argument with it; a list is sent as one object): by ``id`` of the
+        object, its future."""
         count: dict[int, int] = {}
         objects: dict[int, Any] = {}
         for chunk in chunks:
@@ -244,7 +246,7 @@ class DaskExecutor:
                     count[id(value)] = count.get(id(value), 0) + 1
                     objects[id(value)] = value
         return {
-            ident: self.client.scatter([objects[ident]], hash=False)[0]  # a list: as one
+            ident: self.client.scatter([objects[ident]], hash=False, broadcast=True)[0]
             for ident, n in count.items()
             if n > 1
         }
