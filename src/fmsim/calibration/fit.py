@@ -127,6 +127,7 @@ def run_fit(
     n_starts: int = 20,
     seed: int = 0,
     method: str = "ls_trf",
+    *,
     profile: bool = True,
     settings: Mapping | None = None,
     inputs: Sequence[Path] = (),

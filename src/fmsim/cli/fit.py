@@ -44,7 +44,7 @@ def fit(
             settings.starts,
             settings.seed,
             settings.optimizer,
-            settings.profile,
+            profile=settings.profile,
             settings=settings.model_dump(mode="json"),
             inputs=(data, config),
             samples=settings.sample.samples if settings.sample else 0,
