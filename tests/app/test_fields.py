@@ -95,7 +95,7 @@ def test_edited_protocol_and_its_field_messages():
 FORM = {
     "agent": "efgartigimod", "patients": 60, "duration_weeks": 12, "enrichment": "none",
     "positive_fraction": 0.37, "analysis": "ancova", "sample_sizes": "40, 80",
-    "replicates": 20, "seed": 7,
+    "replicates": 20, "seed": 7, "scheduler": "",
 }  # fmt: skip
 
 
@@ -103,6 +103,8 @@ def test_trial_config_from_the_form():
     config = trial_config(DEFAULT_TRIAL, FORM)
     assert [a.name for a in config.arms] == ["placebo", "efgartigimod"]
     assert config.power.sample_sizes == [40, 80] and config.patients == 60
+    assert config.power.scheduler is None
+    assert trial_config(DEFAULT_TRIAL, {**FORM, "scheduler": "local"}).power.scheduler == "local"
     with pytest.raises(FieldError) as error:
         trial_config(DEFAULT_TRIAL, {**FORM, "positive_fraction": 1.5, "sample_sizes": "x"})
     assert set(error.value.messages) == {"tr_sample_sizes"}

@@ -51,3 +51,26 @@ def test_invalid_value_shows_its_message(page):
     page.keyboard.press("Tab")
     page.locator("#tr_sample_sizes_message").wait_for(state="visible")
     assert "'many'" in page.locator("#tr_sample_sizes_message").inner_text()
+
+
+def test_a_large_run_shows_chunks_done_and_the_page_stays_responsive(page):
+    page.click("text=Trial planner")
+    page.fill("#tr_sample_sizes", "20, 40, 60, 80, 100, 120")
+    page.fill("#tr_replicates", "40")
+    page.keyboard.press("Tab")
+    page.click("#tr_run")
+    progress = page.locator("#tr_progress_text")
+    progress.filter(has_text="chunks done").wait_for()
+    assert "Replicate trials (power)" in progress.inner_text()
+    page.fill("#tr_patients", "2")  # while the replicate trials run, the form still answers
+    page.keyboard.press("Tab")
+    page.locator("#tr_patients_message").wait_for(state="visible")
+    assert progress.is_visible()  # ... before the run has finished
+    wait_for_plot(page, "tr_plot")
+    plotted = page.evaluate(
+        "() => document.getElementById('tr_plot').data.filter(t => t.fill !== 'toself')"
+        ".map(t => t.x.length)"
+    )
+    assert plotted == [6, 6]
+    page.locator("#tr_progress_done").filter(has_text="Run finished in").wait_for()
+    assert page.locator("#tr_progress_text").count() == 0

@@ -19,11 +19,13 @@ import pytest
 from fmsim.config.trial import parse_trial_config
 from fmsim.engine.execution import (
     Chunk,
+    ChunkProgress,
     DaskExecutor,
     InProcess,
     ResultOf,
     chunk_seed,
     executor,
+    progress_callback,
 )
 from fmsim.experiments import trial as tr
 from fmsim.io.store import MANIFEST
@@ -91,6 +93,18 @@ def test_a_chunk_gets_the_results_of_the_chunks_it_needs():
         InProcess().run([chunks[0], chunks[2], chunks[1]])
     with pytest.raises(ValueError, match="appears twice"):
         InProcess().run([chunks[0], chunks[0]])
+
+
+def test_progress_callback_hears_every_chunk_within_its_block():
+    chunks = [Chunk(k, draws, (chunk_seed(3, k), 2), subjects=2) for k in ("a", "b", "c")]
+    heard = []
+    with progress_callback(lambda *report: heard.append(report)):
+        with ChunkProgress("job", chunks, enabled=False) as bar:
+            InProcess().run(chunks, bar.after())
+    assert heard == [("job", 0, 3), ("job", 1, 3), ("job", 2, 3), ("job", 3, 3)]
+    with ChunkProgress("later", chunks, enabled=False) as bar:  # outside the block: silent
+        InProcess().run(chunks, bar.after())
+    assert len(heard) == 4
 
 
 def test_bad_executor_settings_are_refused():

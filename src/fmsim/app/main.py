@@ -5,7 +5,7 @@ from __future__ import annotations
 from shiny import App, Inputs, Outputs, Session, reactive, ui
 
 from fmsim import __version__
-from fmsim.app.pages import lab_data, parameters, passive_transfer, therapies, trial
+from fmsim.app.pages import fit, lab_data, parameters, passive_transfer, therapies, trial
 from fmsim.app.widgets import assets
 
 
@@ -15,6 +15,7 @@ def app_ui() -> ui.Tag:
         lab_data.page(),
         therapies.page(),
         trial.page(),
+        fit.page(),
         parameters.page(),
         title=f"fmsim {__version__}",
         id="page",
@@ -33,6 +34,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     lab_data.server(input, output, session)
     therapies.server(input, output, session)
     trial.server(input, output, session)
+    fit.server(input, output, session)
     parameters.server(input, output, session, overrides, scenario)
 
 

@@ -6,20 +6,23 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
 from htmltools import HTMLDependency, Tag, TagChild
 from shiny import Session, ui
 
+from fmsim.config import ConfigError
 from fmsim.experiments.result import StudyResult
 from fmsim.io.store import csv_safe
 from fmsim.report.interactive import TOOLBAR
 
 WWW = Path(str(resources.files("fmsim.app").joinpath("www")))
+Loaded = TypeVar("Loaded")
 
 
 def assets() -> list[TagChild]:
@@ -103,3 +106,17 @@ def zipped_result(result: StudyResult) -> bytes:
             for path in files:
                 archive.write(path, path.name)
     return buffer.getvalue()
+
+
+def read_upload(
+    upload: Mapping[str, str],
+    load: Callable[[str], Loaded],
+    errors: tuple[type[Exception], ...] = (ConfigError,),
+) -> tuple[Loaded | None, str | None]:
+    """``load`` an uploaded file (``upload``: one entry of a file input's value, with the
+    browser's ``name`` and the server's ``datapath``): (the loaded value, None), or (None, the
+    loader's one-line message naming the file as the user knows it) for one of ``errors``."""
+    try:
+        return load(upload["datapath"]), None
+    except errors as error:
+        return None, str(error).replace(upload["datapath"], upload["name"])

@@ -275,6 +275,14 @@ def ar1_fluctuation(
     return out
 
 
+def antibody_pain(sensitisation, baseline_pain, antibody_pain_gain) -> np.ndarray:
+    """Pain (NRS points) without expectation response or fluctuation, neither rounded nor
+    clipped: ``B + g (S - 1)`` (module docstring); the arguments broadcast."""
+    return np.asarray(baseline_pain) + np.asarray(antibody_pain_gain) * (
+        np.asarray(sensitisation, dtype=float) - 1.0
+    )
+
+
 def pain_diary(
     days: np.ndarray,
     sensitisation: np.ndarray,
@@ -298,7 +306,7 @@ def pain_diary(
     if np.any(s < 1.0):
         raise ValueError("sensitisation S must be >= 1")
     baseline = traits.baseline_pain[:, None]
-    pain = baseline + traits.antibody_pain_gain[:, None] * (s - 1.0)
+    pain = antibody_pain(s, baseline, traits.antibody_pain_gain[:, None])
     if placebo_response:
         tau = params["placebo_onset_time"].value
         onset = -np.expm1(-np.maximum(days, 0.0) / tau)

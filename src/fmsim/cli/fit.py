@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.execution import open_executor, scheduler_option, workers_option
-from fmsim.cli.options import echo_kept, open_run, overwrite_option
+from fmsim.cli.options import overwrite_option
+from fmsim.cli.study_run import run_study
 
 
 def fit(
@@ -27,36 +28,32 @@ def fit(
     # pyPESTO's imports cost seconds: only after the inputs are known to be valid
     settings, problem = load_fit_problem(data, config)  # one-line errors, exit code 2
     from fmsim.calibration.fit import CHUNKS, FitResult, run_fit
-    from fmsim.io.store import run_log
-    from fmsim.report import render
 
-    with (
-        open_run(FitResult, out, inputs=(data, config), overwrite=overwrite) as run,
-        run_log(run.path),
-        open_executor(scheduler or settings.scheduler, workers) as chunks,
-    ):
+    def compute(run) -> FitResult:
         typer.echo(
             f"fitting {len(problem.parameters)} parameter(s) to {len(problem.measurements)} "
             f"data points ({settings.level} level), {settings.starts} starts ..."
         )
-        result = run_fit(
-            problem,
-            settings.starts,
-            settings.seed,
-            settings.optimizer,
-            profile=settings.profile,
-            settings=settings.model_dump(mode="json"),
-            inputs=(data, config),
-            samples=settings.sample.samples if settings.sample else 0,
-            sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
-            sample_seed=settings.sample.seed if settings.sample else 0,
-            executor=chunks,
-            chunk_folder=run.store(CHUNKS),
-            progress=True,
-        )
-        result.save(run)
-        report = render(result, run)
-    echo_kept(run)
+        with open_executor(scheduler or settings.scheduler, workers) as chunks:
+            return run_fit(
+                problem,
+                settings.starts,
+                settings.seed,
+                settings.optimizer,
+                profile=settings.profile,
+                settings=settings.model_dump(mode="json"),
+                inputs=(data, config),
+                samples=settings.sample.samples if settings.sample else 0,
+                sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
+                sample_seed=settings.sample.seed if settings.sample else 0,
+                executor=chunks,
+                chunk_folder=run.store(CHUNKS),
+                progress=True,
+            )
+
+    result, report = run_study(
+        FitResult, out, compute, inputs=(data, config), overwrite=overwrite, logged=True
+    )
     for row in result.estimates.itertuples(index=False):
         interval = (
             f" [{row.ci_low:.4g}, {row.ci_high:.4g}] {row.verdict}" if settings.profile else ""

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.execution import open_executor, scheduler_option, workers_option
-from fmsim.cli.options import echo_kept, name_list, open_run, overwrite_option, seed_option
+from fmsim.cli.options import name_list, overwrite_option, seed_option
+from fmsim.cli.study_run import run_study
 
 ANALYSES_HELP = "Comma-separated analyses: passive_transfer, therapy, trial (default: all)."
 
@@ -70,31 +71,27 @@ def sensitivity(
         inputs = (trial_config,)
     from fmsim.calibration.sensitivity import CHUNKS, SensitivityResult
     from fmsim.calibration.sensitivity_study import sensitivity_study
-    from fmsim.io.store import run_log
-    from fmsim.report import render
 
-    with (
-        open_run(SensitivityResult, out, inputs=inputs, overwrite=overwrite) as run,
-        run_log(run.path),
-        open_executor(scheduler, workers) as chunks,
-    ):
-        result = sensitivity_study(
-            n,
-            seed,
-            analyses=chosen,
-            trial_n_base=trial_n,
-            trial_replicates=trial_replicates,
-            therapy_protocol=therapy,
-            trial_config=config,
-            inputs=inputs,
-            log=typer.echo,
-            executor=chunks,
-            chunk_folder=run.store(CHUNKS),
-            progress=True,
-        )
-        result.save(run)
-        report = render(result, run)
-    echo_kept(run)
+    def compute(run) -> SensitivityResult:
+        with open_executor(scheduler, workers) as chunks:
+            return sensitivity_study(
+                n,
+                seed,
+                analyses=chosen,
+                trial_n_base=trial_n,
+                trial_replicates=trial_replicates,
+                therapy_protocol=therapy,
+                trial_config=config,
+                inputs=inputs,
+                log=typer.echo,
+                executor=chunks,
+                chunk_folder=run.store(CHUNKS),
+                progress=True,
+            )
+
+    result, report = run_study(
+        SensitivityResult, out, compute, inputs=inputs, overwrite=overwrite, logged=True
+    )
     for (analysis, output), table in result.sobol.groupby(["analysis", "output"], sort=False):
         top = table.nlargest(3, "ST")
         listed = ", ".join(f"{r.parameter} {r.ST:.2f}" for r in top.itertuples())

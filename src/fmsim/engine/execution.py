@@ -20,7 +20,8 @@ Backends (:func:`executor`):
 
 ``run(chunks, done)`` returns every chunk's result by key and calls ``done(chunk, result)`` in
 the calling process as each chunk finishes (in completion order), e.g. to store the chunk and
-report progress.
+report progress. :class:`ChunkProgress` reports a job's progress on the terminal and, within
+:func:`progress_callback`, to a function (e.g. the web app's progress display).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -277,11 +280,29 @@ def executor(scheduler: str | None = None, workers: int | None = None) -> Execut
     return DaskExecutor(scheduler, workers)
 
 
+#: ``listener(label, chunks_done, total_chunks)``: see :func:`progress_callback`.
+Listener = Callable[[str, int, int], None]
+_LISTENER: ContextVar[Listener | None] = ContextVar("fmsim_chunk_listener", default=None)
+
+
+@contextmanager
+def progress_callback(listener: Listener) -> Iterator[None]:
+    """Within the block (this thread or task), every :class:`ChunkProgress` also calls
+    ``listener(label, chunks_done, total_chunks)``: once as its job starts (0 done) and after
+    each chunk, in the process that runs the job."""
+    token = _LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _LISTENER.reset(token)
+
+
 class ChunkProgress:
     """Progress of a job on the terminal (rich, on stderr): chunks done, subjects per second
     and the estimated time left; at the end one summary line (chunks, subjects, wall and CPU
     seconds, subjects per second) to the ``fmsim`` logger. Use it as a context manager and
-    pass :meth:`after` (a ``done`` callback) to :meth:`Executor.run`."""
+    pass :meth:`after` (a ``done`` callback) to :meth:`Executor.run`. Within
+    :func:`progress_callback`, its listener hears of every chunk too."""
 
     def __init__(self, label: str, chunks: Sequence[Chunk], enabled: bool = True) -> None:
         self.label, self.enabled = label, enabled
@@ -289,6 +310,7 @@ class ChunkProgress:
         self.total_subjects = sum(c.subjects for c in chunks)
         self.chunks_done = self.subjects_done = 0
         self._bar = self._task = None
+        self._listener = _LISTENER.get()
 
     def __enter__(self) -> ChunkProgress:
         self._started, self._cpu = time.perf_counter(), time.process_time()
@@ -296,6 +318,8 @@ class ChunkProgress:
             "%s: %d chunks to run (%s subjects)", self.label, self.total_chunks,
             f"{self.total_subjects:,}",
         )  # fmt: skip
+        if self._listener is not None:
+            self._listener(self.label, 0, self.total_chunks)
         if self.enabled and self.total_chunks:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -325,6 +349,8 @@ class ChunkProgress:
                 done(chunk, result)
             self.chunks_done += 1
             self.subjects_done += chunk.subjects
+            if self._listener is not None:
+                self._listener(self.label, self.chunks_done, self.total_chunks)
             if self._bar is not None:
                 rate = self.subjects_done / max(time.perf_counter() - self._started, 1e-9)
                 self._bar.update(

@@ -12,8 +12,8 @@ import pandas as pd
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 from shiny.types import SafeException
 
-from fmsim.app.widgets import csv_text, message_slot, show_messages, table
-from fmsim.config import ConfigError, PassiveTransferConfig, load_config
+from fmsim.app.widgets import csv_text, message_slot, read_upload, show_messages, table
+from fmsim.config import PassiveTransferConfig, load_config
 from fmsim.experiments.result import config_yaml
 from fmsim.model.parameters import shipped_parameters
 
@@ -115,12 +115,9 @@ def server(
     @reactive.effect
     @reactive.event(input.par_upload)
     async def _upload() -> None:
-        upload = input.par_upload()[0]
-        try:
-            config = load_config(upload["datapath"])
-        except ConfigError as error:
-            text = str(error).replace(upload["datapath"], upload["name"])
-            await show_messages(session, PAGE, {"par_upload": text})
+        config, problem = read_upload(input.par_upload()[0], load_config)
+        if problem:
+            await show_messages(session, PAGE, {"par_upload": problem})
             return
         await show_messages(session, PAGE, {})
         overrides.set(dict(config.parameters))

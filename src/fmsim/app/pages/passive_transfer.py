@@ -12,8 +12,16 @@ from pydantic import ValidationError
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
 from fmsim.app.fields import FieldError, field_messages, numbers, whole_number
-from fmsim.app.widgets import csv_text, message_slot, plot_slot, show_messages, show_plot, table
-from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
+from fmsim.app.widgets import (
+    csv_text,
+    message_slot,
+    plot_slot,
+    read_upload,
+    show_messages,
+    show_plot,
+    table,
+)
+from fmsim.config import PassiveTransferConfig, default_config, load_config
 from fmsim.experiments.passive_transfer import PassiveTransferResult, run_passive_transfer
 from fmsim.experiments.result import config_yaml
 from fmsim.experiments.studies import passive_transfer_study
@@ -177,12 +185,9 @@ def server(
     @reactive.effect
     @reactive.event(input.pt_upload)
     async def _upload() -> None:
-        upload = input.pt_upload()[0]
-        try:
-            config = load_config(upload["datapath"])
-        except ConfigError as error:
-            text = str(error).replace(upload["datapath"], upload["name"])
-            await show_messages(session, PAGE, {"pt_upload": text})
+        config, problem = read_upload(input.pt_upload()[0], load_config)
+        if problem:
+            await show_messages(session, PAGE, {"pt_upload": problem})
             return
         form = form_of(config)
         pending.set(form)

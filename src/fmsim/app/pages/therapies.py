@@ -14,8 +14,15 @@ from pydantic import ValidationError
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
 from fmsim.app.fields import FieldError, field_messages, numbers
-from fmsim.app.widgets import csv_text, message_slot, plot_slot, show_messages, show_plot, table
-from fmsim.config import ConfigError
+from fmsim.app.widgets import (
+    csv_text,
+    message_slot,
+    plot_slot,
+    read_upload,
+    show_messages,
+    show_plot,
+    table,
+)
 from fmsim.config.therapy import TherapyProtocol, drug_library, load_protocol, regimen_protocol
 from fmsim.experiments.result import config_yaml
 from fmsim.experiments.studies import TherapyStudy, therapy_study
@@ -190,12 +197,11 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     async def _upload() -> None:
         protocols, messages = dict(uploaded()), []
         for upload in input.th_upload():
-            try:
-                protocol = load_protocol(upload["datapath"], library)
-            except ConfigError as error:
-                messages.append(str(error).replace(upload["datapath"], upload["name"]))
-                continue
-            protocols[protocol.name] = protocol
+            protocol, problem = read_upload(upload, lambda path: load_protocol(path, library))
+            if problem:
+                messages.append(problem)
+            else:
+                protocols[protocol.name] = protocol
         uploaded.set(protocols)
         if messages:
             await show_messages(session, PAGE, {"th_upload": "; ".join(messages)})

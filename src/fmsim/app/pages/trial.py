@@ -6,15 +6,27 @@ YAML ``fmsim trial`` reads, which reproduces the page's numbers."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+
 from pydantic import ValidationError
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
 from fmsim.app.fields import FieldError, field_messages, numbers, whole_number
 from fmsim.app.pages.therapies import agent_choices
-from fmsim.app.widgets import csv_text, message_slot, plot_slot, show_messages, show_plot, table
-from fmsim.config import ConfigError
+from fmsim.app.widgets import (
+    csv_text,
+    message_slot,
+    plot_slot,
+    read_upload,
+    show_messages,
+    show_plot,
+    table,
+)
 from fmsim.config.therapy import drug_library, regimen_protocol
 from fmsim.config.trial import TrialConfig, load_trial_config
+from fmsim.engine.execution import executor, progress_callback
 from fmsim.experiments.result import config_yaml
 from fmsim.experiments.studies import TrialStudy, trial_study
 from fmsim.report.interactive import power_curve
@@ -46,6 +58,7 @@ FIELDS = {
     "primary": "tr_analysis",
     "power.sample_sizes": "tr_sample_sizes",
     "power.replicates": "tr_replicates",
+    "power.scheduler": "tr_scheduler",
     "seed": "tr_seed",
 }
 
@@ -73,6 +86,7 @@ def trial_config(base: dict, form: dict) -> TrialConfig:
     if form["replicates"] is None:
         messages["tr_replicates"] = "give a whole number"
     data["power"]["replicates"] = form["replicates"]
+    data["power"]["scheduler"] = form["scheduler"] or None
     data["population"]["anti_sgc_positive_fraction"] = form["positive_fraction"]
     data["population"]["enrichment"] = form["enrichment"]
     data["primary"] = {**base["primary"], "analysis": form["analysis"]}
@@ -92,6 +106,52 @@ def trial_config(base: dict, form: dict) -> TrialConfig:
         return TrialConfig.model_validate(data)
     except ValidationError as error:
         raise FieldError(field_messages(error, FIELDS, "tr_upload")) from None
+
+
+class PowerProgress:
+    """A trial run's progress as the execution backend reports it (from the thread that runs
+    the study, see :func:`fmsim.engine.execution.progress_callback`): the chunks of replicate
+    trials done of the current job (power curve, then positive shares) and the time left."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.seconds: float | None = None  # the whole run's, once it has finished
+        self._lock = threading.Lock()
+        self._job: tuple[str, int, int, float] | None = None  # label, done, total, its start
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        with self._lock:
+            began = time.perf_counter() if done == 0 or self._job is None else self._job[3]
+            self._job = (label, done, total, began)
+
+    def status(self) -> str:
+        """One line: what runs, chunks done of the job, seconds so far and about how many left."""
+        with self._lock:
+            job = self._job
+        elapsed = time.perf_counter() - self.started
+        if job is None:
+            return f"Simulating and analysing one trial ... ({elapsed:.0f} s)"
+        label, done, total, began = job
+        left = ""
+        if 0 < done < total:
+            per_chunk = (time.perf_counter() - began) / done
+            left = f", about {per_chunk * (total - done):.0f} s left"
+        return (
+            f"Replicate trials ({label}): {done} of {total} chunks done "
+            f"({elapsed:.0f} s so far{left})"
+        )
+
+
+def run_study(config: TrialConfig, progress: PowerProgress) -> TrialStudy | str:
+    """``config``'s trial and power curves on its execution backend (``power.scheduler``),
+    reporting to ``progress``; a one-line message instead if it cannot run."""
+    try:
+        with progress_callback(progress), executor(config.power.scheduler) as chunks:
+            return trial_study(config, executor=chunks)
+    except (ValueError, ConnectionError) as error:
+        return str(error)
+    finally:
+        progress.seconds = time.perf_counter() - progress.started
 
 
 def page() -> ui.NavPanel:
@@ -127,6 +187,12 @@ def page() -> ui.NavPanel:
         message_slot(PAGE, "tr_replicates"),
         ui.input_numeric("tr_seed", "Random seed", 7, min=0),
         message_slot(PAGE, "tr_seed"),
+        ui.input_select(
+            "tr_scheduler",
+            "Replicate trials run",
+            {"": "in this process", "local": "on a local Dask cluster (a worker per core)"},
+        ),
+        message_slot(PAGE, "tr_scheduler"),
         ui.input_action_button("tr_run", "Run the trial and its power curve", class_="btn-primary"),
         ui.download_button("tr_download_config", "Trial design (YAML)"),
         ui.download_button("tr_download_results", "Power (CSV)"),
@@ -136,6 +202,7 @@ def page() -> ui.NavPanel:
         "Trial planner",
         ui.layout_sidebar(
             controls,
+            ui.output_ui("tr_progress"),
             ui.output_ui("tr_answer"),
             ui.h5("Power against trial size (band: 95% Wilson interval; dashed: target)"),
             plot_slot("tr_plot", 420),
@@ -151,12 +218,9 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     @reactive.effect
     @reactive.event(input.tr_upload)
     async def _upload() -> None:
-        upload = input.tr_upload()[0]
-        try:
-            config = load_trial_config(upload["datapath"])
-        except ConfigError as error:
-            text = str(error).replace(upload["datapath"], upload["name"])
-            await show_messages(session, PAGE, {"tr_upload": text})
+        config, problem = read_upload(input.tr_upload()[0], load_trial_config)
+        if problem:
+            await show_messages(session, PAGE, {"tr_upload": problem})
             return
         base.set(config.model_dump(mode="json", exclude_none=True))
         choices = {**agent_choices(drug_library()), FROM_FILE: {FROM_FILE: FROM_FILE}}
@@ -186,6 +250,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             "sample_sizes": input.tr_sample_sizes(),
             "replicates": whole_number(input.tr_replicates()),
             "seed": whole_number(input.tr_seed()),
+            "scheduler": input.tr_scheduler(),
         }
         try:
             return trial_config(base(), form), {}
@@ -196,21 +261,40 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     async def _messages() -> None:
         await show_messages(session, PAGE, checked()[1])
 
-    @reactive.calc
+    progress: reactive.Value[PowerProgress | None] = reactive.value(None)
+
+    @reactive.extended_task
+    async def run(config: TrialConfig, tracker: PowerProgress) -> TrialStudy | str:
+        return await asyncio.to_thread(run_study, config, tracker)
+
+    @reactive.effect
     @reactive.event(input.tr_run)
-    def study() -> TrialStudy:
+    def _start() -> None:
         config = checked()[0]
         req(config)
-        chunks = 2 * len(config.power.sample_sizes) + len(config.power.positive_fractions)
-        with ui.Progress(min=0, max=2) as progress:
-            progress.set(0, message="Simulating and analysing one trial ...")
-            progress.set(
-                1,
-                message=f"Power: {chunks} groups of {config.power.replicates} replicate trials ...",
-            )
-            result = trial_study(config)
-            progress.set(2, message="Done")
-        return result
+        tracker = PowerProgress()
+        progress.set(tracker)
+        run(config, tracker)
+
+    @reactive.calc
+    def study() -> TrialStudy:
+        outcome = run.result()
+        req(not isinstance(outcome, str))
+        return outcome
+
+    @render.ui
+    def tr_progress():
+        if run.status() == "running":
+            reactive.invalidate_later(0.5)
+            return ui.div(progress().status(), id="tr_progress_text", class_="fmsim-note")
+        if run.status() != "success":
+            return None
+        if isinstance(run.result(), str):
+            return ui.div(run.result(), class_="fmsim-field-error", style="display: block")
+        seconds = progress().seconds
+        return ui.div(
+            f"Run finished in {seconds:.0f} s.", id="tr_progress_done", class_="fmsim-note"
+        )
 
     @reactive.effect
     async def _plot() -> None:

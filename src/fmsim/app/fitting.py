@@ -1,0 +1,170 @@
+"""A fit in the background for the Fit page: ``fmsim fit DATA CONFIG``'s computation in a
+worker process, so that the app stays responsive, reports each optimiser start as it begins
+and can be cancelled (the process is ended). The worker reads the same two files the command
+reads (the page writes them, and they are what the page downloads), so the command reproduces
+the page's estimates."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+#: pyPESTO logs this (level DEBUG, logger ``pypesto.optimize.task``) as each start begins.
+START_MESSAGE = "Executing task"
+
+
+@dataclass(frozen=True)
+class FitTables:
+    """What the page shows of a finished fit: the tables of
+    :class:`fmsim.calibration.fit.FitResult` (estimates, fitted, curves, starts) and the
+    profiles' long table (empty without profiles); ``seconds`` of fit and profiles."""
+
+    estimates: pd.DataFrame
+    fitted: pd.DataFrame
+    curves: pd.DataFrame
+    starts: pd.DataFrame
+    profiles: pd.DataFrame
+    fit_seconds: float
+    profile_seconds: float
+
+
+class _StartCounter(logging.Handler):
+    """Sends ("start", k) to the page as pyPESTO begins the k-th optimiser start."""
+
+    def __init__(self, messages) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages, self.count = messages, 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(START_MESSAGE):
+            self.count += 1
+            self.messages.put(("start", self.count))
+
+
+def fit_worker(data: str, config: str, messages) -> None:
+    """Run ``fmsim fit data config``'s fit (one process, no report) and put its progress and
+    then ("done", :class:`FitTables`) or ("error", one-line message) on ``messages``."""
+    from fmsim.calibration.fit import profile_table, run_fit
+    from fmsim.calibration.measurements import load_fit_problem
+
+    try:
+        settings, problem = load_fit_problem(Path(data), Path(config))
+        messages.put(("problem", len(problem.measurements)))
+        handler = _StartCounter(messages)
+        tasks = logging.getLogger("pypesto.optimize.task")
+        tasks.setLevel(logging.DEBUG)
+        tasks.addHandler(handler)
+        result = run_fit(
+            problem,
+            settings.starts,
+            settings.seed,
+            settings.optimizer,
+            profile=settings.profile,
+            settings=settings.model_dump(mode="json"),
+        )
+        tasks.removeHandler(handler)
+        profiles = profile_table(result.profiles) if result.profiles else pd.DataFrame()
+        messages.put(
+            (
+                "done",
+                FitTables(
+                    result.estimates,
+                    result.fitted,
+                    result.curves,
+                    result.starts,
+                    profiles,
+                    result.fit_seconds,
+                    result.profile_seconds,
+                ),
+            )
+        )
+    except Exception as error:  # shown on the page as one line, never a traceback
+        messages.put(("error", str(error) or type(error).__name__))
+
+
+@dataclass
+class FitJob:
+    """A fit of the files ``data`` and ``config`` running in a worker process (spawned: the
+    engine's OpenMP threads do not survive a fork). :meth:`poll` collects its messages;
+    :meth:`cancel` ends it."""
+
+    data: Path
+    config: Path
+    starts: int
+    profile: bool
+    process: multiprocessing.process.BaseProcess
+    messages: object
+    started: float = field(default_factory=time.perf_counter)
+    starts_begun: int = 0
+    outcome: FitTables | None = None
+    error: str | None = None
+    cancelled: bool = False
+
+    @classmethod
+    def launch(cls, data: Path, config: Path, starts: int, profile: bool) -> FitJob:
+        context = multiprocessing.get_context("spawn")
+        messages = context.Queue()
+        process = context.Process(
+            target=fit_worker, args=(str(data), str(config), messages), daemon=True
+        )
+        process.start()
+        return cls(data, config, starts, profile, process, messages)
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None or self.error is not None or self.cancelled
+
+    def poll(self) -> None:
+        """Take the worker's messages; a worker that died without a word is an error."""
+        while True:
+            try:
+                kind, value = self.messages.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "start":
+                self.starts_begun = value
+            elif kind == "done":
+                self.outcome = value
+            elif kind == "error":
+                self.error = value
+        if not self.finished and not self.process.is_alive():
+            self.error = f"the fit stopped unexpectedly (exit code {self.process.exitcode})"
+        if self.finished:
+            self.process.join(timeout=5)
+
+    def cancel(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=5)
+        self.cancelled = True
+
+    def status(self) -> str:
+        """One line: which stage, how many starts, seconds so far."""
+        seconds = time.perf_counter() - self.started
+        if self.cancelled:
+            return f"Cancelled after {seconds:.0f} s."
+        if self.error is not None:
+            return self.error
+        if self.outcome is not None:
+            done = self.outcome
+            profiles = f", profiles {done.profile_seconds:.1f} s" if self.profile else ""
+            return f"Done: {self.starts} starts in {done.fit_seconds:.1f} s{profiles}."
+        if self.starts_begun == 0:
+            return f"Preparing the data and the model ... ({seconds:.0f} s)"
+        if self.starts_begun < self.starts:
+            return f"Optimiser start {self.starts_begun} of {self.starts} ... ({seconds:.0f} s)"
+        stage = "profile likelihoods and fitted curves" if self.profile else "fitted curves"
+        return f"All {self.starts} starts run; {stage} ... ({seconds:.0f} s)"
+
+    def fraction(self) -> float:
+        """Rough share of the work done (starts, then profiles), for a progress bar."""
+        if self.outcome is not None:
+            return 1.0
+        share = 0.6 if self.profile else 0.95
+        return share * max(self.starts_begun - 1, 0) / max(self.starts, 1)

@@ -1,0 +1,117 @@
+"""The Fit page in a browser: a fit of the reference data draws the data with the fitted model
+and the estimates with their intervals; the downloaded fit YAML and data, run through
+``fmsim fit``, give the page's estimates; fewer tests fitted give fewer panels; a running fit
+can be cancelled; invalid settings show their messages."""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+from tests.app.conftest import SCREENSHOTS
+from tests.app.test_passive_transfer_page import wait_for_plot
+
+FMSIM = str(Path(sys.executable).parent / "fmsim")
+
+
+def panels(page) -> list[str]:
+    """The observables drawn (one panel each) in the fit figure."""
+    return page.evaluate(
+        "() => document.getElementById('fit_plot').layout.annotations.map(a => a.text)"
+    )
+
+
+def open_fit_page(page) -> None:
+    """The Fit page, once the server has drawn its bounds fields (the session is live)."""
+    page.click("text=Fit")
+    page.locator("#fit_sensitisation_turnover_lower").wait_for()
+
+
+def fit(page, revision: int) -> None:
+    page.click("#fit_run")
+    wait_for_plot(page, "fit_plot", revision)
+
+
+def test_fit_is_reproduced_by_the_command(page, tmp_path):
+    open_fit_page(page)
+    page.fill("#fit_starts", "3")
+    page.keyboard.press("Tab")
+    fit(page, 1)
+    assert panels(page) == ["paw_pressure_threshold", "cold_response"]
+    names = page.evaluate("() => document.getElementById('fit_plot').data.map(t => t.name)")
+    assert any(n.endswith(" data") for n in names) and any(n.endswith(" model") for n in names)
+    page.locator("#fit_estimates table").wait_for()
+    assert "identifiable" in page.locator("#fit_estimates").inner_text()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / "fit.png")
+    with page.expect_download() as bundle:
+        page.click("#fit_download_config")
+    with page.expect_download() as results:
+        page.click("#fit_download_results")
+    zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).extractall(tmp_path)
+    shown = pd.read_csv(results.value.path())
+    command = shlex.split((tmp_path / "command.txt").read_text())
+    assert command[:2] == ["fmsim", "fit"]
+    out = tmp_path / "run"
+    finished = subprocess.run(
+        [FMSIM, *command[1:4], "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr
+    expected = pd.read_csv(out / "estimates.csv")
+    assert list(shown["parameter"]) == list(expected["parameter"])
+    assert len(shown) == 2 and shown["estimate"].notna().all()
+    for column in ("estimate", "ci_low", "ci_high"):
+        pd.testing.assert_series_equal(shown[column], expected[column], rtol=1e-6)
+    assert list(shown["verdict"]) == list(expected["verdict"])
+    # one test fewer: one panel fewer
+    page.uncheck("#fit_tests input[value='cold_response']")
+    fit(page, 2)
+    assert panels(page) == ["paw_pressure_threshold"]
+
+
+def test_a_running_fit_can_be_cancelled(page):
+    open_fit_page(page)
+    page.fill("#fit_starts", "500")
+    page.keyboard.press("Tab")
+    page.click("#fit_run")
+    status = page.locator("#fit_status_text")
+    status.filter(has_text="Optimiser start").wait_for()
+    page.click("#fit_cancel")
+    status.filter(has_text="Cancelled").wait_for()
+    assert (
+        page.evaluate("() => Number(document.getElementById('fit_plot').dataset.revision || 0)")
+        == 0
+    )
+
+
+def test_invalid_settings_show_their_messages(page):
+    open_fit_page(page)
+    page.fill("#fit_sensitisation_turnover_lower", "5")
+    page.fill("#fit_sensitisation_turnover_upper", "1")
+    page.fill("#fit_starts", "0")
+    page.keyboard.press("Tab")
+    bounds = page.locator("#fit_sensitisation_turnover_upper_message")
+    bounds.wait_for(state="visible")
+    assert "expected lower < upper" in bounds.inner_text()
+    starts = page.locator("#fit_starts_message")
+    starts.wait_for(state="visible")
+    assert "greater than or equal to 1" in starts.inner_text()
+    page.check("#fit_source input[value='upload']")
+    page.locator("#fit_upload_message").filter(has_text="upload a lab data file").wait_for()
+    page.set_input_files(
+        "#fit_upload",
+        files=[{"name": "mice.csv", "mimeType": "text/csv", "buffer": b"mouse,group\nm1,A\n"}],
+    )
+    page.locator("#fit_upload_message").filter(has_text="mice.csv").wait_for()
+    assert "Traceback" not in page.content()
