@@ -10,7 +10,7 @@ effect and DRG equilibration rate (log10 scale, bounds from the parameter file's
    in this process, and on a local Dask cluster of ``--workers`` single-threaded workers
    (started, and every worker's imports and compiled kernels loaded, before the clock: that
    start-up is reported on its own); then the profiles of the three parameters from the best
-   fit, with 1 and ``--procs`` processes (pyPESTO ``MultiProcessEngine``).
+   fit (one chunk per parameter), in this process and on the same cluster.
 2. What derivatives buy: the same 20 starts with L-BFGS-B (gradient) and Powell (no
    derivatives): wall time, objective evaluations, starts reaching the best optimum (within
    0.01 of the best negative log-likelihood). fmsim's engine has no forward sensitivities, so
@@ -100,11 +100,11 @@ def _fit(objective, method, executor, starts):
     }
 
 
-def _profiles(objective, result, procs):
+def _profiles(objective, result, executor):
     with _clock() as spent:
-        found = profiles(objective, result, n_procs=procs)
+        found = profiles(objective, result, executor=executor)
     return {
-        "procs": procs,
+        "where": executor.name,
         **spent,
         "points": int(sum(p.x.size for p in found)),
         "verdicts": {p.name: p.verdict() for p in found},
@@ -125,7 +125,6 @@ def _per_call(function, repeats):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=20)
-    parser.add_argument("--procs", type=int, default=2, help="processes for the profiles")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers for the starts")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
@@ -160,12 +159,12 @@ def main() -> None:
         dask.client.gather(warm)  # fmt: skip
     report["dask_start_up"] = {"workers": args.workers, **spent}
     fits.append(_fit(objective, "ls_trf", dask, args.starts))
-    dask.__exit__(None, None, None)
     best_fit = fits[0]["result"]
     report["profiles"] = [
-        _profiles(objective, best_fit, 1),
-        _profiles(objective, best_fit, args.procs),
+        _profiles(objective, best_fit, InProcess()),
+        _profiles(objective, best_fit, dask),
     ]
+    dask.__exit__(None, None, None)
     fits += [_fit(objective, m, InProcess(), args.starts) for m in ("L-BFGS-B", "Powell")]
     report["fits"] = [{k: v for k, v in f.items() if k != "result"} for f in fits]
     x = problem.nominal_scaled + np.array([0.05, -0.02, 0.1])

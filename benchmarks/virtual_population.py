@@ -92,6 +92,47 @@ def peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB on Linux
 
 
+def direct_trial(config, n: int, block: int) -> pd.DataFrame:
+    """The blocks of ``virtual_trial(config, n, block=block)`` by a plain loop (endpoints)."""
+    tables = []
+    for k, start in enumerate(range(0, n, block)):
+        key = f"virtual trial|{n}|block {k} of {block}"
+        tables.append(trial_block(config, min(block, n - start), chunk_seed(config.seed, key)))
+    return pd.concat(tables, ignore_index=True)
+
+
+def interleaved(config, n: int, block: int, rounds: int, workers: int) -> None:
+    """Direct and Dask alternately, ``rounds`` trials of ``n / rounds`` patients each, so that
+    both paths meet the same load of a shared machine; totals per path."""
+    part = n // rounds
+    cluster = DaskExecutor(workers=workers)
+    wall, cpu, _ = timed(lambda: warm_up(cluster, config))
+    print(f"Dask start-up (cluster of {workers} + warm workers): {wall:.1f} s, {cpu:.1f} CPU-s")
+    totals = {"direct": [0.0, 0.0], "dask": [0.0, 0.0]}
+    with WorkerMemory() as memory:
+        for r in range(rounds):
+            w1, c1, mine = timed(lambda: direct_trial(config, part, block))
+            w2, c2, theirs = timed(lambda: virtual_trial(config, part, block=block,
+                                                         executor=cluster))  # fmt: skip
+            assert mine["endpoint"].equals(theirs["endpoint"]), "Dask and direct differ"
+            for path, w, c in (("direct", w1, c1), ("dask", w2, c2)):
+                totals[path][0] += w
+                totals[path][1] += c
+            print(f"round {r + 1}/{rounds}: direct {w1:.1f} s {c1:.1f} CPU-s, Dask {w2:.1f} s "
+                  f"{c2:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    cluster.__exit__(None, None, None)
+    (dw, dc), (kw, kc) = totals["direct"], totals["dask"]
+    print(f"\n{rounds} x {part:,} patients, interleaved; load average at end {os.getloadavg()}")
+    print("| path | patients | wall s | CPU-s | patients/CPU-s | peak RSS GiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| direct | {n:,} | {dw:.1f} | {dc:.1f} | {n / dc:,.0f} | {peak_rss_gib():.2f} |")
+    print(f"| Dask run | {n:,} | {kw:.1f} | {kc:.1f} | {n / kc:,.0f} | "
+          f"{memory.peak / 2**30:.2f} (workers) |")  # fmt: skip
+    print(f"Dask overhead, CPU: per patient {kc / dc - 1:+.1%}, with start-up "
+          f"{(kc + cpu) / dc - 1:+.1%}; wall: {kw / dw - 1:+.1%}, with start-up "
+          f"{(kw + wall) / dw - 1:+.1%}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=1_000_000)
@@ -100,22 +141,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--skip-direct", action="store_true")
     parser.add_argument("--skip-in-process", action="store_true")
+    parser.add_argument(
+        "--interleave", type=int, default=0, metavar="R",
+        help="direct and Dask alternately in R rounds of patients/R (same load for both)",
+    )  # fmt: skip
     args = parser.parse_args()
     config = load_trial_config(CONFIG)
     n, block = args.patients, args.block
     trial_block(config, 50, 0)  # compile, warm caches
     print(f"load average at start: {os.getloadavg()}; {n:,} patients, blocks of {block:,}")
+    if args.interleave:
+        interleaved(config, n, block, args.interleave, args.workers)
+        return
     rows = []
 
-    def direct():
-        tables = []
-        for k, start in enumerate(range(0, n, block)):
-            key = f"virtual trial|{n}|block {k} of {block}"
-            tables.append(trial_block(config, min(block, n - start), chunk_seed(config.seed, key)))
-        return tables
-
     if not args.skip_direct:
-        wall, cpu, tables = timed(direct)
+        wall, cpu, merged = timed(lambda: direct_trial(config, n, block))
         rows.append(("direct (loop over trial_block)", wall, cpu, peak_rss_gib(), None))
         print(rows[-1], flush=True)
     table = None
@@ -126,7 +167,6 @@ def main() -> None:
         rows.append(("in-process executor", wall, cpu, peak_rss_gib(), None))
         print(rows[-1], flush=True)
     if not args.skip_direct:
-        merged = pd.concat(tables, ignore_index=True)
         if table is not None:
             assert merged["endpoint"].equals(table["endpoint"]), "direct and executor differ"
     if args.dask:

@@ -24,7 +24,7 @@ class Cluster:
         self.logs = folder
         self.scheduler = self._start("scheduler", "--scheduler-file", self.file, "--port", "0")
         deadline = time.monotonic() + 120
-        while not self.file.exists():
+        while not self._written():  # exists and complete (the scheduler writes it in place)
             assert time.monotonic() < deadline, (self.logs / "scheduler.log").read_text()
             time.sleep(0.2)
         self.address = json.loads(self.file.read_text())["address"]
@@ -37,6 +37,12 @@ class Cluster:
 
         with Client(self.address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
+
+    def _written(self) -> bool:
+        try:
+            return "address" in json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            return False
 
     def _start(self, name: str, *args) -> subprocess.Popen:
         command = "scheduler" if name == "scheduler" else "worker"

@@ -1,15 +1,18 @@
-"""Multi-start fits through the execution interface: every start a chunk, so the result does
-not depend on where the starts ran (this process or a real Dask cluster) and an interrupted
-fit resumed from its stored starts equals the uninterrupted fit."""
+"""Multi-start fits and profiles through the execution interface: every start and every
+profile a chunk, so the result does not depend on where they ran (this process or a real Dask
+cluster) and an interrupted fit resumed from its stored chunks equals the uninterrupted fit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pypesto
 import pytest
+from pypesto.result import OptimizerResult
 
 from fmsim.calibration.objective import Objective
 from fmsim.calibration.optimize import multistart, optimize_start, start_points
+from fmsim.calibration.profile import profiles
 from fmsim.engine.execution import DaskExecutor
 from fmsim.io.store import ChunkStore
 
@@ -34,8 +37,25 @@ def problem():
 
 
 @pytest.fixture(scope="module")
-def in_process(problem):
-    return starts_table(multistart(Objective(problem), STARTS, seed=2))
+def fitted(problem):
+    return multistart(Objective(problem), STARTS, seed=2)
+
+
+@pytest.fixture(scope="module")
+def in_process(fitted):
+    return starts_table(fitted)
+
+
+@pytest.fixture(scope="module")
+def in_process_profiles(problem, fitted):
+    return profiles(Objective(problem), fitted)
+
+
+def assert_same_profiles(found, expected) -> None:
+    assert [p.name for p in found] == [p.name for p in expected]
+    for mine, theirs in zip(found, expected, strict=True):
+        np.testing.assert_array_equal(mine.x, theirs.x)
+        np.testing.assert_array_equal(mine.rise, theirs.rise)
 
 
 def test_start_k_is_the_same_point_for_any_number_of_starts(problem):
@@ -74,7 +94,27 @@ def test_an_interrupted_fit_resumes_from_its_stored_starts(problem, in_process, 
     pd.testing.assert_frame_equal(starts_table(result), in_process, check_exact=True)
 
 
-def test_a_dask_cluster_gives_the_in_process_fit(problem, in_process, cluster):
+def test_stored_profiles_are_reused_only_for_the_same_best_fit(
+    problem, fitted, in_process_profiles, tmp_path
+):
+    objective = Objective(problem)
+    profiles(objective, fitted, store=ChunkStore(tmp_path, "fit settings"))
+    again = ChunkStore(tmp_path, "fit settings")
+    assert_same_profiles(profiles(objective, fitted, store=again), in_process_profiles)
+    assert (again.reused, again.written) == (2, 0)
+    top = fitted.optimize_result.list[0]
+    moved = pypesto.Result(fitted.problem)  # another best fit
+    moved.optimize_result.append([OptimizerResult(id="0", x=top.x + 0.01, fval=top.fval)])
+    other = ChunkStore(tmp_path, "fit settings")
+    profiles(objective, moved, ["sensitisation_turnover"], store=other)
+    assert (other.reused, other.written) == (0, 1)
+
+
+def test_a_dask_cluster_gives_the_in_process_fit_and_profiles(
+    problem, fitted, in_process, in_process_profiles, cluster
+):
     with DaskExecutor(cluster.address) as dask:
         result = multistart(Objective(problem), STARTS, seed=2, executor=dask)
+        found = profiles(Objective(problem), fitted, executor=dask)
     pd.testing.assert_frame_equal(starts_table(result), in_process, check_exact=True)
+    assert_same_profiles(found, in_process_profiles)

@@ -36,16 +36,7 @@ def _config(folder, **fields):
 
 def test_fit_writes_estimates_and_report(lab_data, tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(
-        app,
-        [
-            "fit",
-            str(lab_data),
-            str(_config(tmp_path, profile=True, sample={"samples": 100, "seed": 2})),
-            "--out",
-            str(out),
-        ],
-    )
+    result = runner.invoke(app, result_args(lab_data, tmp_path, out))
     assert result.exit_code == 0, result.output
     estimates = pd.read_csv(out / "estimates.csv")
     row = estimates.iloc[0]
@@ -54,7 +45,8 @@ def test_fit_writes_estimates_and_report(lab_data, tmp_path):
     assert row["verdict"] == "identifiable"
     html = (out / "report.html").read_text()
     assert "Profile likelihoods" in html and "Fitted curves over data" in html
-    assert len(pd.read_csv(out / "starts.csv")) == 2
+    starts = pd.read_csv(out / "starts.csv")
+    assert len(starts) == 2
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "fit" and manifest["status"] == "complete"
     assert {"estimates.parquet", "profiles.csv", "report.html", "figures/waterfall.png"} <= set(
@@ -64,6 +56,49 @@ def test_fit_writes_estimates_and_report(lab_data, tmp_path):
     chain = pd.read_csv(out / "posterior_chain.csv")
     assert len(chain) == 101 and "Posterior sampling" in html
     assert "posterior: 100 adaptive_metropolis iterations" in result.output
+    # the starts and the profile are chunks kept in the run folder: the same command reuses them
+    assert len(list((out / "chunks").glob("*.parquet"))) == 3
+    again = runner.invoke(app, [*result_args(lab_data, tmp_path, out), "--overwrite"])
+    assert again.exit_code == 0, again.output
+    pd.testing.assert_frame_equal(pd.read_csv(out / "starts.csv"), starts)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "estimates.csv"), estimates)
+    log = (out / "run.log").read_text()
+    assert "starts: 2 chunks reused after verification" in log
+    assert "profiles: 1 chunks reused after verification" in log
+
+
+def result_args(lab_data, folder, out) -> list[str]:
+    config = _config(folder, profile=True, sample={"samples": 100, "seed": 2})
+    return ["fit", str(lab_data), str(config), "--out", str(out)]
+
+
+# Runs `fmsim fit` or `fmsim export petab` on a bad fit YAML and prints which of the heavy
+# libraries were imported before the one-line refusal.
+IMPORTS_BEFORE_REFUSAL = """
+import sys
+from fmsim.cli.main import main
+sys.argv = ["fmsim", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as stop:
+    print("exit", stop.code, sorted(m for m in ("pypesto", "petab") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("command", [["fit"], ["export", "petab"]])
+def test_a_bad_fit_yaml_is_refused_before_pypesto_and_petab_load(lab_data, tmp_path, command):
+    import subprocess
+    import sys
+
+    config = _config(tmp_path, starts=0)
+    argv = [*command, str(lab_data), str(config), str(tmp_path / "out")]
+    if command == ["fit"]:
+        argv.insert(-1, "--out")
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_BEFORE_REFUSAL, *argv], capture_output=True, text=True
+    )
+    assert done.stdout.strip().endswith("exit 2 []"), done.stdout + done.stderr
+    assert "fit.yaml: starts" in done.stderr
 
 
 def _one_line_error(result, expected: str) -> None:

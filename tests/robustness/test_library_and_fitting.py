@@ -322,12 +322,41 @@ CASES += [
         timeout=FIT_TIMEOUT,
     ),
     Case(
-        "fit:options:zero processes",
-        [*FIT_COMMANDS["fit"], "--procs", "0"],
+        "fit:options:processes (replaced by --workers)",
+        [*FIT_COMMANDS["fit"], "--procs", "2"],
         {"fit.yaml": fit_config(), "data.csv": LAB_DATA},
         ["--procs"],
         timeout=FIT_TIMEOUT,
     ),
+    Case(
+        "fit:config:scheduler not an address",
+        FIT_COMMANDS["fit"],
+        {"fit.yaml": fit_config(scheduler="http://host:8786"), "data.csv": LAB_DATA},
+        ["fit.yaml: scheduler"],
+        timeout=FIT_TIMEOUT,
+    ),
+]
+#: (what, options, fragments of the error): where the chunks of fit and sensitivity run
+BAD_EXECUTION = [
+    ("scheduler without scheme", ["--scheduler", "localhost:8786"], ["--scheduler", "tcp://"]),
+    ("scheduler without port", ["--scheduler", "tcp://host"], ["--scheduler", "tcp://"]),
+    ("zero workers", ["--workers", "0"], ["--workers"]),
+    ("workers not a number", ["--workers", "two"], ["--workers"]),
+    (
+        "workers for a remote scheduler",
+        ["--scheduler", "tcp://127.0.0.1:9", "--workers", "2"],
+        ["--workers", "applies to a local cluster"],
+    ),
+]
+CASES += [
+    Case(
+        f"fit:options:{what}",
+        [*FIT_COMMANDS["fit"], *options],
+        {"fit.yaml": fit_config(), "data.csv": LAB_DATA},
+        expect,
+        timeout=FIT_TIMEOUT,
+    )
+    for what, options, expect in BAD_EXECUTION
 ]
 
 SENSITIVITY = ["sensitivity", "--out", "{out}"]
@@ -341,7 +370,7 @@ BAD_SENSITIVITY = [
 ]
 CASES += [
     Case(f"sensitivity:options:{what}", [*SENSITIVITY, *options], {}, expect)
-    for what, options, expect in BAD_SENSITIVITY
+    for what, options, expect in [*BAD_SENSITIVITY, *BAD_EXECUTION]
 ]
 
 

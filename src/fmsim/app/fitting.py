@@ -65,8 +65,7 @@ def fit_worker(data: str, config: str, messages) -> None:
             settings.starts,
             settings.seed,
             settings.optimizer,
-            1,
-            settings.profile,
+            profile=settings.profile,
             settings=settings.model_dump(mode="json"),
         )
         tasks.removeHandler(handler)

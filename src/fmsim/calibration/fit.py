@@ -127,7 +127,7 @@ def run_fit(
     n_starts: int = 20,
     seed: int = 0,
     method: str = "ls_trf",
-    n_procs: int = 1,
+    *,
     profile: bool = True,
     settings: Mapping | None = None,
     inputs: Sequence[Path] = (),
@@ -140,9 +140,9 @@ def run_fit(
 ) -> FitResult:
     """Estimate ``problem``'s parameters from ``n_starts`` starts; profile each parameter.
 
-    The starts run as chunks on ``executor`` (default: in this process); with
-    ``chunk_folder``, finished starts are kept there and, verified, reused by a rerun with the
-    same settings (resume). The profiles run in ``n_procs`` processes. With ``samples`` > 0, the
+    The starts and the profiles run as chunks on ``executor`` (default: in this process);
+    with ``chunk_folder``, finished chunks are kept there and, verified, reused by a rerun with
+    the same settings (resume). With ``samples`` > 0, the
     posterior is sampled from the best fit (``sampler``, see :mod:`fmsim.calibration.sample`).
     ``settings`` (e.g. the fit YAML as read) and ``inputs`` (the files read) are recorded in the
     result's provenance; without settings, the problem's description is hashed."""
@@ -170,7 +170,13 @@ def run_fit(
         ]
     )
     started = time.perf_counter()
-    found = profiles(objective, result, n_procs=n_procs, method=method) if profile else []
+    found = (
+        profiles(
+            objective, result, method=method, executor=executor, store=store, progress=progress
+        )
+        if profile
+        else []
+    )
     profile_seconds = time.perf_counter() - started
     estimates = pd.DataFrame(
         {

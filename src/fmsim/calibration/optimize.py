@@ -16,6 +16,8 @@ residuals and their Jacobian; the default), ``L-BFGS-B`` (quasi-Newton on the gr
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pypesto
@@ -61,17 +63,6 @@ def optimizer(method: str = "ls_trf", max_iterations: int = 200) -> pypesto.opti
         raise ValueError(f"optimizer: got {method!r}; expected one of {OPTIMIZERS}")
     options = {"max_nfev": max_iterations} if method == "ls_trf" else {"maxiter": max_iterations}
     return pypesto.optimize.ScipyOptimizer(method=method, options=options)
-
-
-def engine(n_procs: int) -> pypesto.engine.Engine:
-    """pyPESTO's execution engine (for the profiles): worker processes for ``n_procs`` > 1,
-    else this process.
-
-    Workers are spawned, not forked: the engine's compiled code runs on an OpenMP thread pool,
-    and forking a process that has used it aborts the child (GNU OpenMP)."""
-    if n_procs > 1:
-        return pypesto.engine.MultiProcessEngine(n_procs=n_procs, method="spawn")
-    return pypesto.engine.SingleCoreEngine()
 
 
 def start_points(
@@ -152,6 +143,8 @@ def multistart(
         if store is not None:
             store.write_chunk(chunk.key, row)
 
+    if rows:
+        logging.getLogger("fmsim").info("starts: %d chunks reused after verification", len(rows))
     with ChunkProgress("starts", jobs, enabled=progress) as bar:
         rows.update((executor or InProcess()).run(jobs, bar.after(keep)))
     result = pypesto.Result(pypesto_problem(objective))

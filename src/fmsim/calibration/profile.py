@@ -17,16 +17,21 @@ Verdicts (Raue et al., Bioinformatics 2009;25:1923-1929):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pypesto
 import pypesto.profile
+import pypesto.result
 from scipy import stats
 
 from fmsim.calibration.objective import Objective
-from fmsim.calibration.optimize import engine, optimizer, pypesto_problem
+from fmsim.calibration.optimize import optimizer, pypesto_problem
+from fmsim.calibration.problem import CalibrationProblem
+from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess
+from fmsim.io.store import ChunkStore
 
 LEVEL = 0.95
 THRESHOLD = 0.5 * float(stats.chi2.ppf(LEVEL, df=1))  # 1.92: rise of the nllh at the 95 % limits
@@ -86,61 +91,92 @@ def _closed(x, rise, best, side: str) -> bool:
     return bool(np.any(rise[mask] > THRESHOLD))
 
 
-class _ProfileTask(pypesto.engine.Task):
-    """One parameter's profile (run in this process or a worker process)."""
-
-    def __init__(self, problem, result, index: int, options, method: str) -> None:
-        super().__init__()
-        self.problem, self.result, self.index = problem, result, index
-        self.options, self.method = options, method
-
-    def execute(self):
-        found = pypesto.profile.parameter_profile(
-            problem=self.problem,
-            result=self.result,
-            optimizer=optimizer(self.method),
-            engine=pypesto.engine.SingleCoreEngine(),
-            profile_index=[self.index],
-            profile_options=self.options,
-            next_guess_method="fixed_step",
-            progress_bar=False,
-            filename=None,
-        )
-        return found.profile_result.list[-1][self.index]
+def profile_walk(
+    problem: CalibrationProblem,
+    best_x: np.ndarray,
+    best_fval: float,
+    index: int,
+    method: str = "ls_trf",
+) -> pd.DataFrame:
+    """pyPESTO's profile of parameter ``index`` from the best fit (scaled ``best_x``, its
+    ``best_fval`` as pyPESTO sees it), fixed steps of 1/:data:`STEPS` of the scaled range,
+    the other parameters re-optimised at each step (a chunk): the profile's points, columns
+    ``x`` (scaled value of the parameter) and ``fval``, in pyPESTO's order."""
+    wrapped = pypesto_problem(Objective(problem))
+    start = pypesto.Result(wrapped)
+    start.optimize_result.append(
+        [pypesto.result.OptimizerResult(id="best", x=np.asarray(best_x, float), fval=best_fval)]
+    )
+    width = float(problem.upper_scaled[index] - problem.lower_scaled[index])
+    options = pypesto.profile.ProfileOptions(
+        min_step_size=width / STEPS,
+        max_step_size=width / STEPS,
+        default_step_size=width / STEPS,
+        step_size_factor=1.5,
+        delta_ratio_max=0.1,
+        ratio_min=float(np.exp(-THRESHOLD - 0.5)),
+    )
+    walk = pypesto.profile.parameter_profile(
+        problem=wrapped,
+        result=start,
+        optimizer=optimizer(method),
+        engine=pypesto.engine.SingleCoreEngine(),
+        profile_index=[index],
+        profile_options=options,
+        next_guess_method="fixed_step",
+        progress_bar=False,
+        filename=None,
+    ).profile_result.list[-1][index]
+    return pd.DataFrame(
+        {
+            "x": np.asarray(walk.x_path[index], dtype=float),
+            "fval": np.asarray(walk.fval_path, dtype=float),
+        }
+    )
 
 
 def profiles(
     objective: Objective,
     result: pypesto.Result,
     names: list[str] | None = None,
-    n_procs: int = 1,
     method: str = "ls_trf",
+    executor: Executor | None = None,
+    store: ChunkStore | None = None,
+    progress: bool = False,
 ) -> list[Profile]:
     """Profiles of ``names`` (default: all estimated parameters) around the best fit of the
-    multi-start ``result``; one task per parameter, in parallel for ``n_procs`` > 1."""
-    problem = pypesto_problem(objective)
+    multi-start ``result``: one chunk per parameter (:func:`profile_walk`, key
+    ``profile <name>``) on ``executor`` (default: in this process), kept in ``store`` and
+    reused from it when given (the key holds the best fit, so a new fit is profiled afresh)."""
     calibration = objective.problem
     names = names or calibration.names
-    indices = [calibration.names.index(n) for n in names]
-    tasks = []
-    for i in indices:
-        width = float(calibration.upper_scaled[i] - calibration.lower_scaled[i])
-        options = pypesto.profile.ProfileOptions(
-            min_step_size=width / STEPS,
-            max_step_size=width / STEPS,
-            default_step_size=width / STEPS,
-            step_size_factor=1.5,
-            delta_ratio_max=0.1,
-            ratio_min=float(np.exp(-THRESHOLD - 0.5)),
-        )
-        tasks.append(_ProfileTask(problem, result, i, options, method))
-    walks = engine(n_procs).execute(tasks, progress_bar=False)
     best_x = np.asarray(result.optimize_result.list[0].x, dtype=float)
     best_f = float(result.optimize_result.list[0].fval)
+    walks, jobs = {}, []
+    keys = {name: f"profile {name} from {best_x.tolist()!r} ({best_f!r})" for name in names}
+    for name, key in keys.items():
+        stored = store.read_verified_chunk(key) if store is not None else None
+        if stored is not None:
+            walks[name] = stored
+            continue
+        index = calibration.names.index(name)
+        jobs.append(Chunk(key, profile_walk, (calibration, best_x, best_f, index, method), {}))
+
+    def keep(chunk: Chunk, walk: pd.DataFrame) -> None:
+        if store is not None:
+            store.write_chunk(chunk.key, walk)
+
+    if walks:
+        logging.getLogger("fmsim").info("profiles: %d chunks reused after verification", len(walks))
+    with ChunkProgress("profiles", jobs, enabled=progress) as bar:
+        done = (executor or InProcess()).run(jobs, bar.after(keep))
+    walks.update({name: done[key] for name, key in keys.items() if key in done})
     out = []
-    for name, i, walk in zip(names, indices, walks, strict=True):
-        x = np.asarray(walk.x_path[i], dtype=float)
-        rise = np.asarray(walk.fval_path, dtype=float) - best_f
+    for name in names:
+        i = calibration.names.index(name)
+        walk = walks[name]
+        x = walk["x"].to_numpy()
+        rise = walk["fval"].to_numpy() - best_f
         order = np.argsort(x)
         parameter = calibration.parameters[i]
         out.append(

@@ -26,6 +26,7 @@ results do not depend on the chunk size, the backend or the workers.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,10 @@ def evaluate(
         if where.store is not None:
             where.store.write_chunk(chunk.key, table)
 
+    if results:
+        logging.getLogger("fmsim").info(
+            "%s %s: %d chunks reused after verification", analysis.name, part, len(results)
+        )
     with ChunkProgress(f"{analysis.name} {part}", jobs, enabled=where.progress) as bar:
         results.update((where.executor or InProcess()).run(jobs, bar.after(keep)))
     return pd.concat([results[key] for key in keys], ignore_index=True)

@@ -15,15 +15,14 @@ def fit(
     data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format; see README)."),
     config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
     out: Path = typer.Option(Path("results/fit"), help="Output folder."),
-    procs: int = typer.Option(1, min=1, max=256, help="Worker processes for the profiles."),
     scheduler: str = scheduler_option(),
     workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Multi-start fit with profile-likelihood intervals and identifiability; HTML report.
-    Each start is a chunk, run in this process or on Dask (--scheduler, or scheduler in the
-    fit YAML), kept in OUT/chunks and, verified, reused by the same command (resume).
-    OUT/run.log records what ran."""
+    Each start and each profile is a chunk, run in this process or on Dask (--scheduler or
+    --workers, or scheduler in the fit YAML), kept in OUT/chunks and, verified, reused by the
+    same command (resume). OUT/run.log records what ran."""
     from fmsim.calibration.measurements import load_fit_problem
 
     # pyPESTO's imports cost seconds: only after the inputs are known to be valid
@@ -41,8 +40,7 @@ def fit(
                 settings.starts,
                 settings.seed,
                 settings.optimizer,
-                procs,
-                settings.profile,
+                profile=settings.profile,
                 settings=settings.model_dump(mode="json"),
                 inputs=(data, config),
                 samples=settings.sample.samples if settings.sample else 0,

@@ -218,12 +218,9 @@ class DaskExecutor:
         futures: dict[str, Any] = {}
         by_future = {}
         run = uuid.uuid4().hex[:12]  # task keys of this call only: never an earlier run's result
-        shared = self._scatter_shared(chunks)
         for chunk in chunks:
-            args = tuple(shared.get(id(a), a) for a in _substitute(chunk.args, futures))
-            kwargs = {
-                k: shared.get(id(v), _substitute(v, futures)) for k, v in chunk.kwargs.items()
-            }
+            args = _substitute(chunk.args, futures)
+            kwargs = {k: _substitute(v, futures) for k, v in chunk.kwargs.items()}
             key = _task_key(chunk.key, run)
             future = self.client.submit(_on_worker, chunk.function, *args, key=key, **kwargs)
             futures[chunk.key] = future
@@ -235,26 +232,6 @@ class DaskExecutor:
             if done is not None:
                 done(chunk, results[chunk.key])
         return results
-
-    def _scatter_shared(self, chunks: Sequence[Chunk]) -> dict[int, Any]:
-        """Arguments passed to more than one chunk (the same object: a config, a parameter
-        set, an array), sent to the cluster once: by ``id`` of the object, its future."""
-        count: dict[int, int] = {}
-        objects: dict[int, Any] = {}
-        for chunk in chunks:
-            for value in (*chunk.args, *chunk.kwargs.values()):
-                if not isinstance(value, _SENT_AS_IS) and not any(_walk(value)):
-                    count[id(value)] = count.get(id(value), 0) + 1
-                    objects[id(value)] = value
-        return {
-            ident: self.client.scatter([objects[ident]], hash=False)[0]  # a list: as one
-            for ident, n in count.items()
-            if n > 1
-        }
-
-
-#: Arguments sent with each task as they are (small; or already a future of the job).
-_SENT_AS_IS = (int, float, str, bytes, bool, type(None), ResultOf)
 
 
 def _task_key(key: str, run: str) -> str:
