@@ -189,10 +189,35 @@ def readout_time_courses(
                 hover=f"{group}: %{{y:.3g}} (mean of %{{customdata}})<extra></extra>",
             )
             fig.data[-1].customdata = [f"{n} animals" for n in g["count"]]
-        for day in injection_days or []:
-            fig.add_vline(x=day, line_color="#f1c40f", opacity=0.6, row=row, col=col)
+    _injection_lines(fig, injection_days, [(k // 3 + 1, k % 3 + 1) for k in range(len(tests))])
     fig.update_xaxes(title_text="day after first injection")
     return fig
+
+
+def _injection_lines(
+    fig: go.Figure, days: list[float] | None, panels: list[tuple[int, int]]
+) -> None:
+    """A vertical line at every injection day in every panel (row, col), added in one layout
+    update (plotly's ``add_vline`` re-validates every shape at each call: seconds for 24)."""
+    shapes = []
+    for row, col in panels:
+        subplot = fig.get_subplot(row, col)
+        x, y = (axis.plotly_name.replace("axis", "") for axis in (subplot.xaxis, subplot.yaxis))
+        shapes += [
+            {
+                "type": "line",
+                "x0": day,
+                "x1": day,
+                "xref": x,
+                "y0": 0,
+                "y1": 1,
+                "yref": f"{y} domain",
+                "line": {"color": "#f1c40f"},
+                "opacity": 0.6,
+            }
+            for day in days or []
+        ]
+    fig.update_layout(shapes=[*fig.layout.shapes, *shapes])
 
 
 def _unit(measurements: pd.DataFrame, test: str) -> str:
@@ -228,8 +253,7 @@ def state_time_courses(
                 first=k == 0,
                 hover=f"{group}: %{{y:.3g}}<extra></extra>",
             )
-        for day in injection_days or []:
-            fig.add_vline(x=day, line_color="#f1c40f", opacity=0.6, row=row, col=col)
+    _injection_lines(fig, injection_days, [(k // 2 + 1, k % 2 + 1) for k in range(len(states))])
     for trace in fig.data:
         trace.mode = "lines"
     fig.update_xaxes(title_text="day after first injection")
