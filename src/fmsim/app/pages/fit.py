@@ -381,8 +381,8 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         if current is None:
             source = "fmsim's reference data" if input.fit_source() == REFERENCE else "your data"
             return ui.div(
-                f"Choose the parameters and settings, then Fit ({source}). A fit of 2 "
-                "parameters from 5 starts with profiles takes about 10-20 s.",
+                f"Choose the parameters and settings, then Fit ({source}). The fit runs in "
+                "the background: this line shows its progress, and Cancel stops it.",
                 class_="fmsim-answer",
             )
         bar = ui.tags.progress(value=f"{current.fraction():.2f}", max="1", style="width: 100%")
