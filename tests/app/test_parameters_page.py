@@ -73,4 +73,8 @@ def test_out_of_range_value_is_refused_with_its_message(page):
     message = page.locator("#par_table_message")
     message.wait_for(state="visible")
     assert "ip_bioavailability" in message.inner_text() and "(0, 1]" in message.inner_text()
+    # ... and at the refused cell itself: marked, with the message as its tooltip
+    cell = page.locator("#par_table td.cell-edit-failure")
+    cell.wait_for()
+    assert "(0, 1]" in cell.get_attribute("title")
     assert page.locator("#par_overrides").inner_text().startswith("All values as shipped")

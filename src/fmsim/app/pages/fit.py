@@ -262,14 +262,15 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             default = default_parameter(name, parameters)
             unit = parameters[name].unit if name in parameters.parameters else ""
             lower, upper = bound_id(name, "lower"), bound_id(name, "upper")
+            shown = {side: float(f"{getattr(default, side):.4g}") for side in ("lower", "upper")}
             parts += [
                 ui.h6(f"{name} (nominal {default.nominal:.4g} {unit})".replace(" )", ")")),
                 ui.layout_columns(
                     with_message(
-                        PAGE, lower, ui.input_numeric(lower, "lower bound", default.lower)
+                        PAGE, lower, ui.input_numeric(lower, "lower bound", shown["lower"])
                     ),
                     with_message(
-                        PAGE, upper, ui.input_numeric(upper, "upper bound", default.upper)
+                        PAGE, upper, ui.input_numeric(upper, "upper bound", shown["upper"])
                     ),
                 ),
             ]
