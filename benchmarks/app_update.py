@@ -112,8 +112,8 @@ def peers(repeats: int) -> dict[str, list[float]]:
     from fmsim.config import default_config
     from fmsim.config.therapy import drug_library, regimen_protocol
     from fmsim.experiments.passive_transfer import run_passive_transfer
-    from fmsim.experiments.patient_courses import population_pain, typical_courses
     from fmsim.experiments.studies import therapy_study
+    from fmsim.experiments.typical_patient import population_pain, typical_courses
 
     library = drug_library()
     protocols = {

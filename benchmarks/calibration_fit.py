@@ -6,16 +6,19 @@ and day (456 data points, 19 conditions). Estimated: sensitisation turnover, occ
 effect and DRG equilibration rate (log10 scale, bounds from the parameter file's CVs).
 
 1. Multi-start fit, 20 starts, trust-region least squares (pyPESTO ``ls_trf`` on residuals and
-   the batched finite-difference Jacobian): wall time with 1 and with ``--procs`` worker
-   processes (pyPESTO ``MultiProcessEngine``); then the profiles of the three parameters from
-   the best fit, with 1 and ``--procs`` processes.
+   the batched finite-difference Jacobian), each start a chunk of ``fmsim.engine.execution``:
+   in this process, and on a local Dask cluster of ``--workers`` single-threaded workers
+   (started, and every worker's imports and compiled kernels loaded, before the clock: that
+   start-up is reported on its own); then the profiles of the three parameters from the best
+   fit, with 1 and ``--procs`` processes (pyPESTO ``MultiProcessEngine``).
 2. What derivatives buy: the same 20 starts with L-BFGS-B (gradient) and Powell (no
    derivatives): wall time, objective evaluations, starts reaching the best optimum (within
    0.01 of the best negative log-likelihood). fmsim's engine has no forward sensitivities, so
    the derivatives are central differences (2p+1 parameter sets per gradient, one batch).
 
 The machine is shared: every step reports wall time and CPU seconds (this process, its
-threads, and the worker processes it waited for: ``os.times``).
+threads, the worker processes it waited for, ``os.times``, and its live child processes, the
+Dask workers and nannies).
 3. Objective cost against pyPESTO's libroadrunner objective on the exported PEtab problem, in
    the same run: one negative log-likelihood, and one gradient (fmsim: 2p+1 parameter sets in
    one engine batch; pyPESTO: central finite differences of the libroadrunner objective,
@@ -39,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pypesto
+from trial_power import children_cpu  # benchmarks/ is the script's folder
 
 from fmsim.calibration.measurements import problem_from_lab_data
 from fmsim.calibration.objective import Objective
@@ -46,6 +50,7 @@ from fmsim.calibration.optimize import best, multistart
 from fmsim.calibration.petab_export import export_petab, roadrunner_objective
 from fmsim.calibration.profile import profiles
 from fmsim.config import default_config
+from fmsim.engine.execution import DaskExecutor, InProcess, _on_worker
 from fmsim.experiments.passive_transfer import run_passive_transfer
 
 NAMES = ["sensitisation_turnover", "sensitisation_occupancy50", "drg_equilibration_rate"]
@@ -60,28 +65,30 @@ def _problem():
 
 @contextlib.contextmanager
 def _clock():
-    """Wall and CPU seconds of the block (CPU: this process and its waited-for children)."""
+    """Wall and CPU seconds of the block (CPU: this process, its waited-for children and its
+    live children)."""
     spent = {}
-    before, wall = os.times(), time.perf_counter()
+    before, wall, alive = os.times(), time.perf_counter(), children_cpu()
     yield spent
     after = os.times()
     spent["seconds"] = round(time.perf_counter() - wall, 2)
     spent["cpu_seconds"] = round(
         sum(getattr(after, k) - getattr(before, k)
-            for k in ("user", "system", "children_user", "children_system")),
+            for k in ("user", "system", "children_user", "children_system"))
+        + children_cpu() - alive,
         2,
     )  # fmt: skip
 
 
-def _fit(objective, method, procs, starts):
+def _fit(objective, method, executor, starts):
     with _clock() as spent:
-        result = multistart(objective, starts, seed=0, method=method, n_procs=procs)
+        result = multistart(objective, starts, seed=0, method=method, executor=executor)
     fvals = np.array([r.fval for r in result.optimize_result.list], dtype=float)
     evaluations = sum(max(r.n_fval, r.n_res) for r in result.optimize_result.list)
     x, nllh = best(result, objective)
     return {
         "method": method,
-        "procs": procs,
+        "where": executor.name,
         **spent,
         "best_nllh": round(nllh, 4),
         "starts_at_best": int(np.sum(fvals - fvals.min() < 0.01)),
@@ -118,7 +125,8 @@ def _per_call(function, repeats):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=20)
-    parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument("--procs", type=int, default=2, help="processes for the profiles")
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers for the starts")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -135,14 +143,30 @@ def main() -> None:
         "data_points": len(problem.measurements),
         "conditions": len(problem.conditions),
     }
-    fits = [_fit(objective, "ls_trf", 1, args.starts)]
-    fits.append(_fit(objective, "ls_trf", args.procs, args.starts))
+    fits = [_fit(objective, "ls_trf", InProcess(), args.starts)]
+    dask = DaskExecutor(workers=args.workers)
+    with _clock() as spent:
+        dask.__enter__()
+        warm = [
+            dask.client.submit(
+                _on_worker,
+                Objective(problem).nllh,
+                problem.nominal_scaled,
+                workers=[w],
+                pure=False,
+            )  # fmt: skip
+            for w in dask.client.scheduler_info()["workers"]
+        ]
+        dask.client.gather(warm)  # fmt: skip
+    report["dask_start_up"] = {"workers": args.workers, **spent}
+    fits.append(_fit(objective, "ls_trf", dask, args.starts))
+    dask.__exit__(None, None, None)
     best_fit = fits[0]["result"]
     report["profiles"] = [
         _profiles(objective, best_fit, 1),
         _profiles(objective, best_fit, args.procs),
     ]
-    fits += [_fit(objective, m, 1, args.starts) for m in ("L-BFGS-B", "Powell")]
+    fits += [_fit(objective, m, InProcess(), args.starts) for m in ("L-BFGS-B", "Powell")]
     report["fits"] = [{k: v for k, v in f.items() if k != "result"} for f in fits]
     x = problem.nominal_scaled + np.array([0.05, -0.02, 0.1])
     with tempfile.TemporaryDirectory() as folder:

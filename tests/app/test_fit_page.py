@@ -86,7 +86,7 @@ def test_a_running_fit_can_be_cancelled(page):
     page.keyboard.press("Tab")
     page.click("#fit_run")
     status = page.locator("#fit_status_text")
-    status.filter(has_text="Optimiser start").wait_for()
+    status.filter(has_text="Optimiser starts: 1 of 500 done").wait_for()
     page.click("#fit_cancel")
     status.filter(has_text="Cancelled").wait_for()
     assert (

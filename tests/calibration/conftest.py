@@ -1,5 +1,6 @@
 """A small calibration problem shared by the calibration tests: one FMS donor's typical mouse
-(8 mg x 4, anti-SGC fraction 0.005) and paw-pressure group means on 8 days (normal noise, 5 g)."""
+(8 mg x 4, anti-SGC fraction 0.005) and paw-pressure group means on 8 days (normal noise, 5 g);
+and a small trial for the sensitivity tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import pytest
 
 from fmsim.calibration.objective import Objective
 from fmsim.calibration.problem import Condition, make_problem
+from fmsim.calibration.sensitivity_trial import DEFAULT_TRIAL
+from fmsim.config.trial import parse_trial_config
 
 DAYS = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 14.0, 21.0)
 SIGMA = 5.0  # g
@@ -41,3 +44,11 @@ def simulated_problem(names: list[str], seed: int):
 @pytest.fixture(scope="session")
 def noise_free_truth():
     return simulated_problem(["sensitisation_occupancy50"], 0)[1]
+
+
+@pytest.fixture(scope="module")
+def small_trial():
+    return parse_trial_config(
+        DEFAULT_TRIAL | {"patients": 30, "duration_weeks": 4,
+                         "primary": {"outcome": "pain_nrs", "week": 4, "analysis": "ancova"}}
+    )  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -184,8 +185,11 @@ def test_simulate_bad_table_is_one_line(tmp_path, content, expected):
         ("TIME,AMT,CMT,DRUG\n0,700,inhibitor_central,efgartigimod\n",
          ":2: column RATE: value None: expected an infusion into inhibitor_central"),
         ("ID,TIME,AMT,CMT,DRUG\n1,0,680,inhibitor_depot,batoclimab\n"
-         "2,0,340,inhibitor_depot,batoclimab\n",
-         ":3: column ID: value '2': expected one course for every patient"),
+         "500,0,340,inhibitor_depot,batoclimab\n",
+         ":3: column ID: value '500': expected a patient number from 1 to 200 (the n-th virtual "
+         "patient sampled with seed 2024)"),
+        ("ID,TIME,AMT,CMT,EVID,FRAC\n1,0,0,igg_plasma,2,1.2\n",
+         ":2: column FRAC: value '1.2': expected the fraction of plasma removed"),
         ("TIME,AMT,CMT,DRUG\n0,680,inhibitor_depot,nosuchdrug\n", "nosuchdrug"),
         ("TIME,AMT,CMT,EVID\n0,0,1,0\n", "no dose records"),
     ],
@@ -201,13 +205,96 @@ def test_therapies_bad_table_is_one_line(tmp_path, content, expected):
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        ("batoclimab", "--events: got 'batoclimab': expected ARM=FILE"),
+        ("batoclimab", "batoclimab: no such file"),
+        ("=TABLE", "--events: got '="),
+        ("TABLE", "without ARM= a table gives records per patient"),
+        ("batoclimab=PATIENTS", "add --no-power"),
         ("nosuch=TABLE", "--events: got arm 'nosuch': expected one of the trial's arms"),
     ],
 )
 def test_trial_bad_events_option_is_one_line(tmp_path, option, expected):
     trial = write(tmp_path, "trial.yaml", TRIAL.format(therapy="{type: placebo}"))
     table = write(tmp_path, "table.csv", BATOCLIMAB_TABLE)
-    option = option.replace("TABLE", str(table))
-    line = one_line_error(invoke("trial", trial, "--no-power", "--events", option))
-    assert expected in line
+    patients = write(tmp_path, "patients.csv", PER_PATIENT)
+    option = option.replace("TABLE", str(table)).replace("PATIENTS", str(patients))
+    power = [] if "PATIENTS" in option or patients.name in option else ["--no-power"]
+    out = tmp_path / "out"
+    line = one_line_error(invoke("trial", trial, *power, "--events", option, "--out", out))
+    assert expected in line and not out.exists()
+
+
+PER_PATIENT = (
+    "ID,TIME,AMT,CMT,DRUG\n1,0,680,inhibitor_depot,batoclimab\n2,0,680,inhibitor_depot,batoclimab\n"
+)
+
+
+def test_therapies_nonmem_data_set_read_back_per_patient_gives_identical_patients(tmp_path):
+    protocol = write(tmp_path, "yaml.yaml", f"name: bato\ntherapies: [{BATOCLIMAB_YAML}]\n")
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--patients", 4, "--days", 20, "--seed", 5, "--nonmem"]
+    ok(invoke("therapies", protocol, "examples/therapies/tpe.yaml", *common, "--out", first))
+    data = pd.read_csv(first / "nonmem.csv", keep_default_na=False, na_values=[""])
+    assert list(dict.fromkeys(data["THERAPY"])) == ["bato", "plasma exchange 5 x 1 plasma volume"]
+    sessions = data[data["EVID"] == 2]
+    assert len(sessions) == 4 * 5 and set(sessions["CMT"]) == {"igg_plasma"}
+    assert set(sessions["DRUG"]) == {"plasma_exchange"} and set(sessions["FLUID"]) == {"albumin"}
+    doses = data[data["EVID"] == 1]  # batoclimab on days 0 and 7 and 14 within 20 days: all 6
+    assert len(doses) == 4 * 6 and set(doses["AMT"]) == {680.0}
+    observed = data[data["EVID"] == 0]
+    assert set(observed["DVID"]) == {"total_igg", "anti_sgc_igg", "sensitisation"}
+    # ID n is the n-th sampled patient: its covariates are row n of patients.csv
+    patients = pd.read_csv(first / "patients.csv")
+    weights = data.groupby("ID")["WT"].first()
+    np.testing.assert_allclose(weights.to_numpy(), patients["body_weight"].to_numpy())
+
+    ok(invoke("therapies", "--events", first / "nonmem.csv", *common, "--out", second))
+    same_tables(first, second, ("therapy_patients", "therapy_courses", "nonmem"))
+
+
+def test_trial_nonmem_data_set_read_back_per_patient_gives_the_identical_trial(tmp_path):
+    trial = write(tmp_path, "trial.yaml", TRIAL.format(therapy=BATOCLIMAB_YAML))
+    first, second = tmp_path / "first", tmp_path / "second"
+    ok(invoke("trial", trial, "--no-power", "--nonmem", "--out", first))
+    data = pd.read_csv(first / "nonmem.csv")
+    patients = pd.read_csv(first / "patients.csv")
+    arms = data.groupby("ID")["ARM"].first()
+    assert list(arms) == list(patients["group"]) and len(arms) == 20
+    dosed = set(data.loc[data["EVID"] == 1, "ID"])
+    assert dosed == set(patients.index[patients["group"] == "batoclimab"] + 1)
+    pain = data[data["DVID"] == "pain_nrs"]
+    visits = pd.read_csv(first / "visits.csv")
+    assert len(pain) == len(visits) and set(pain["TIME"]) == {7.0 * w for w in range(7)}
+
+    ok(invoke("trial", trial, "--no-power", "--nonmem", "--events", first / "nonmem.csv",
+              "--out", second))  # fmt: skip
+    same_tables(first, second, ("visits", "courses", "effects", "nonmem"))
+    # an arm's per-patient table must name patients of that arm
+    placebo = int(patients.index[patients["group"] == "placebo"][0]) + 1
+    table = write(tmp_path, "arm.csv", PER_PATIENT.replace("\n1,", f"\n{placebo},"))
+    line = one_line_error(invoke("trial", trial, "--no-power", "--events",
+                                 f"batoclimab={table}", "--out", tmp_path / "third"))  # fmt: skip
+    assert line == (
+        f"error: {table}:2: column ID: patient {placebo} is randomised to 'placebo', not "
+        "'batoclimab' (seed and allocation of the trial file decide the arms; see the run's "
+        "patients.csv)"
+    )
+    assert not (tmp_path / "third").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["therapies", "examples/therapies/tpe.yaml", "--patients", "10000", "--days", "100"],
+         "--nonmem: 10,000 patients x 101 days x 3 outputs x 1 therapies is about 3,030,000 "
+         "records, more than the 2,000,000"),
+        (["trial", "TRIAL", "--no-power"], "--nonmem: 2,000 patients x 365 days x 3 outputs"),
+    ],
+)  # fmt: skip
+def test_a_data_set_too_large_is_refused_before_simulating(tmp_path, command, expected):
+    big = TRIAL.format(therapy=BATOCLIMAB_YAML).replace("patients: 20", "patients: 2000")
+    big = big.replace("duration_weeks: 6", "duration_weeks: 52").replace("week: 6", "week: 52")
+    trial = write(tmp_path, "big.yaml", big)
+    out = tmp_path / "out"
+    command = [str(trial) if c == "TRIAL" else c for c in command]
+    line = one_line_error(invoke(*command, "--nonmem", "--out", out))
+    assert line.startswith("error: ") and expected in line and not out.exists()

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from fmsim.calibration.sensitivity_study import DEFAULT_TRIAL
+from fmsim.calibration.sensitivity_trial import DEFAULT_TRIAL
 from fmsim.cli.main import app
 
 runner = CliRunner()

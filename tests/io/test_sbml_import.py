@@ -38,6 +38,16 @@ def one_subject(model, subjects, events, index):
     return one, scalar
 
 
+def tight(model, subjects, y0, events):
+    """States simulated with tight tolerances (rtol 1e-10, atol 1e-14) at ``TIMES``."""
+    return run(model, subjects, y0, TIMES, events, rtol=1e-10, atol=1e-14).states
+
+
+def simulate_imported(imported):
+    """The imported model's own subjects, initial state and events, tightly simulated."""
+    return tight(imported.model, imported.subjects, imported.y0, imported.events)
+
+
 def relative(a, b, floor=1e-9):
     """Max |a - b| / max(|b|, floor): relative above ``floor`` (state units), else absolute."""
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), floor)))
@@ -59,16 +69,8 @@ def test_mouse_export_imports_with_the_same_trajectories(mice):
     # the day-0 dose is in the initial state, the others are events
     assert imported.events == tuple(Bolus(day, 0, 8.0) for day in (1.0, 2.0, 3.0))
     one, events = one_subject(MODEL, mice.subjects, mice.doses, 0)
-    expected = run(MODEL, one, y0[:, :1], TIMES, events, rtol=1e-10, atol=1e-14).states
-    got = run(
-        imported.model,
-        imported.subjects,
-        imported.y0,
-        TIMES,
-        imported.events,
-        rtol=1e-10,
-        atol=1e-14,
-    ).states
+    expected = tight(MODEL, one, y0[:, :1], events)
+    got = simulate_imported(imported)
     assert relative(got, expected) <= 1e-9  # measured 9e-13: only rounding differs
 
 
@@ -93,16 +95,8 @@ def test_human_export_imports_with_infusions_and_removals(therapy):
     else:  # each infusion's switch is a state the events set to its rate and back to 0
         assert imported.model.n_states == HUMAN_MODEL.n_states + 3
     one, scalar = one_subject(HUMAN_MODEL, patients, events, 1)
-    expected = run(HUMAN_MODEL, one, y0[:, 1:2], TIMES, scalar, rtol=1e-10, atol=1e-14).states
-    got = run(
-        imported.model,
-        imported.subjects,
-        imported.y0,
-        TIMES,
-        imported.events,
-        rtol=1e-10,
-        atol=1e-14,
-    ).states[:, : HUMAN_MODEL.n_states]
+    expected = tight(HUMAN_MODEL, one, y0[:, 1:2], scalar)
+    got = simulate_imported(imported)[:, : HUMAN_MODEL.n_states]
     assert relative(got, expected) <= 1e-8
 
 

@@ -72,6 +72,23 @@ LAB_CASES = [
      ["give both the test and its unit"]),
 ]  # fmt: skip
 
+PER_PATIENT = (
+    "ID,TIME,AMT,CMT,DRUG\n1,0,680,inhibitor_depot,batoclimab\n2,0,680,inhibitor_depot,batoclimab\n"
+)
+CROSSOVER = """\
+name: robustness crossover
+patients: 20
+design: crossover
+arms:
+  - {name: placebo, therapies: [{type: placebo}]}
+  - {name: active, therapies: [{type: placebo}]}
+control_arm: placebo
+crossover:
+  period_weeks: 4
+  sequences: [{name: AP, periods: [active, placebo]}, {name: PA, periods: [placebo, active]}]
+primary: {outcome: pain_nrs, week: 4}
+"""
+
 #: (command, what, files, argv, fragments of the error)
 EVENT_CASES = [
     ("simulate", "unknown compartment", {"e.csv": "TIME,AMT,CMT\n0,4,spleen\n"},
@@ -99,17 +116,62 @@ EVENT_CASES = [
      {"t.yaml": TRIAL.replace("{name: active, therapies: [{type: placebo}]}",
                               "{name: active, events: nope.csv}")},
      ["trial", "{in}/t.yaml", "--no-power", "--out", "{out}"], ["nope.csv: no such file"]),
-    ("therapies", "per-patient table", {"e.csv": "ID,TIME,AMT,CMT,DRUG\n1,0,680,inhibitor_depot,"
-     "batoclimab\n2,0,680,inhibitor_depot,batoclimab\n"},
-     ["therapies", "--events", "{in}/e.csv", "--out", "{out}"], ["one course for every patient"]),
+    ("therapies", "patient outside the population", {"e.csv": PER_PATIENT},
+     ["therapies", "--events", "{in}/e.csv", "--patients", "1", "--out", "{out}"],
+     ["e.csv:3: column ID: value '2': expected a patient number from 1 to 1"]),
+    ("therapies", "patient not a number", {"e.csv": PER_PATIENT.replace("\n2,", "\nP2,")},
+     ["therapies", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["e.csv:3: column ID: value 'P2': expected a patient number"]),
+    ("therapies", "two inhibitors in one course",
+     {"e.csv": PER_PATIENT.replace("2,0,680,inhibitor_depot,batoclimab",
+                                   "2,0,600,inhibitor_depot,nipocalimab")},
+     ["therapies", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["e.csv:3: column DRUG: value 'nipocalimab': expected one fcrn_inhibitor per course"]),
+    ("therapies", "session fraction out of range",
+     {"e.csv": "ID,TIME,AMT,CMT,EVID,FRAC\n1,0,0,igg_plasma,2,1.5\n2,0,0,igg_plasma,2,0.5\n"},
+     ["therapies", "--events", "{in}/e.csv", "--out", "{out}"], ["e.csv:2: column FRAC"]),
+    ("therapies", "session with two amounts",
+     {"e.csv": "TIME,AMT,CMT,EVID,PV,VOL\n0,0,igg_plasma,2,1,2500\n"},
+     ["therapies", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["e.csv:2: column VOL", "one of FRAC, PV or VOL"]),
+    ("therapies", "session into another compartment",
+     {"e.csv": "TIME,AMT,CMT,EVID,PV\n0,0,ivig_plasma,2,1\n"},
+     ["therapies", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["e.csv:2: column CMT: value 'ivig_plasma': expected igg_plasma"]),
+    ("therapies", "fraction in a table for every patient",
+     {"e.csv": "TIME,AMT,CMT,EVID,FRAC\n0,0,igg_plasma,2,0.5\n"},
+     ["therapies", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["e.csv:2: column FRAC", "per-patient result"]),
+    ("therapies", "data set too large", {},
+     ["therapies", "--agents", "efgartigimod", "--patients", "20000", "--days", "100",
+      "--nonmem", "--out", "{out}"], ["--nonmem: 20,000 patients x 101 days"]),
     ("therapies", "i.v. bolus", {"e.csv": "TIME,AMT,CMT,DRUG\n0,700,inhibitor_central,"
      "efgartigimod\n"}, ["therapies", "--events", "{in}/e.csv", "--out", "{out}"],
      ["expected an infusion"]),
     ("therapies", "dose into a state no therapy doses", {"e.csv": "TIME,AMT,CMT\n0,5,igg_plasma\n"},
      ["therapies", "--events", "{in}/e.csv", "--out", "{out}"], ["therapy's dosing state"]),
-    ("trial", "malformed option", {"e.csv": "TIME,AMT,CMT\n0,5,ivig_plasma\n"},
+    ("trial", "table for all without its arm", {"e.csv": "TIME,AMT,CMT\n0,5,ivig_plasma\n"},
      ["trial", "{in}/t.yaml", "--no-power", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["--events", "e.csv: without ARM= a table gives records per patient", "ARM=FILE"]),
+    ("trial", "malformed option", {"e.csv": "TIME,AMT,CMT\n0,5,ivig_plasma\n"},
+     ["trial", "{in}/t.yaml", "--no-power", "--events", "={in}/e.csv", "--out", "{out}"],
      ["expected ARM=FILE"]),
+    ("trial", "per-patient records with power curves", {"e.csv": PER_PATIENT},
+     ["trial", "{in}/t.yaml", "--events", "{in}/e.csv", "--out", "{out}"], ["add --no-power"]),
+    ("trial", "patient outside the trial", {"e.csv": PER_PATIENT.replace("\n2,", "\n21,")},
+     ["trial", "{in}/t.yaml", "--no-power", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["e.csv:3: column ID: value '21': expected a patient number from 1 to 20"]),
+    ("trial", "two arms for one patient",
+     {"e.csv": "ID,TIME,AMT,CMT,ARM\n1,0,5,ivig_plasma,placebo\n1,7,5,ivig_plasma,active\n"},
+     ["trial", "{in}/t.yaml", "--no-power", "--events", "{in}/e.csv", "--out", "{out}"],
+     ["e.csv:3: column ARM: value 'active': patient 1 is in arm 'placebo' on row 2"]),
+    ("trial", "per-patient arm table in a crossover", {"e.csv": PER_PATIENT},
+     ["trial", "{in}/c.yaml", "--no-power", "--events", "active={in}/e.csv", "--out", "{out}"],
+     ["in a crossover trial an arm is a period"]),
+    ("trial", "data set too large", {"t.yaml": TRIAL.replace("patients: 20", "patients: 2000")
+                                     .replace("duration_weeks: 6", "duration_weeks: 52")},
+     ["trial", "{in}/t.yaml", "--no-power", "--nonmem", "--out", "{out}"],
+     ["--nonmem: 2,000 patients x 365 days"]),
     ("trial", "unknown arm", {"e.csv": "TIME,AMT,CMT\n0,5,ivig_plasma\n"},
      ["trial", "{in}/t.yaml", "--no-power", "--events", "nosuch={in}/e.csv", "--out", "{out}"],
      ["arm 'nosuch'"]),
@@ -123,8 +185,8 @@ def _lab_case(category, what, files, options, expect) -> Case:
 
 
 def _event_case(command, what, files, argv, expect) -> Case:
-    files = {"s.yaml": SCENARIO, "t.yaml": TRIAL, **files}
-    names = ["e.csv", "--events", "s.yaml", "nope.csv"]
+    files = {"s.yaml": SCENARIO, "t.yaml": TRIAL, "c.yaml": CROSSOVER, **files}
+    names = ["e.csv", "--events", "s.yaml", "nope.csv", "--nonmem"]
     return Case(f"{command}:event table:{what}", argv, files, expect, names=names)
 
 

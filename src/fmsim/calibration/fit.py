@@ -20,7 +20,12 @@ from fmsim.calibration.optimize import best, multistart
 from fmsim.calibration.problem import CalibrationProblem
 from fmsim.calibration.profile import Profile, profiles, summary
 from fmsim.calibration.sample import Posterior, sample_posterior
+from fmsim.engine.execution import Executor
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash
+from fmsim.io.store import ChunkStore
+
+#: The run folder's sub-folder holding the starts' chunks (kept across runs).
+CHUNKS = "chunks"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class FitResult(StudyResult):
     (None unless sampling was asked for). Times in seconds."""
 
     kind: ClassVar[str] = "fit"
+    stores: ClassVar[tuple[str, ...]] = (CHUNKS,)
     problem: CalibrationProblem
     starts: pd.DataFrame
     estimates: pd.DataFrame
@@ -128,16 +134,27 @@ def run_fit(
     samples: int = 0,
     sampler: str = "adaptive_metropolis",
     sample_seed: int = 0,
+    executor: Executor | None = None,
+    chunk_folder: Path | None = None,
+    progress: bool = False,
 ) -> FitResult:
     """Estimate ``problem``'s parameters from ``n_starts`` starts; profile each parameter.
 
-    With ``samples`` > 0, the posterior is sampled from the best fit (``sampler``, see
-    :mod:`fmsim.calibration.sample`). ``settings`` (e.g. the fit YAML as read) and ``inputs``
-    (the files read) are recorded in the result's provenance; without settings, the
-    problem's description is hashed."""
+    The starts run as chunks on ``executor`` (default: in this process); with
+    ``chunk_folder``, finished starts are kept there and, verified, reused by a rerun with the
+    same settings (resume). The profiles run in ``n_procs`` processes. With ``samples`` > 0, the
+    posterior is sampled from the best fit (``sampler``, see :mod:`fmsim.calibration.sample`).
+    ``settings`` (e.g. the fit YAML as read) and ``inputs`` (the files read) are recorded in the
+    result's provenance; without settings, the problem's description is hashed."""
     objective = Objective(problem)
+    described = settings if settings is not None else _description(problem, n_starts, seed, method)
+    store = None
+    if chunk_folder is not None:  # a start depends on the problem, its point and the optimiser
+        store = ChunkStore(chunk_folder, config_hash(_starts_fingerprint(problem, seed, method)))
     started = time.perf_counter()
-    result = multistart(objective, n_starts, seed, method, n_procs)
+    result = multistart(
+        objective, n_starts, seed, method, executor=executor, store=store, progress=progress
+    )
     fit_seconds = time.perf_counter() - started
     x_best, nllh = best(result, objective)
     starts = pd.DataFrame(
@@ -173,7 +190,6 @@ def run_fit(
     posterior = (
         sample_posterior(objective, x_best, samples, sampler, sample_seed) if samples else None
     )
-    described = settings if settings is not None else _description(problem, n_starts, seed, method)
     return FitResult(
         problem,
         starts,
@@ -208,6 +224,18 @@ def _description(problem: CalibrationProblem, n_starts: int, seed: int, method: 
         "starts": n_starts,
         "seed": seed,
         "optimizer": method,
+    }
+
+
+def _starts_fingerprint(problem: CalibrationProblem, seed: int, method: str) -> dict:
+    """What a start's result depends on besides its number: the problem, the optimiser and
+    the seed of the starting points (not the number of starts: start k is the same point for
+    any number; nor the profiles or the sampling)."""
+    described = _description(problem, 0, seed, method)
+    return {k: v for k, v in described.items() if k != "starts"} | {
+        "nominal": problem.nominal_scaled.tolist(),
+        "readout_values": dict(problem.readout_values),
+        "model_parameters": problem.model_parameters.typical(),
     }
 
 

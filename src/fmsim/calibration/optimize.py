@@ -2,10 +2,12 @@
 
 :func:`pypesto_problem` wraps :class:`~fmsim.calibration.objective.Objective` as a pyPESTO
 problem (function, gradient, residuals and their Jacobian; bounds and parameter names on the
-scaled parameters). :func:`multistart` draws starting points uniformly within the bounds (seeded)
-and runs a local optimiser from each, in parallel worker processes when asked for
-(``n_procs`` > 1, pyPESTO's ``MultiProcessEngine``); otherwise in this process, where each
-objective evaluation already runs its batch on all cores through the engine.
+scaled parameters). :func:`multistart` draws starting points uniformly within the bounds (from
+the run seed, in this process: the nominal parameters first, then start k is the k-th draw) and
+runs a local optimiser from each: every start is one deterministic chunk (:func:`optimize_start`,
+key ``start <k>``) of the execution interface (:mod:`fmsim.engine.execution`), in this process
+(where each objective evaluation already runs its batch on all cores through the engine) or on
+Dask workers; with a chunk store, finished starts are kept and, verified, reused (resume).
 
 Optimisers (``OPTIMIZERS``): ``ls_trf`` (scipy's trust-region reflective least squares on the
 residuals and their Jacobian; the default), ``L-BFGS-B`` (quasi-Newton on the gradient) and
@@ -15,10 +17,15 @@ residuals and their Jacobian; the default), ``L-BFGS-B`` (quasi-Newton on the gr
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pypesto
 import pypesto.optimize
+import pypesto.result
 
 from fmsim.calibration.objective import Objective
+from fmsim.calibration.problem import CalibrationProblem
+from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess
+from fmsim.io.store import ChunkStore
 
 OPTIMIZERS = ("ls_trf", "L-BFGS-B", "Powell")
 
@@ -57,7 +64,8 @@ def optimizer(method: str = "ls_trf", max_iterations: int = 200) -> pypesto.opti
 
 
 def engine(n_procs: int) -> pypesto.engine.Engine:
-    """pyPESTO's execution engine: worker processes for ``n_procs`` > 1, else this process.
+    """pyPESTO's execution engine (for the profiles): worker processes for ``n_procs`` > 1,
+    else this process.
 
     Workers are spawned, not forked: the engine's compiled code runs on an OpenMP thread pool,
     and forking a process that has used it aborts the child (GNU OpenMP)."""
@@ -66,30 +74,104 @@ def engine(n_procs: int) -> pypesto.engine.Engine:
     return pypesto.engine.SingleCoreEngine()
 
 
+def start_points(
+    problem: CalibrationProblem, n_starts: int, seed: int, include_nominal: bool = True
+) -> np.ndarray:
+    """``n_starts`` scaled starting points: uniform within the bounds (``seed``), the nominal
+    parameters first when ``include_nominal``."""
+    rng = np.random.default_rng(seed)
+    lower, upper = problem.lower_scaled, problem.upper_scaled
+    starts = lower + (upper - lower) * rng.random((n_starts, lower.size))
+    if include_nominal:
+        starts[0] = problem.nominal_scaled
+    return starts
+
+
+def optimize_start(
+    problem: CalibrationProblem, x0: np.ndarray, index: int, method: str
+) -> pd.DataFrame:
+    """One local optimisation of ``problem`` from the scaled point ``x0`` (a chunk): one row
+    with the start's id, final scaled parameters (one column per parameter), ``fval`` (the
+    negative log-likelihood minus its constant, as pyPESTO sees it), evaluation counts,
+    exit flag, message and seconds."""
+    wrapped = pypesto_problem(Objective(problem))
+    wrapped.set_x_guesses(np.asarray(x0, dtype=float)[None, :])
+    found = pypesto.optimize.minimize(
+        wrapped,
+        optimizer=optimizer(method),
+        n_starts=1,
+        ids=[str(index)],
+        engine=pypesto.engine.SingleCoreEngine(),
+        progress_bar=False,
+        filename=None,
+    ).optimize_result.list[0]
+    x = np.asarray(found.x, dtype=float)
+    return pd.DataFrame(
+        [
+            {
+                "id": str(index),
+                **dict(zip(problem.names, x, strict=True)),
+                "fval": float(found.fval) if found.fval is not None else np.nan,
+                **{count: int(found[count] or 0) for count in _COUNTS},
+                "exitflag": int(found.exitflag) if found.exitflag is not None else 0,
+                "message": str(found.message),
+                "time": float(found.time or 0.0),
+            }
+        ]
+    )
+
+
+_COUNTS = ("n_fval", "n_grad", "n_res", "n_sres")
+
+
 def multistart(
     objective: Objective,
     n_starts: int = 20,
     seed: int = 0,
     method: str = "ls_trf",
-    n_procs: int = 1,
     include_nominal: bool = True,
+    executor: Executor | None = None,
+    store: ChunkStore | None = None,
+    progress: bool = False,
 ) -> pypesto.Result:
-    """Local optimisation from ``n_starts`` points (the nominal parameters first when
-    ``include_nominal``, the rest uniform within the bounds); results sorted best first."""
-    problem = pypesto_problem(objective)
-    rng = np.random.default_rng(seed)
-    lower, upper = objective.problem.lower_scaled, objective.problem.upper_scaled
-    starts = lower + (upper - lower) * rng.random((n_starts, lower.size))
-    if include_nominal:
-        starts[0] = objective.problem.nominal_scaled
-    problem.set_x_guesses(starts)
-    return pypesto.optimize.minimize(
-        problem,
-        optimizer=optimizer(method),
-        n_starts=n_starts,
-        engine=engine(n_procs),
-        progress_bar=False,
-        filename=None,
+    """Local optimisation from ``n_starts`` points (:func:`start_points`), one chunk per start
+    on ``executor`` (default: in this process), kept in ``store`` and reused from it when
+    given; results sorted best first (pyPESTO's ``Result``)."""
+    problem = objective.problem
+    starts = start_points(problem, n_starts, seed, include_nominal)
+    rows, jobs = {}, []
+    for k, x0 in enumerate(starts):
+        key = f"start {k}"
+        stored = store.read_verified_chunk(key) if store is not None else None
+        if stored is not None:
+            rows[key] = stored
+        else:
+            jobs.append(Chunk(key, optimize_start, (problem, x0, k, method), {}))
+
+    def keep(chunk: Chunk, row: pd.DataFrame) -> None:
+        if store is not None:
+            store.write_chunk(chunk.key, row)
+
+    with ChunkProgress("starts", jobs, enabled=progress) as bar:
+        rows.update((executor or InProcess()).run(jobs, bar.after(keep)))
+    result = pypesto.Result(pypesto_problem(objective))
+    result.optimize_result.append(
+        [_optimizer_result(rows[f"start {k}"].iloc[0], problem.names) for k in range(n_starts)]
+    )
+    result.optimize_result.sort()
+    return result
+
+
+def _optimizer_result(row: pd.Series, names: list[str]) -> pypesto.result.OptimizerResult:
+    """pyPESTO's record of one start from its chunk's row."""
+    return pypesto.result.OptimizerResult(
+        id=row["id"],
+        x=row[names].to_numpy(float),
+        fval=None if np.isnan(row["fval"]) else float(row["fval"]),
+        exitflag=int(row["exitflag"]),
+        message=row["message"],
+        time=float(row["time"]),
+        **{count: int(row[count]) for count in _COUNTS},
     )
 
 

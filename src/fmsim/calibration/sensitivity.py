@@ -2,17 +2,26 @@
 
 An :class:`Analysis` names its inputs with their distributions (SALib's problem: lognormal
 parameters as log-median and log-SD, uniform ranges, normal mean and SD) and a function from a
-frame of input values (one row per parameter set) to a frame of outputs. The analyses fmsim runs
-are in :mod:`fmsim.calibration.sensitivity_models`: the mouse passive-transfer outputs, the IgG
-reduction of a therapy in patients, and the effect and power of a virtual trial.
+frame of input values (one row per parameter set) to a frame of outputs, row by row (a row's
+outputs do not depend on the other rows). The analyses fmsim runs are
+:mod:`fmsim.calibration.sensitivity_passive_transfer` (mouse),
+:mod:`fmsim.calibration.sensitivity_therapy` (IgG reduction by a therapy in patients) and
+:mod:`fmsim.calibration.sensitivity_trial` (effect and power of a virtual trial), brought
+together by :mod:`fmsim.calibration.sensitivity_study`.
 
 * Sobol first- and total-order indices (:func:`sobol_indices`): SALib's Saltelli/Jansen
   estimators on its Sobol' sequence (``n_base`` x (k + 2) parameter sets for k inputs), with
-  95 % bootstrap intervals; all sets of one analysis go to its function at once (one engine
-  batch).
+  95 % bootstrap intervals.
 * Local sensitivities (:func:`local_sensitivities`): elasticities ``d ln(output) / d ln(input)``
   by central differences (step 1 % in ln input) at the medians, and a one-at-a-time tornado
   with each input at its 5th and 95th percentile (others at their medians).
+
+The parameter sets of an analysis are evaluated as deterministic chunks of
+``Analysis.chunk_sets`` consecutive sets (:func:`evaluate`) through the execution interface
+(:mod:`fmsim.engine.execution`: in this process or on Dask), stored and, verified, reused on a
+rerun (:class:`fmsim.io.store.ChunkStore`). The analyses' randomness is common random numbers
+fixed by the analysis (the same for every set), so a chunk's outputs depend only on its sets:
+results do not depend on the chunk size, the backend or the workers.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -28,8 +38,13 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
+from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess, chunk_seed
 from fmsim.experiments.result import Provenance, StudyResult, Table
+from fmsim.io.store import ChunkStore
+from fmsim.model.parameters import ParameterSet
 
+#: The run folder's sub-folder holding the parameter sets' chunks (kept across runs).
+CHUNKS = "chunks"
 #: Relative step (in ln input) of the elasticities.
 ELASTICITY_STEP = 0.01
 #: Percentiles of the one-at-a-time swings (tornado).
@@ -45,8 +60,54 @@ class Analysis:
     description: str
     problem: dict
     outputs: dict[str, tuple[str, str]]  # output -> (unit, description)
-    function: Callable[[pd.DataFrame], pd.DataFrame]
+    function: Callable[[pd.DataFrame], pd.DataFrame]  # picklable (sent to Dask workers)
     sources: dict[str, str] = field(default_factory=dict)  # input -> source of its distribution
+    chunk_sets: int = 1024  # parameter sets per chunk
+
+
+def uncertain_parameters(parameters: ParameterSet) -> list[str]:
+    """Model parameters with a between-subject CV (their stated uncertainty)."""
+    return [name for name, p in parameters.parameters.items() if p.cv > 0 and p.value > 0]
+
+
+@dataclass
+class Evaluation:
+    """Where an analysis' parameter sets are evaluated: ``executor`` (default in this
+    process), the chunk ``store`` (None: chunks are not kept), a progress bar."""
+
+    executor: Executor | None = None
+    store: ChunkStore | None = None
+    progress: bool = False
+
+
+def evaluate(
+    analysis: Analysis, part: str, sets: pd.DataFrame, where: Evaluation | None = None
+) -> pd.DataFrame:
+    """The outputs of ``analysis`` for every row of ``sets``, evaluated as chunks of
+    ``analysis.chunk_sets`` rows (keys ``<analysis>|<part>|sets <first>-<last>``); stored
+    chunks are reused after verification."""
+    where = where or Evaluation()
+    size = analysis.chunk_sets
+    keys = [
+        f"{analysis.name}|{part}|sets {a}-{min(a + size, len(sets)) - 1}"
+        for a in range(0, len(sets), size)
+    ]
+    results, jobs = {}, []
+    for k, key in enumerate(keys):
+        stored = where.store.read_verified_chunk(key) if where.store is not None else None
+        if stored is not None:
+            results[key] = stored
+            continue
+        rows = sets.iloc[k * size : (k + 1) * size].reset_index(drop=True)
+        jobs.append(Chunk(key, analysis.function, (rows,), {}, len(rows)))
+
+    def keep(chunk: Chunk, table: pd.DataFrame) -> None:
+        if where.store is not None:
+            where.store.write_chunk(chunk.key, table)
+
+    with ChunkProgress(f"{analysis.name} {part}", jobs, enabled=where.progress) as bar:
+        results.update((where.executor or InProcess()).run(jobs, bar.after(keep)))
+    return pd.concat([results[key] for key in keys], ignore_index=True)
 
 
 def lognormal_input(median: float, cv: float) -> tuple[list[float], str]:
@@ -74,14 +135,18 @@ def percentile(bounds: Sequence[float], dist: str, q: float) -> float:
 
 def sobol_indices(function, problem: dict, n_base: int, seed: int) -> pd.DataFrame:
     """First- and total-order Sobol indices of each output column of ``function`` (a frame of
-    outputs for a frame of inputs) with 95 % bootstrap intervals; ``n_base`` a power of 2."""
+    outputs for a frame of inputs) with 95 % bootstrap intervals; ``n_base`` a power of 2.
+    ``seed`` drives the Sobol' sequence's scrambling and, through
+    :func:`fmsim.engine.execution.chunk_seed`, the bootstrap."""
     x = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     outputs = function(pd.DataFrame(x, columns=problem["names"]))
+    # SALib draws the bootstrap from numpy's global state, unseeded, when its seed is 0
+    bootstrap = max(1, chunk_seed(seed, "sobol bootstrap"))
     rows = []
     for output in outputs.columns:
         y = outputs[output].to_numpy(float)
         found = sobol_analyze.analyze(
-            problem, y, calc_second_order=False, conf_level=0.95, seed=seed
+            problem, y, calc_second_order=False, conf_level=0.95, seed=bootstrap
         )
         for i, name in enumerate(problem["names"]):
             rows.append(
@@ -97,9 +162,11 @@ def sobol_indices(function, problem: dict, n_base: int, seed: int) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def local_sensitivities(analysis: Analysis, step: float = ELASTICITY_STEP) -> pd.DataFrame:
-    """Elasticities at the medians and the 5th-95th percentile swings (tornado), one call of
-    the analysis' function for all 1 + 4k parameter sets."""
+def local_sensitivities(
+    analysis: Analysis, step: float = ELASTICITY_STEP, where: Evaluation | None = None
+) -> pd.DataFrame:
+    """Elasticities at the medians and the 5th-95th percentile swings (tornado): the 1 + 4k
+    parameter sets evaluated by :func:`evaluate`."""
     problem = analysis.problem
     names = problem["names"]
     dists = problem.get("dists", ["unif"] * len(names))
@@ -109,7 +176,7 @@ def local_sensitivities(analysis: Analysis, step: float = ELASTICITY_STEP) -> pd
         for factor in (math.exp(step), math.exp(-step)):
             rows.append(nominal | {name: nominal[name] * factor})
         rows += [nominal | {name: percentile(bounds, dist, q)} for q in SWING]
-    outputs = analysis.function(pd.DataFrame(rows, columns=names))
+    outputs = evaluate(analysis, "local", pd.DataFrame(rows, columns=names), where)
     base = outputs.iloc[0]
     table = []
     for k, name in enumerate(names):
@@ -142,6 +209,7 @@ class SensitivityResult(StudyResult):
     analysis, base sample, parameter sets evaluated."""
 
     kind: ClassVar[str] = "sensitivity"
+    stores: ClassVar[tuple[str, ...]] = (CHUNKS,)
     sobol: pd.DataFrame
     local: pd.DataFrame
     inputs: pd.DataFrame
@@ -186,9 +254,10 @@ def run_analyses(
     seed: int,
     provenance: Provenance,
     log: Callable[[str], None] | None = None,
+    where: Evaluation | None = None,
 ) -> SensitivityResult:
     """Sobol and local sensitivities of every analysis (``n_base`` per analysis or one for
-    all)."""
+    all), the parameter sets evaluated as chunks (:func:`evaluate`) ``where`` asked."""
     log = log or (lambda _: None)
     bases = [n_base] * len(analyses) if isinstance(n_base, int) else list(n_base)
     sobol, local, inputs, outputs, runs = [], [], [], [], []
@@ -196,10 +265,9 @@ def run_analyses(
         problem = analysis.problem
         k = problem["num_vars"]
         log(f"{analysis.name}: {k} inputs, Sobol base sample {base} ({base * (k + 2)} sets) ...")
-        sobol.append(
-            sobol_indices(analysis.function, problem, base, seed).assign(analysis=analysis.name)
-        )
-        local.append(local_sensitivities(analysis).assign(analysis=analysis.name))
+        function = partial(evaluate, analysis, "sobol", where=where)
+        sobol.append(sobol_indices(function, problem, base, seed).assign(analysis=analysis.name))
+        local.append(local_sensitivities(analysis, where=where).assign(analysis=analysis.name))
         dists = problem.get("dists", ["unif"] * k)
         for name, bounds, dist in zip(problem["names"], problem["bounds"], dists, strict=True):
             inputs.append(

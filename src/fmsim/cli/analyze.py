@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from fmsim.cli.options import echo_kept, name_list, open_run, overwrite_option
+from fmsim.cli.options import name_list, overwrite_option
+from fmsim.cli.study_run import run_study
 
 
 def analyze(
@@ -44,7 +45,6 @@ def analyze(
     from fmsim.experiments.studies import LabDataStudy, lab_data_study, load_lab_data
     from fmsim.io.lab_data import format_issues
     from fmsim.io.lab_layouts import lab_format
-    from fmsim.report import render
 
     fmt = lab_format(columns, layout=layout, test=test, unit=unit, tests=tests)
     lab_data = load_lab_data(data, groups, sheet=sheet, fmt=fmt)
@@ -54,9 +54,11 @@ def analyze(
     out = out or Path("results") / f"{data.stem}_analysis"
     mapping = Path(columns) if columns and columns.lower().endswith((".yaml", ".yml")) else None
     inputs = (data,) if mapping is None else (data, mapping)
-    with open_run(LabDataStudy, out, inputs=inputs, overwrite=overwrite) as run:
-        study = lab_data_study(lab_data, control, disease)
-        study.save(run)
-        report = render(study, run)
-    echo_kept(run)
+    _, report = run_study(
+        LabDataStudy,
+        out,
+        lambda run: lab_data_study(lab_data, control, disease),
+        inputs=inputs,
+        overwrite=overwrite,
+    )
     typer.echo(f"report: {report}")

@@ -8,7 +8,8 @@ import numpy as np
 import typer
 
 from fmsim.cli.errors import fail
-from fmsim.cli.options import echo_kept, open_run, overwrite_option
+from fmsim.cli.options import overwrite_option
+from fmsim.cli.study_run import run_study
 from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
 from fmsim.io.store import OutputFile
 
@@ -148,19 +149,25 @@ def petab(
     """Write the fit problem of DATA and CONFIG as a PEtab problem (SBML, conditions,
     observables, measurements, parameters, problem.yaml), checked with PEtab's linter."""
     from fmsim.calibration.measurements import load_fit_problem
+
+    _, problem = load_fit_problem(data, config)  # before PEtab's imports (seconds of CPU)
     from fmsim.calibration.petab_export import PetabExport, petab_export
     from fmsim.io.petab import YAML_NAME, PetabExportError
 
-    _, problem = load_fit_problem(data, config)
     try:
         export = petab_export(problem, inputs=(data, config))
     except PetabExportError as error:
         fail(f"{config}: {error}")
-    with open_run(PetabExport, out_dir, inputs=(data, config), overwrite=overwrite) as run:
-        export.save(run)
-    echo_kept(run)
+    _, folder = run_study(
+        PetabExport,
+        out_dir,
+        lambda run: export,
+        inputs=(data, config),
+        overwrite=overwrite,
+        report=False,
+    )
     typer.echo(
-        f"wrote {run.target / YAML_NAME}: {len(problem.conditions)} conditions, "
+        f"wrote {folder / YAML_NAME}: {len(problem.conditions)} conditions, "
         f"{len(problem.measurements)} measurements, {len(problem.parameters)} estimated "
         "parameter(s); PEtab linter: no errors"
     )

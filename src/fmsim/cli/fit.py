@@ -6,43 +6,56 @@ from pathlib import Path
 
 import typer
 
-from fmsim.cli.options import echo_kept, open_run, overwrite_option
+from fmsim.cli.execution import open_executor, scheduler_option, workers_option
+from fmsim.cli.options import overwrite_option
+from fmsim.cli.study_run import run_study
 
 
 def fit(
     data: Path = typer.Argument(..., help="Lab data (CSV or .xlsx, fmsim's format; see README)."),
     config: Path = typer.Argument(..., help="Fit YAML (see examples/fits/passive_transfer.yaml)."),
     out: Path = typer.Option(Path("results/fit"), help="Output folder."),
-    procs: int = typer.Option(1, min=1, max=256, help="Worker processes for starts and profiles."),
+    procs: int = typer.Option(1, min=1, max=256, help="Worker processes for the profiles."),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:
-    """Multi-start fit with profile-likelihood intervals and identifiability; HTML report."""
-    from fmsim.calibration.fit import FitResult, run_fit
+    """Multi-start fit with profile-likelihood intervals and identifiability; HTML report.
+    Each start is a chunk, run in this process or on Dask (--scheduler, or scheduler in the
+    fit YAML), kept in OUT/chunks and, verified, reused by the same command (resume).
+    OUT/run.log records what ran."""
     from fmsim.calibration.measurements import load_fit_problem
-    from fmsim.report import render
 
+    # pyPESTO's imports cost seconds: only after the inputs are known to be valid
     settings, problem = load_fit_problem(data, config)  # one-line errors, exit code 2
-    with open_run(FitResult, out, inputs=(data, config), overwrite=overwrite) as run:
+    from fmsim.calibration.fit import CHUNKS, FitResult, run_fit
+
+    def compute(run) -> FitResult:
         typer.echo(
             f"fitting {len(problem.parameters)} parameter(s) to {len(problem.measurements)} "
             f"data points ({settings.level} level), {settings.starts} starts ..."
         )
-        result = run_fit(
-            problem,
-            settings.starts,
-            settings.seed,
-            settings.optimizer,
-            procs,
-            settings.profile,
-            settings=settings.model_dump(mode="json"),
-            inputs=(data, config),
-            samples=settings.sample.samples if settings.sample else 0,
-            sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
-            sample_seed=settings.sample.seed if settings.sample else 0,
-        )
-        result.save(run)
-        report = render(result, run)
-    echo_kept(run)
+        with open_executor(scheduler or settings.scheduler, workers) as chunks:
+            return run_fit(
+                problem,
+                settings.starts,
+                settings.seed,
+                settings.optimizer,
+                procs,
+                settings.profile,
+                settings=settings.model_dump(mode="json"),
+                inputs=(data, config),
+                samples=settings.sample.samples if settings.sample else 0,
+                sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
+                sample_seed=settings.sample.seed if settings.sample else 0,
+                executor=chunks,
+                chunk_folder=run.store(CHUNKS),
+                progress=True,
+            )
+
+    result, report = run_study(
+        FitResult, out, compute, inputs=(data, config), overwrite=overwrite, logged=True
+    )
     for row in result.estimates.itertuples(index=False):
         interval = (
             f" [{row.ci_low:.4g}, {row.ci_high:.4g}] {row.verdict}" if settings.profile else ""

@@ -1,4 +1,4 @@
-"""Options shared by the commands, their up-front checks, and opening a command's run folder.
+"""Options shared by the commands and their up-front checks.
 
 Every value is checked when the command line is parsed, before any computation; a bad value
 ends with one line naming the option, the value and what was expected (exit code 2).
@@ -7,14 +7,9 @@ ends with one line naming the option, the value and what was expected (exit code
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 
 import typer
-
-from fmsim.cli.errors import command_line
-from fmsim.experiments.result import StudyResult
-from fmsim.io.store import RunFolder
 
 #: Largest seed accepted (numpy's SeedSequence takes any non-negative integer; 2**63 - 1 keeps
 #: seeds storable as 64-bit integers).
@@ -98,21 +93,3 @@ def _range(low: float | None, high: float | None) -> str:
     if low is not None and high is not None:
         return f"a value from {low:g} to {high:g}"
     return f"a value >= {low:g}" if low is not None else f"a value <= {high:g}"
-
-
-def open_run(
-    result_type: type[StudyResult],
-    out: Path,
-    *,
-    inputs: Sequence[Path] = (),
-    overwrite: bool = False,
-) -> RunFolder:
-    """The run folder of a command (use in ``with``, before computing: opening it checks
-    ``out``, takes its lock and starts the temporary folder)."""
-    return result_type.run_folder(out, inputs=inputs, overwrite=overwrite, command=command_line())
-
-
-def echo_kept(run: RunFolder) -> None:
-    """Tell the user which of their files a run with ``--overwrite`` renamed."""
-    for name, renamed in run.kept:
-        typer.echo(f"  kept your file {name} as {renamed} (it had the name of an output)")

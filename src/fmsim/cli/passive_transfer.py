@@ -9,7 +9,8 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.errors import fail
-from fmsim.cli.options import echo_kept, open_run, overwrite_option, seed_option
+from fmsim.cli.options import overwrite_option, seed_option
+from fmsim.cli.study_run import run_study
 from fmsim.config import PassiveTransferConfig, default_config
 
 #: Mice per donor accepted on the command line (larger cohorts: a scenario file).
@@ -90,14 +91,15 @@ def run_passive_transfer_command(
     import time
 
     from fmsim.experiments.studies import PassiveTransferStudy, passive_transfer_study
-    from fmsim.report import render
 
     started = time.perf_counter()
-    with open_run(PassiveTransferStudy, out, inputs=inputs, overwrite=overwrite) as run:
-        study = passive_transfer_study(
+    _, report = run_study(
+        PassiveTransferStudy,
+        out,
+        lambda run: passive_transfer_study(
             config, dosing=dosing, nonmem=nonmem, inputs=inputs, log=typer.echo
-        )
-        study.save(run)
-        report = render(study, run)
-    echo_kept(run)
+        ),
+        inputs=inputs,
+        overwrite=overwrite,
+    )
     typer.echo(f"done in {time.perf_counter() - started:.1f} s; report: {report}")

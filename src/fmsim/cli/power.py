@@ -9,14 +9,8 @@ import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.execution import open_executor, scheduler_option, workers_option
-from fmsim.cli.options import (
-    echo_kept,
-    finite,
-    number_list,
-    open_run,
-    overwrite_option,
-    seed_option,
-)
+from fmsim.cli.options import finite, number_list, overwrite_option, seed_option
+from fmsim.cli.study_run import run_study
 
 #: Mice per group and replicate experiments accepted (memory: mice x replicates per design).
 MAX_MICE_PER_GROUP, MAX_REPLICATES = 1000, 100_000
@@ -55,8 +49,6 @@ def power(
     chunks run in this process or on Dask (--scheduler). OUT/run.log records what ran."""
     from fmsim.experiments.studies import PowerStudy, power_study
     from fmsim.experiments.studies.power import CHUNKS
-    from fmsim.io.store import run_log
-    from fmsim.report import render
 
     if test_days[0] != 0.0:
         raise typer.BadParameter(
@@ -64,19 +56,16 @@ def power(
             param_hint="--test-days",
         )
     _check_design(dose, endpoint, titre, test_days, seed)
-    with (
-        open_run(PowerStudy, out, overwrite=overwrite) as run,
-        run_log(run.path),
-        open_executor(scheduler, workers) as chunks,
-    ):
-        study = power_study(
-            n, titre, dose=dose, endpoint=endpoint, test_days=test_days,
-            replicates=replicates, seed=seed, target=target, progress=True,
-            executor=chunks, chunk_folder=run.store(CHUNKS),
-        )  # fmt: skip
-        study.save(run)
-        figure = render(study, run)
-    echo_kept(run)
+
+    def compute(run) -> PowerStudy:
+        with open_executor(scheduler, workers) as chunks:
+            return power_study(
+                n, titre, dose=dose, endpoint=endpoint, test_days=test_days,
+                replicates=replicates, seed=seed, target=target, progress=True,
+                executor=chunks, chunk_folder=run.store(CHUNKS),
+            )  # fmt: skip
+
+    study, figure = run_study(PowerStudy, out, compute, overwrite=overwrite, logged=True)
     typer.echo(study.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for row in study.required.itertuples():
         reached = not pd.isna(row.mice_per_group)

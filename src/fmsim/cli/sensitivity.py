@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from fmsim.cli.options import echo_kept, name_list, open_run, overwrite_option, seed_option
+from fmsim.cli.execution import open_executor, scheduler_option, workers_option
+from fmsim.cli.options import name_list, overwrite_option, seed_option
+from fmsim.cli.study_run import run_study
 
 ANALYSES_HELP = "Comma-separated analyses: passive_transfer, therapy, trial (default: all)."
 
@@ -38,11 +40,16 @@ def sensitivity(
         20, min=2, max=10_000, help="Replicate trials per parameter set of the trial analysis."
     ),
     out: Path = typer.Option(Path("results/sensitivity"), help="Output folder."),
+    scheduler: str = scheduler_option(),
+    workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:  # fmt: skip
     """Sobol first/total-order indices (with 95 % CIs), elasticities and tornado of peak
     mechanical hypersensitivity, its duration and per-donor detection probability (mouse),
-    IgG reduction by a therapy (patients), and a virtual trial's effect and power."""
+    IgG reduction by a therapy (patients), and a virtual trial's effect and power. The
+    parameter sets run as chunks in this process or on Dask (--scheduler); finished chunks are
+    kept in OUT/chunks and, verified, reused by the same command (resume). OUT/run.log records
+    what ran."""
     from fmsim.calibration.sensitivity_study import ANALYSES
     from fmsim.cli.errors import fail
 
@@ -62,25 +69,29 @@ def sensitivity(
 
         config = load_trial_config(trial_config)
         inputs = (trial_config,)
-    from fmsim.calibration.sensitivity import SensitivityResult
+    from fmsim.calibration.sensitivity import CHUNKS, SensitivityResult
     from fmsim.calibration.sensitivity_study import sensitivity_study
-    from fmsim.report import render
 
-    with open_run(SensitivityResult, out, inputs=inputs, overwrite=overwrite) as run:
-        result = sensitivity_study(
-            n,
-            seed,
-            analyses=chosen,
-            trial_n_base=trial_n,
-            trial_replicates=trial_replicates,
-            therapy_protocol=therapy,
-            trial_config=config,
-            inputs=inputs,
-            log=typer.echo,
-        )
-        result.save(run)
-        report = render(result, run)
-    echo_kept(run)
+    def compute(run) -> SensitivityResult:
+        with open_executor(scheduler, workers) as chunks:
+            return sensitivity_study(
+                n,
+                seed,
+                analyses=chosen,
+                trial_n_base=trial_n,
+                trial_replicates=trial_replicates,
+                therapy_protocol=therapy,
+                trial_config=config,
+                inputs=inputs,
+                log=typer.echo,
+                executor=chunks,
+                chunk_folder=run.store(CHUNKS),
+                progress=True,
+            )
+
+    result, report = run_study(
+        SensitivityResult, out, compute, inputs=inputs, overwrite=overwrite, logged=True
+    )
     for (analysis, output), table in result.sobol.groupby(["analysis", "output"], sort=False):
         top = table.nlargest(3, "ST")
         listed = ", ".join(f"{r.parameter} {r.ST:.2f}" for r in top.itertuples())

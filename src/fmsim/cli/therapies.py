@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.errors import fail
-from fmsim.cli.options import echo_kept, finite, open_run, overwrite_option, seed_option
+from fmsim.cli.options import finite, overwrite_option, seed_option
+from fmsim.cli.study_run import run_study
 from fmsim.config import ConfigError
 from fmsim.config.therapy import TherapyProtocol, load_protocol
 from fmsim.model.drugs import DrugLibrary
@@ -48,8 +49,17 @@ def therapies(
     events: list[Path] | None = typer.Option(
         None,
         "--events",
-        help="A course as a NONMEM/mrgsolve event table for every patient (CSV or .xlsx; "
-        "DRUG column names the entry; docs/event_tables.md); repeatable, named by file stem.",
+        help="A course as a NONMEM/mrgsolve event table (CSV or .xlsx; DRUG column names the "
+        "entry; EVID 2 records are plasma-exchange or immunoadsorption sessions): for every "
+        "patient (no ID column), or per patient (ID n = the n-th patient sampled for --seed, "
+        "e.g. the nonmem.csv of a run); docs/event_tables.md; repeatable, named by file stem "
+        "(or THERAPY column).",
+    ),
+    nonmem: bool = typer.Option(
+        False,
+        "--nonmem",
+        help="Also write the simulated patients as a NONMEM-style data set (nonmem.csv): "
+        "doses, sessions and total IgG, anti-SGC IgG and sensitisation per patient and day.",
     ),
     out: Path = typer.Option(Path("results/therapies"), help="Output folder."),
     overwrite: bool = overwrite_option(),
@@ -68,8 +78,10 @@ def therapies(
     files = list(protocol_files or [])
     drug_files, tables = list(drugs or []), list(events or [])
     library = drug_library(drug_files)
-    protocols, source = load_protocols(files, agents, library, tables)
-    courses = len(protocols) if protocols else len(standard_protocols(library))
+    protocols, per_patient, source = load_protocols(files, agents, library, tables)
+    for course in per_patient.values():  # patient numbers out of range: before simulating
+        course.table.check_patients(patients, f"virtual patient sampled with seed {seed}")
+    courses = len(protocols) + len(per_patient) or len(standard_protocols(library))
     try:
         check_fits(
             float(patients) * days * courses * BYTES_PER_PATIENT_DAY,
@@ -78,13 +90,16 @@ def therapies(
         )
     except ValueError as error:
         fail(f"--patients: {error}")
+    if nonmem:
+        check_nonmem_size(patients, days, courses)
     # the simulation's imports are heavy: only after the protocols are known to be valid
     from fmsim.experiments.studies import TherapyStudy, therapy_study
-    from fmsim.report import render
 
     inputs = [*files, *tables, *drug_files]
-    with open_run(TherapyStudy, out, inputs=inputs, overwrite=overwrite) as run:
-        study = therapy_study(
+    study, report = run_study(
+        TherapyStudy,
+        out,
+        lambda run: therapy_study(
             protocols,
             patients=patients,
             days=days,
@@ -93,10 +108,12 @@ def therapies(
             source=source,
             inputs=inputs,
             log=typer.echo,
-        )
-        study.save(run)
-        report = render(study, run)
-    echo_kept(run)
+            courses=per_patient,
+            nonmem=nonmem,
+        ),
+        inputs=inputs,
+        overwrite=overwrite,
+    )
     summary = study.comparison.summary
     for row in summary[summary["quantity"] == "igg_nadir_reduction_pct"].itertuples():
         typer.echo(
@@ -108,6 +125,22 @@ def therapies(
     for row in table[table["verdict"] != table["expected"]].itertuples():
         typer.echo(f"  unexpected {row.verdict}: {row.id} ({row.simulated:.4g}, {row.accepted})")
     typer.echo(f"done in {time.perf_counter() - started:.1f} s; report: {report}")
+
+
+def check_nonmem_size(patients: int, days: float, courses: int) -> None:
+    """One line (exit 2) if the --nonmem data set of a run would be too large to write."""
+    from fmsim.experiments.studies.therapies import OBSERVED
+    from fmsim.io.nonmem_patients import check_dataset_size
+
+    try:
+        check_dataset_size(
+            float(patients) * (int(days) + 1) * len(OBSERVED) * courses,
+            f"{patients:,} patients x {int(days) + 1} days x {len(OBSERVED)} outputs x "
+            f"{courses} therapies",
+            "lower --patients or --days, or write the data set of fewer therapies per run",
+        )
+    except ValueError as error:
+        fail(f"--nonmem: {error}")
 
 
 def protocol_file(path: Path, library: DrugLibrary | None = None) -> TherapyProtocol:
@@ -122,7 +155,7 @@ def protocol_file(path: Path, library: DrugLibrary | None = None) -> TherapyProt
     table = events_field(data, path)
     if table is None:
         return load_protocol(path, library)
-    blocks = therapy_protocol_data(table, HUMAN_MODEL)["therapies"]
+    blocks = therapy_protocol_data(table, HUMAN_MODEL, "--events FILE")["therapies"]
     therapies = data.get("therapies") or []
     data["therapies"] = [*therapies, *blocks] if isinstance(therapies, list) else therapies
     return parse_protocol(data, str(path), library)
@@ -133,20 +166,28 @@ def load_protocols(
     agents: str | None = None,
     library: DrugLibrary | None = None,
     tables: list[Path] = (),
-) -> tuple[dict[str, TherapyProtocol] | None, str]:
-    """Protocols by name from files, event tables and library entries' standard regimens
-    (None: the standard protocols), and where they came from; raises :class:`ConfigError` for
-    an invalid file, an unknown entry or two protocols with one name."""
+) -> tuple[dict[str, TherapyProtocol] | None, dict, str]:
+    """Protocols by name from files, event tables for every patient and library entries'
+    standard regimens (None: the standard protocols), the per-patient courses by name (from
+    per-patient tables: :class:`fmsim.experiments.patient_courses.PatientCourse`), and where
+    they came from; raises :class:`ConfigError` for an invalid file, an unknown entry or two
+    protocols with one name."""
     from fmsim.config.therapy import parse_protocol, regimen_protocol
+    from fmsim.experiments.patient_courses import patient_course
     from fmsim.io.event_table import therapy_protocol_data
+    from fmsim.io.nonmem_patients import is_per_patient, read_patient_tables
     from fmsim.model.human import HUMAN_MODEL
 
     names = [a.strip() for a in (agents or "").split(",") if a.strip()]
     if not paths and not names and not tables:
-        return None, ""
-    protocols, origin = {}, {}
+        return None, {}, ""
+    protocols, origin, courses = {}, {}, {}
     loaded = [(str(path), protocol_file(path, library)) for path in paths]
     for table in tables:
+        if is_per_patient(table):
+            for part in read_patient_tables(table, HUMAN_MODEL):
+                loaded.append((str(table), patient_course(part, library)))
+            continue
         data = therapy_protocol_data(table, HUMAN_MODEL)
         loaded.append((str(table), parse_protocol(data, str(table), library)))
     for name in names:
@@ -155,10 +196,14 @@ def load_protocols(
             raise ConfigError(f"--agents: unknown entry {name!r}; known: {known}")
         loaded.append((f"--agents {name}", regimen_protocol(library.get(name), library)))
     for where, protocol in loaded:
-        if protocol.name in protocols:
+        if protocol.name in origin:
             raise ConfigError(
                 f"{where}: name: {protocol.name!r} is also the name of "
                 f"{origin[protocol.name]}; give each protocol its own 'name'"
             )
-        protocols[protocol.name], origin[protocol.name] = protocol, where
-    return protocols, ", ".join(where for where, _ in loaded)
+        origin[protocol.name] = where
+        if isinstance(protocol, TherapyProtocol):
+            protocols[protocol.name] = protocol
+        else:
+            courses[protocol.name] = protocol
+    return protocols, courses, ", ".join(dict.fromkeys(where for where, _ in loaded))

@@ -8,7 +8,8 @@ import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.execution import open_executor, scheduler_option, workers_option
-from fmsim.cli.options import echo_kept, open_run, overwrite_option
+from fmsim.cli.options import overwrite_option
+from fmsim.cli.study_run import run_study
 
 #: Replicate trials per chunk accepted on the command line.
 MAX_REPLICATES = 100_000
@@ -27,9 +28,18 @@ def trial(
     events: list[str] | None = typer.Option(
         None,
         "--events",
-        metavar="ARM=FILE",
-        help="An arm's therapies as a NONMEM/mrgsolve event table for every patient of the arm "
-        "(docs/event_tables.md), e.g. 'efgartigimod=doses.csv'; repeatable.",
+        metavar="[ARM=]FILE",
+        help="A NONMEM/mrgsolve event table (docs/event_tables.md): ARM=FILE gives an arm's "
+        "therapies for every patient of the arm (e.g. 'efgartigimod=doses.csv'), or with an "
+        "ID column the records of the arm's patients it names; FILE alone gives records per "
+        "patient of the whole trial (ID n = the n-th randomised patient, e.g. the nonmem.csv "
+        "of a run; needs --no-power). Repeatable.",
+    ),
+    nonmem: bool = typer.Option(
+        False,
+        "--nonmem",
+        help="Also write the trial's patients as a NONMEM-style data set (nonmem.csv): doses, "
+        "sessions, daily IgG and sensitisation, weekly outcomes.",
     ),
     scheduler: str = scheduler_option(),
     workers: int = workers_option(),
@@ -44,27 +54,27 @@ def trial(
 
     started = time.perf_counter()
     config, fields = trial_file(config_file)
-    tables = arm_event_tables(events or [])
+    tables, files = arm_event_tables(events or [])
+    given, tables = per_patient_tables(config, tables, files, power)
     if tables:
         config = with_arm_tables(config, tables, f"{config_file} with --events")
+    if nonmem:
+        check_nonmem_size(config)
     if replicates is not None:  # validated again: the power chunks must fit in memory
         config = config.with_replicates(replicates, f"{config_file} with --replicates")
     # the simulation's imports are heavy: only after the config is known to be valid
     from fmsim.experiments.studies import TrialStudy, trial_study
     from fmsim.experiments.studies.trial import CHUNKS
-    from fmsim.io.store import run_log
-    from fmsim.report import render
+    from fmsim.io.event_table import EventTableError
 
     out = out or Path("results") / config_file.stem
     scheduler = scheduler or config.power.scheduler
-    inputs = (config_file, *fields, *tables.values())
-    with (
-        open_run(TrialStudy, out, inputs=inputs, overwrite=overwrite) as run,
-        run_log(run.path),
-    ):
+    inputs = (config_file, *fields, *tables.values(), *dict.fromkeys(files))
+
+    def compute(run) -> TrialStudy:
         with open_executor(scheduler if power else None, workers if power else None) as chunks:
             try:
-                study = trial_study(
+                return trial_study(
                     config,
                     power=power,
                     chunk_folder=run.store(CHUNKS) if power else None,
@@ -73,12 +83,17 @@ def trial(
                     log=typer.echo,
                     progress=True,
                     executor=chunks,
+                    given=given,
+                    nonmem=nonmem,
                 )
+            except EventTableError:  # names the table, its row and the patient
+                raise
             except ValueError as error:  # e.g. inclusion criteria no screened patient meets
                 fail(f"{config_file}: {error}")
-        study.save(run)
-        report = render(study, run)
-    echo_kept(run)
+
+    study, report = run_study(
+        TrialStudy, out, compute, inputs=inputs, overwrite=overwrite, logged=True
+    )
     for row in study.analysis.effects.itertuples():
         typer.echo(
             f"  {row.role}: {row.label}, {row.comparison}: {row.estimate:+.2f} "
@@ -102,17 +117,83 @@ def trial(
     typer.echo(f"done in {time.perf_counter() - started:.1f} s; report: {report}")
 
 
-def arm_event_tables(options: list[str]) -> dict[str, Path]:
-    """``--events ARM=FILE`` options as {arm: file}; one line (exit 2) for a malformed one."""
+def arm_event_tables(options: list[str]) -> tuple[dict[str, Path], list[Path]]:
+    """``--events ARM=FILE`` options as {arm: file}, and the files of ``--events FILE``
+    options (per-patient tables of the whole trial); one line (exit 2) for a malformed one."""
     tables: dict[str, Path] = {}
+    files: list[Path] = []
     for option in options:
         arm, separator, file = option.partition("=")
-        if not separator or not arm.strip() or not file.strip():
+        if not separator:
+            if not option.strip():
+                fail(f"--events: got {option!r}: expected [ARM=]FILE, e.g. 'placebo=doses.csv'")
+            files.append(Path(option.strip()))
+            continue
+        if not arm.strip() or not file.strip():
             fail(f"--events: got {option!r}: expected ARM=FILE, e.g. 'efgartigimod=doses.csv'")
         if arm.strip() in tables:
             fail(f"--events: arm {arm.strip()!r} is given two tables")
         tables[arm.strip()] = Path(file.strip())
-    return tables
+    return tables, files
+
+
+def per_patient_tables(config, tables: dict[str, Path], files: list[Path], power: bool):
+    """The per-patient courses of ``--events`` (each with the arm it is restricted to, or
+    None) and the remaining {arm: table for every patient of the arm}; one line (exit 2) or
+    EventTableError (file, row, ID) for what the trial cannot take."""
+    from fmsim.config.therapy import drug_library
+    from fmsim.experiments.patient_courses import patient_course
+    from fmsim.io.nonmem_patients import is_per_patient, read_patient_tables
+    from fmsim.model.human import HUMAN_MODEL
+
+    arms = [arm.name for arm in config.arms]
+    for name in tables:
+        if name not in arms:
+            fail(f"--events: got arm {name!r}: expected one of the trial's arms {arms}")
+    for file in files:
+        if not is_per_patient(file):
+            fail(
+                f"--events {file}: without ARM= a table gives records per patient (an ID "
+                "column: ID n = the n-th randomised patient); for every patient of an arm "
+                "give ARM=FILE"
+            )
+    per_patient = {arm: path for arm, path in tables.items() if is_per_patient(path)}
+    if per_patient and config.design == "crossover":
+        arm = next(iter(per_patient))
+        fail(
+            f"--events {arm}={per_patient[arm]}: in a crossover trial an arm is a period; give "
+            "the records per patient for the whole trial (--events FILE, TIME from day 0 of "
+            "period 1)"
+        )
+    sources = [(file, None) for file in files] + [(p, a) for a, p in per_patient.items()]
+    if sources and power:
+        fail(
+            f"--events {sources[0][0]}: per-patient records apply to the patients of the one "
+            "detailed trial; the replicate trials of the power curves sample other patients: "
+            "add --no-power"
+        )
+    library = drug_library([])
+    given = []
+    for path, arm in sources:
+        for table in read_patient_tables(path, HUMAN_MODEL):
+            table.check_patients(config.patients, "randomised patient of the trial")
+            given.append((patient_course(table, library), arm))
+    return given, {a: p for a, p in tables.items() if a not in per_patient}
+
+
+def check_nonmem_size(config) -> None:
+    """One line (exit 2) if the --nonmem data set of the trial would be too large to write."""
+    from fmsim.io.nonmem_patients import check_dataset_size
+
+    days = 7 * config.total_weeks + 1
+    try:
+        check_dataset_size(
+            float(config.patients) * days * 3,
+            f"{config.patients:,} patients x {days} days x 3 outputs",
+            "simulate fewer patients (patients:) or weeks per run",
+        )
+    except ValueError as error:
+        fail(f"--nonmem: {error}")
 
 
 def with_arm_tables(config, tables: dict[str, Path], origin: str):
@@ -125,9 +206,7 @@ def with_arm_tables(config, tables: dict[str, Path], origin: str):
     data = config.model_dump()
     arms = [arm["name"] for arm in data["arms"]]
     for name, path in tables.items():
-        if name not in arms:
-            fail(f"--events: got arm {name!r}: expected one of the trial's arms {arms}")
-        blocks = therapy_protocol_data(path, HUMAN_MODEL)["therapies"]
+        blocks = therapy_protocol_data(path, HUMAN_MODEL, "--events FILE")["therapies"]
         data["arms"][arms.index(name)]["therapies"] = blocks
     return parse_trial_config(data, origin)
 
@@ -147,7 +226,7 @@ def trial_file(path: Path):
         table = events_field(arm, path, f"arms.{k}.events") if isinstance(arm, dict) else None
         if table is not None:
             therapies = arm.get("therapies") or []
-            blocks = therapy_protocol_data(table, HUMAN_MODEL)["therapies"]
+            blocks = therapy_protocol_data(table, HUMAN_MODEL, "--events FILE")["therapies"]
             arm["therapies"] = [*therapies, *blocks] if isinstance(therapies, list) else therapies
             tables.append(table)
     return parse_trial_config(data, str(path)), tables

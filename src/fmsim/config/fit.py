@@ -12,6 +12,8 @@ starts: 20
 seed: 0
 optimizer: ls_trf              # ls_trf | L-BFGS-B | Powell
 profile: true                  # profile likelihoods and identifiability per parameter
+scheduler: local               # where the starts run (default: this process): local (a Dask
+                               #   cluster here) or tcp://HOST:PORT; --scheduler overrides
 sample:                        # optional posterior sampling (pyPESTO MCMC) from the best fit
   sampler: adaptive_metropolis #   adaptive_metropolis | adaptive_parallel_tempering
   samples: 2000                #   iterations (burn-in by the Geweke test, then ESS)
@@ -28,6 +30,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from fmsim.config.base import Strict
 from fmsim.config.errors import format_validation_error, read_yaml
+from fmsim.config.trial import SCHEDULER
 
 
 class ParameterBounds(Strict):
@@ -63,6 +66,7 @@ class FitConfig(Strict):
     optimizer: Literal["ls_trf", "L-BFGS-B", "Powell"] = "ls_trf"
     profile: bool = True
     sample: SamplingSettings | None = None
+    scheduler: str | None = Field(default=None, pattern=SCHEDULER)
 
     @field_validator("estimate", mode="before")
     @classmethod

@@ -112,6 +112,10 @@ class Endpoint(Strict):
     analysis: Literal["ancova", "mmrm"] = "ancova"
 
 
+#: Where chunked work runs: ``local`` (a Dask cluster on this machine) or a Dask scheduler.
+SCHEDULER = r"^(local|(tcp|tls)://[^\s/:]+:\d{1,5})$"
+
+
 class Power(Strict):
     """Replicate trials for power: ``sample_sizes`` are total patients randomised;
     ``positive_fractions``: anti-SGC-positive shares of the population at which the power of
@@ -125,7 +129,7 @@ class Power(Strict):
     positive_fractions: list[float] = Field(default=[0.1, 0.2, 0.37, 0.6, 1.0])
     replicates: int = Field(default=200, ge=10, le=100_000)
     pool_patients: int | None = Field(default=20_000, ge=2_000, le=1_000_000)
-    scheduler: str | None = Field(default=None, pattern=r"^(local|(tcp|tls)://[^\s/:]+:\d{1,5})$")
+    scheduler: str | None = Field(default=None, pattern=SCHEDULER)
     alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     target: float = Field(default=0.8, gt=0.0, lt=1.0)
 

@@ -40,9 +40,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
-#: Dask settings of the workers fmsim starts (for a cluster of your own, set them in its Dask
-#: configuration, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False for every worker).
-WORKER_SETTINGS = {"distributed.worker.profile.enabled": False}
+#: Dask settings of the local clusters fmsim starts (for a cluster of your own, set them in its
+#: Dask configuration, e.g. DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False for every
+#: process). The workers' statistical profiler (a stack sample every 10 ms) made chunks 10-30 %
+#: slower; the event-loop watchdog (every 20 ms), system monitor (500 ms) and nanny memory
+#: monitor (100 ms) cost an idle 2-worker cluster 0.13 CPU-s per second, 0.02 at these
+#: intervals (benchmarks/virtual_population.py, docs/benchmarks.md).
+WORKER_SETTINGS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 #: Accepted form of a scheduler address (as in the trial config's ``power.scheduler``).
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 
@@ -176,9 +185,7 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         if self.scheduler is None:
-            # the workers' statistical profiler (a stack sample every 10 ms) made the chunks
-            # 10-30 % slower (benchmarks/dask_task_cost.py); the workers inherit this setting
-            with dask.config.set(WORKER_SETTINGS):
+            with dask.config.set(WORKER_SETTINGS):  # the workers inherit these settings
                 self._cluster = LocalCluster(
                     n_workers=self.workers or os.cpu_count() or 1,
                     threads_per_worker=1,
@@ -211,9 +218,12 @@ class DaskExecutor:
         futures: dict[str, Any] = {}
         by_future = {}
         run = uuid.uuid4().hex[:12]  # task keys of this call only: never an earlier run's result
+        shared = self._scatter_shared(chunks)
         for chunk in chunks:
-            args = _substitute(chunk.args, futures)
-            kwargs = {k: _substitute(v, futures) for k, v in chunk.kwargs.items()}
+            args = tuple(shared.get(id(a), a) for a in _substitute(chunk.args, futures))
+            kwargs = {
+                k: shared.get(id(v), _substitute(v, futures)) for k, v in chunk.kwargs.items()
+            }
             key = _task_key(chunk.key, run)
             future = self.client.submit(_on_worker, chunk.function, *args, key=key, **kwargs)
             futures[chunk.key] = future
@@ -225,6 +235,26 @@ class DaskExecutor:
             if done is not None:
                 done(chunk, results[chunk.key])
         return results
+
+    def _scatter_shared(self, chunks: Sequence[Chunk]) -> dict[int, Any]:
+        """Arguments passed to more than one chunk (the same object: a config, a parameter
+        set, an array), sent to the cluster once: by ``id`` of the object, its future."""
+        count: dict[int, int] = {}
+        objects: dict[int, Any] = {}
+        for chunk in chunks:
+            for value in (*chunk.args, *chunk.kwargs.values()):
+                if not isinstance(value, _SENT_AS_IS) and not any(_walk(value)):
+                    count[id(value)] = count.get(id(value), 0) + 1
+                    objects[id(value)] = value
+        return {
+            ident: self.client.scatter([objects[ident]], hash=False)[0]  # a list: as one
+            for ident, n in count.items()
+            if n > 1
+        }
+
+
+#: Arguments sent with each task as they are (small; or already a future of the job).
+_SENT_AS_IS = (int, float, str, bytes, bool, type(None), ResultOf)
 
 
 def _task_key(key: str, run: str) -> str:

@@ -295,17 +295,21 @@ def simulate_course(
     *,
     step: float = 1.0,
     times=None,
+    events: list[Event] | None = None,
 ) -> CourseResult:
     """Simulate ``protocol`` (a TherapyProtocol or its YAML mapping) in every patient for
     ``days`` days from treatment start, outputs every ``step`` days (or at ``times``, days,
-    starting at 0). Vectorised over patients; outputs at an event time are pre-event."""
+    starting at 0). Vectorised over patients; outputs at an event time are pre-event. Given
+    ``events`` (e.g. per-patient records), they are what the patients receive instead of the
+    protocol's, which then only gives the drug constants."""
     if isinstance(protocol, dict):
         protocol = parse_protocol(protocol)
     constants = patients.patients(protocol)
     if times is None:
         times = np.arange(0.0, days + step / 2.0, step)
     times = np.asarray(times, dtype=float)
-    events = protocol_events(protocol, patients)
+    if events is None:
+        events = protocol_events(protocol, patients)
     result = run(HUMAN_MODEL, constants, initial_state(constants), times, events)
     return _course(protocol, result, constants, patients.anti_sgc_positive)
 

@@ -39,7 +39,8 @@ from fmsim.config.therapy import TherapyBlock, TherapyProtocol
 from fmsim.config.trial import OUTCOME_LABELS, Endpoint, TrialConfig
 from fmsim.engine import run
 from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess, ResultOf, chunk_seed
-from fmsim.experiments import therapy
+from fmsim.experiments import patient_courses, therapy
+from fmsim.experiments.patient_courses import PatientCourse
 from fmsim.io.store import ChunkStore
 from fmsim.model.human import HUMAN_MODEL, initial_state, load_human_parameters
 from fmsim.model.parameters import ParameterSet
@@ -63,7 +64,10 @@ class TrialSimulation:
     status, covariates, baseline sensitisation, dropout day). ``visits``: patient, replicate,
     group, week and one column per outcome (missed visits omitted). ``courses``: patient, day,
     total_igg, anti_sgc (mg/mL), sensitisation (1 = none) of the first replicate (empty if not
-    kept). ``screened``: patients screened to randomise them all.
+    kept). ``screened``: patients screened to randomise them all. ``population``: the
+    randomised patients' parameters and ``given``: the per-patient courses (with the arm each
+    is restricted to, or None), kept with the courses, tell what each patient received
+    (:func:`fmsim.experiments.patient_courses.trial_records`).
     """
 
     config: TrialConfig
@@ -71,6 +75,8 @@ class TrialSimulation:
     visits: pd.DataFrame
     courses: pd.DataFrame
     screened: int
+    population: therapy.Population | None = None
+    given: tuple[tuple[PatientCourse, str | None], ...] = ()
 
 
 def simulate_trial(
@@ -84,6 +90,7 @@ def simulate_trial(
     keep_courses: bool = True,
     clinical_parameters: clinical.ClinicalParameters | None = None,
     pool: PatientPool | None = None,
+    given: Sequence[tuple[PatientCourse, str | None]] = (),
 ) -> TrialSimulation:
     """Simulate ``replicates`` independent trials of ``config`` with ``n_patients`` each
     (default: the configured number); population options, seed and the clinical parameter set
@@ -93,7 +100,13 @@ def simulate_trial(
     are drawn from the pool's patients (uniformly, with replacement) instead of being sampled
     and simulated afresh: their pharmacology (parameters and sensitisation course per group)
     comes from the pool; clinical traits, diaries, questionnaires, dropout, screening and
-    randomisation are drawn afresh (courses are then not kept)."""
+    randomisation are drawn afresh (courses are then not kept).
+
+    ``given``: per-patient courses (patient n = the n-th randomised patient, 1-based), each
+    with the arm (parallel design) its patients must be randomised to, or None; a patient a
+    course names receives exactly its records instead of the group's protocol. A patient
+    outside the trial, in another arm than the course's (or its ARM column's) or named by two
+    courses raises EventTableError (file, row, ID)."""
     n = config.patients if n_patients is None else n_patients
     if n < 2 or replicates < 1:
         raise ValueError(f"need at least 2 patients and 1 replicate, got {n} and {replicates}")
@@ -109,6 +122,7 @@ def simulate_trial(
     source = _PoolDraws(pool) if pool is not None else _FreshPatients(fraction)
     screening = _screen(config, total, enrich, rng, params, source)
     groups = np.concatenate([_randomise(config, n, rng) for _ in range(replicates)])
+    course_of = patient_courses.assign_courses(given, groups, n)
     replicate = np.repeat(np.arange(replicates), n)
     weeks = np.arange(1, config.total_weeks + 1)
     trial_days = np.arange(7 * config.total_weeks)
@@ -122,7 +136,7 @@ def simulate_trial(
         if pool is not None:
             s = pool.sensitisation(group, screening.pool_index[members])
         else:
-            s = sensitisation_course(screening.population.select(members), protocol, days)
+            s = _group_sensitisation(screening.population, members, protocol, days, course_of)
         traits = screening.traits.take(members)
         diary = clinical.pain_diary(trial_days, s[:-1].T, traits, rng, params, dropout[members])
         weekly = clinical.weekly_mean_pain(diary, trial_days, weeks, dropout[members])
@@ -140,9 +154,14 @@ def simulate_trial(
         visits.append(table.assign(group=group, replicate=replicate[table["patient"]]))
         first = members[replicate[members] == 0]
         if keep_courses and first.size:  # full courses (IgG, drugs ...) of the first replicate
-            course = therapy.simulate_course(screening.population.select(first), protocol, days)
-            frame = course.to_frame()
-            courses.append(frame.assign(patient=first[frame["patient"]]))
+            for subset, protocol_of, events in _subsets(
+                screening.population, first, protocol, course_of
+            ):
+                course = therapy.simulate_course(
+                    screening.population.select(subset), protocol_of, days, events=events
+                )
+                frame = course.to_frame()
+                courses.append(frame.assign(patient=subset[frame["patient"]]))
 
     covariates = screening.population.covariates().drop(columns="patient")
     patients = pd.DataFrame(
@@ -162,7 +181,38 @@ def simulate_trial(
         if courses
         else pd.DataFrame()
     )
-    return TrialSimulation(config, patients, visit_table, course_table, screening.screened)
+    kept = screening.population if keep_courses else None
+    return TrialSimulation(
+        config, patients, visit_table, course_table, screening.screened, kept, tuple(given)
+    )
+
+
+def _subsets(population: therapy.Population, members: np.ndarray, protocol, course_of: dict):
+    """(patients, protocol, events or None) of ``members``: those without a per-patient course
+    under the group's ``protocol``, then those of each course (its events; its summary
+    protocol gives the drug constants). ``course_of`` maps a patient to its course."""
+    if not course_of:
+        yield members, protocol, None
+        return
+    courses = [course_of.get(int(m)) for m in members]
+    unnamed = np.array([c is None for c in courses])
+    if unnamed.any():
+        yield members[unnamed], protocol, None
+    for course in dict.fromkeys(c for c in courses if c is not None):
+        subset = members[np.array([c is course for c in courses])]
+        events = patient_courses.course_events(course, population.select(subset), subset + 1)
+        yield subset, course.protocol, events
+
+
+def _group_sensitisation(population, members, protocol, days, course_of) -> np.ndarray:
+    """S per day of ``members`` (days + 1, len(members)): the group's protocol, or their
+    per-patient course."""
+    s = np.empty((days + 1, members.size))
+    position = {int(m): k for k, m in enumerate(members)}
+    for subset, protocol_of, events in _subsets(population, members, protocol, course_of):
+        index = [position[int(m)] for m in subset]
+        s[:, index] = sensitisation_course(population.select(subset), protocol_of, days, events)
+    return s
 
 
 def group_protocol(config: TrialConfig, group: str) -> TherapyProtocol:
@@ -197,15 +247,17 @@ def population_settings(
 
 
 def sensitisation_course(
-    population: therapy.Population, protocol: TherapyProtocol, days: int
+    population: therapy.Population, protocol: TherapyProtocol, days: int, events=None
 ) -> np.ndarray:
     """Nociceptor sensitisation S on days 0..``days`` under ``protocol``, shape (days + 1, n).
 
     A protocol without events (placebo) leaves every patient at the untreated steady state of
     :func:`fmsim.model.human.initial_state`, so S is that state's value on every day (the engine
     reproduces it to within 1e-8, tests/experiments/test_trial.py); otherwise the engine
-    integrates the human model."""
-    events = therapy.protocol_events(protocol, population)
+    integrates the human model. ``events`` (e.g. per-patient records) replace the protocol's,
+    which then only gives the drug constants."""
+    if events is None:
+        events = therapy.protocol_events(protocol, population)
     constants = population.patients(protocol)
     y0 = initial_state(constants)
     if not events:

@@ -14,7 +14,7 @@ therapy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +23,10 @@ import pandas as pd
 from fmsim.config.targets import MetricSpec, TargetSet, TargetSpec
 from fmsim.config.therapy import EXTRACORPOREAL, TherapyProtocol
 from fmsim.experiments import therapy as th
+from fmsim.experiments.patient_courses import PatientCourse, course_events
 from fmsim.experiments.reference import published_target_set
 from fmsim.experiments.therapy import CourseResult, Population
+from fmsim.io.nonmem_patients import patient_numbers
 from fmsim.model.drugs import CLASS_LABELS
 
 EPS = 1e-6  # days: an output just after an instantaneous exchange/adsorption session
@@ -379,14 +381,26 @@ def _metric_summary(patients: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_protocols(
-    population: Population, protocols: Mapping[str, TherapyProtocol], days: float
+    population: Population,
+    protocols: Mapping[str, TherapyProtocol | PatientCourse],
+    days: float,
+    on_course: Callable[[str, CourseResult], None] | None = None,
 ) -> ProtocolComparison:
-    """Simulate each protocol (keyed by the therapy label used in the tables) in every patient
-    of ``population`` for ``days`` days (outputs: :func:`output_times`) and summarise."""
+    """Simulate each protocol (keyed by the therapy label used in the tables), or per-patient
+    course (patient n = the n-th of ``population``), in every patient of ``population`` for
+    ``days`` days (outputs: :func:`output_times`) and summarise; ``on_course`` receives each
+    simulated course (e.g. to write it as a NONMEM data set)."""
     patients, courses, summary = [], [], []
-    for label, protocol in protocols.items():
+    for label, given in protocols.items():
+        events = None
+        protocol = given
+        if isinstance(given, PatientCourse):
+            protocol = given.protocol
+            events = course_events(given, population, patient_numbers(population.n))
         times = output_times(protocol, days)
-        result = th.simulate_course(population, protocol, days, times=times)
+        result = th.simulate_course(population, protocol, days, times=times, events=events)
+        if on_course is not None:
+            on_course(label, result)
         per_patient = patient_summary(result)
         patients.append(per_patient.assign(therapy=label))
         courses.append(_course_quantiles(result).assign(therapy=label))

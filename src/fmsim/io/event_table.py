@@ -23,6 +23,15 @@ II       no        interval between the additional doses (days); required with A
 Other columns (DV, MDV, covariates) are ignored. Times are in days and amounts in the state's
 unit, as everywhere in fmsim (a NONMEM data set in hours must be converted first).
 
+Therapy tables (human model) also take plasma-exchange and immunoadsorption sessions, which the
+convention has no dose form for: an EVID 2 ("other-type event") record into CMT ``igg_plasma``
+(the plasma the session draws from; every plasma state is exchanged) with AMT 0, ``DRUG`` the
+procedure (``plasma_exchange``, the default) or the immunoadsorption column (``protein_a``,
+``tryptophan`` ...), and one of ``PV`` (plasma volumes exchanged or processed), ``VOL`` (mL) or
+``FRAC`` (the fraction of every plasma state removed, 0-1: what fmsim writes per patient);
+``FLUID`` a plasma exchange's replacement fluid, ``DUR`` the session length (days). An EVID 2
+record without PV, VOL or FRAC stays an ignored "other" record.
+
 :func:`read_event_table` returns engine events (:mod:`fmsim.engine.events`) with one value per
 subject; :func:`event_table` writes events back; :func:`nonmem_dataset` writes simulated
 states as a NONMEM-style data set (dose records and observation records with DV).
@@ -45,6 +54,16 @@ from fmsim.engine.events import Bolus, Event, Infusion, Removal
 from fmsim.model.definition import ModelDefinition
 
 COLUMNS = ("ID", "TIME", "AMT", "CMT", "EVID", "RATE", "DUR", "ADDL", "II")
+#: Columns of a session record (EVID 2; therapy tables of the human model).
+SESSION_COLUMNS = ("FRAC", "PV", "VOL", "FLUID")
+#: Columns a therapy table may have beyond :data:`COLUMNS`.
+THERAPY_COLUMNS = ("DRUG", *SESSION_COLUMNS)
+#: The compartment a session record names: the plasma it exchanges (every plasma state).
+SESSION_STATE = "igg_plasma"
+#: The procedure entry of a plasma exchange (any other session DRUG is an adsorption column).
+PLASMA_EXCHANGE = "plasma_exchange"
+#: Largest plasma volumes and volume (mL) per session, as in therapy protocols.
+MAX_PLASMA_VOLUMES, MAX_VOLUME_ML = 5.0, 15000.0
 REQUIRED = ("TIME", "AMT", "CMT")
 #: Latest day of a record or additional dose (ten years, as for therapy protocols).
 MAX_DAY = 3650.0
@@ -158,24 +177,10 @@ class _Record:
 
     @classmethod
     def parse(cls, path: Path, row: int, values: pd.Series, model: ModelDefinition) -> _Record:
-        def fail(column: str, expected: str):
-            raise EventTableError(
-                f"{path}:{row}: column {column}: value {values.get(column)!r}: {expected}"
-            )
+        fail = _failure(path, row, values)
 
         def number(column: str, default: float | None = None) -> float:
-            value = values.get(column)
-            if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
-                if default is None:
-                    fail(column, "expected a number")
-                return default
-            try:
-                result = float(str(value).strip())
-            except ValueError:
-                fail(column, "expected a number")
-            if not np.isfinite(result):
-                fail(column, "expected a finite number")
-            return result
+            return _number(values, column, fail, default)
 
         time = number("TIME")
         if not 0 <= time <= MAX_DAY:
@@ -200,6 +205,9 @@ class _Record:
             if duration <= 0:
                 fail("DUR", "expected a duration > 0 (days) for RATE = -2")
             rate = amount / duration
+        elif rate > 0 and duration > 0:  # both given (as fmsim writes them): kept exactly
+            if not np.isclose(rate * duration, amount, rtol=1e-9, atol=0.0):
+                fail("DUR", f"expected AMT / RATE = {amount / rate:g} days (or DUR empty)")
         elif rate > 0:
             duration = amount / rate
         elif rate != 0:
@@ -238,7 +246,9 @@ THERAPY_STATES = {
 }
 
 
-def therapy_protocol_data(path: str | Path, model: ModelDefinition) -> dict:
+def therapy_protocol_data(
+    path: str | Path, model: ModelDefinition, per_patient: str = "`fmsim therapies --events`"
+) -> dict:
     """A therapy course given as an event table for every patient (no ID column, or one ID),
     as the mapping of a therapy protocol (:mod:`fmsim.config.therapy`) named after the file.
 
@@ -247,9 +257,11 @@ def therapy_protocol_data(path: str | Path, model: ModelDefinition) -> dict:
     an anti-CD20 antibody, ``ivig_plasma`` IVIG (i.v. doses are infusions: RATE > 0 or DUR).
     A ``DRUG`` column names the library entry (``fmsim drugs list``; IVIG defaults to
     ``ivig``). Records with the same drug, amount and infusion length form one block with
-    their days; AMT is mg per patient. EventTableError names file, row, column and value."""
+    their days; AMT is mg per patient. Session records (EVID 2 into ``igg_plasma`` with PV or
+    VOL) become plasma-exchange or immunoadsorption blocks. EventTableError names file, row,
+    column and value; ``per_patient`` says where per-patient tables are accepted instead."""
     path = Path(path)
-    frame = _records_frame(path, (*COLUMNS, "DRUG"))
+    frame = _records_frame(path, (*COLUMNS, *THERAPY_COLUMNS))
     blocks: dict[tuple, list[float]] = {}
     first_id: str | None = None
     for row, values in frame.iterrows():
@@ -260,29 +272,49 @@ def therapy_protocol_data(path: str | Path, model: ModelDefinition) -> dict:
         elif record.id != first_id:
             raise EventTableError(
                 f"{path}:{line}: column ID: value {record.id!r}: expected one course for every "
-                f"patient (the ID of row 2, {first_id!r}, or no ID column): virtual patients "
-                "are sampled, so per-patient tables apply to `fmsim simulate` (named mice)"
+                f"patient (the ID of row 2, {first_id!r}, or no ID column); per-patient "
+                f"tables (ID = patient number): {per_patient}"
             )
+        session = session_record(path, line, values, record, model)
+        if session is not None:
+            if session.fraction is not None:
+                _failure(path, line, values)(
+                    "FRAC",
+                    "a fraction removed is a per-patient result; for every patient give PV "
+                    "(plasma volumes) or VOL (mL) per session",
+                )
+            key = ("session", *sorted(session.block().items()))
+            _add_day(blocks.setdefault(key, []), session.time, path, line, "session")
+            continue
         if record.evid != 1:
             continue
         blocks_key = _therapy_key(path, line, values, record, model)
         for time, *_ in record.doses():
-            days = blocks.setdefault(blocks_key, [])
-            if time in days:
-                raise EventTableError(
-                    f"{path}:{line}: column TIME: value {time:g}: a second dose of the same "
-                    "drug on the same day; give one record with the total AMT"
-                )
-            days.append(time)
+            _add_day(blocks.setdefault(blocks_key, []), time, path, line, "dose of the same drug")
     if not blocks:
-        raise EventTableError(f"{path}: no dose records (EVID 1 with AMT > 0)")
+        raise EventTableError(
+            f"{path}: no dose records (EVID 1 with AMT > 0) or sessions (EVID 2 with PV or VOL)"
+        )
     therapies = []
-    for (kind, drug, route, amount, hours), days in blocks.items():
+    for key, days in blocks.items():
+        if key[0] == "session":
+            therapies.append({**dict(key[1:]), "days": sorted(days)})
+            continue
+        kind, drug, route, amount, hours = key
         block = {"type": kind, "drug": drug, "route": route, "dose": f"{amount!r} mg"}
         if hours is not None:
             block["infusion_hours"] = hours
         therapies.append({**block, "days": sorted(days)})
     return {"name": path.stem, "therapies": therapies}
+
+
+def _add_day(days: list[float], time: float, path: Path, line: int, what: str) -> None:
+    if time in days:
+        raise EventTableError(
+            f"{path}:{line}: column TIME: value {time:g}: a second {what} on the same day; "
+            "give one record (with the total AMT)"
+        )
+    days.append(time)
 
 
 def events_field(data: dict, origin: str | Path, where: str = "events") -> Path | None:
@@ -327,6 +359,119 @@ def _therapy_key(
         fail("DRUG", f"expected the library entry of the {kind} dosed (fmsim drugs list)")
     hours = record.duration * 24.0 if record.duration else None
     return kind, drug, route, record.amount, hours
+
+
+def _failure(path: Path, row: int, values: pd.Series):
+    """``fail(column, expected)``: raise EventTableError naming file, row, column and value."""
+
+    def fail(column: str, expected: str):
+        raise EventTableError(
+            f"{path}:{row}: column {column}: value {values.get(column)!r}: {expected}"
+        )
+
+    return fail
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
+
+
+def _number(values: pd.Series, column: str, fail, default: float | None = None) -> float:
+    """The number in ``column`` (``default`` when empty; ``fail`` when required or invalid)."""
+    value = values.get(column)
+    if _blank(value):
+        if default is None:
+            fail(column, "expected a number")
+        return default
+    try:
+        result = float(str(value).strip())
+    except ValueError:
+        fail(column, "expected a number")
+    if not np.isfinite(result):
+        fail(column, "expected a finite number")
+    return result
+
+
+def _text(values: pd.Series, column: str) -> str:
+    value = values.get(column)
+    return "" if _blank(value) else str(value).strip()
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A plasma-exchange or immunoadsorption session (an EVID 2 record of a therapy table):
+    ``entry`` the procedure or column, ``fluid`` a replacement fluid ('' = the procedure's),
+    and one of ``fraction`` removed, ``plasma_volumes`` or ``volume_ml``; ``hours`` the session
+    length (None = the entry's)."""
+
+    time: float
+    entry: str
+    fluid: str
+    fraction: float | None
+    plasma_volumes: float | None
+    volume_ml: float | None
+    hours: float | None
+
+    @property
+    def kind(self) -> str:
+        return "plasma_exchange" if self.entry == PLASMA_EXCHANGE else "immunoadsorption"
+
+    def block(self) -> dict:
+        """The session as a therapy-protocol block (without its days); ValueError for a
+        session given as a fraction removed (a per-patient result, no protocol field)."""
+        if self.fraction is not None:
+            raise ValueError("FRAC")
+        block: dict = {"type": self.kind}
+        if self.kind == "immunoadsorption":
+            block["column"] = self.entry
+        elif self.fluid:
+            block["fluid"] = self.fluid
+        if self.plasma_volumes is not None:
+            block["plasma_volumes"] = self.plasma_volumes
+        else:
+            block["volume"] = f"{self.volume_ml!r} mL"
+        if self.hours is not None:
+            block["session_hours"] = self.hours
+        return block
+
+
+def session_record(
+    path: Path, row: int, values: pd.Series, record: _Record, model: ModelDefinition
+) -> SessionRecord | None:
+    """The session an EVID 2 row of a therapy table gives (None: not a session, i.e. none of
+    FRAC, PV, VOL); EventTableError naming file, row, column and value if it is malformed."""
+    given = [c for c in ("FRAC", "PV", "VOL") if not _blank(values.get(c))]
+    if record.evid != 2 or not given:
+        return None
+    fail = _failure(path, row, values)
+    if len(given) > 1:
+        fail(given[1], f"expected one of FRAC, PV or VOL per session, got {' and '.join(given)}")
+    if SESSION_STATE not in model.states:
+        fail("EVID", f"sessions (EVID 2 with {given[0]}) apply to the human model only")
+    if _state(values.get("CMT"), model, fail) != model.index(SESSION_STATE):
+        fail("CMT", f"expected {SESSION_STATE} (compartment {model.index(SESSION_STATE) + 1}) "
+             "for a plasma-exchange or immunoadsorption session")  # fmt: skip
+    value = _number(values, given[0], fail)
+    if given[0] == "FRAC" and not 0 < value < 1:
+        fail("FRAC", "expected the fraction of plasma removed, between 0 and 1 (exclusive)")
+    if given[0] == "PV" and not 0 < value <= MAX_PLASMA_VOLUMES:
+        fail("PV", f"expected plasma volumes per session > 0 and <= {MAX_PLASMA_VOLUMES:g}")
+    if given[0] == "VOL" and not 0 < value <= MAX_VOLUME_ML:
+        fail("VOL", f"expected a volume per session > 0 and <= {MAX_VOLUME_ML:g} mL")
+    fraction, plasma_volumes, volume = (
+        value if given[0] == c else None for c in ("FRAC", "PV", "VOL")
+    )
+    if _number(values, "ADDL", fail, 0.0) != 0:
+        fail("ADDL", "expected one record per session (ADDL and II repeat doses only)")
+    duration = _number(values, "DUR", fail, 0.0)
+    if not 0 <= duration <= 1:
+        fail("DUR", "expected a session length > 0 and <= 1 day (or empty: the entry's)")
+    entry = _text(values, "DRUG") or PLASMA_EXCHANGE
+    fluid = _text(values, "FLUID")
+    if fluid and entry != PLASMA_EXCHANGE:
+        fail("FLUID", f"a replacement fluid applies to plasma exchange, not column {entry!r}")
+    hours = duration * 24.0 if duration else None
+    return SessionRecord(record.time, entry, fluid, fraction, plasma_volumes, volume, hours)
 
 
 def _identifier(values: pd.Series) -> str:
@@ -489,15 +634,77 @@ def nonmem_data(
     any others, e.g. DVID naming the quantity; EVID 0, MDV 0), sorted by ID and TIME with an
     observation before a dose at the same time (fmsim reports states before the events of an
     output time). ``covariates`` (one row per ID) add their columns to every record."""
-    doses = event_table(events, model, list(ids))
-    doses["DV"] = np.nan
-    doses["MDV"] = 1
+    return nonmem_records(event_table(events, model, list(ids)), observations, covariates)
+
+
+#: Order of the records of one subject at one time: observations (pre-event, as fmsim reports
+#: them), sessions (EVID 2; removals come before doses in fmsim's engine), then doses.
+_RECORD_ORDER = {0: 0, 2: 1, 1: 2}
+
+
+def nonmem_records(
+    records: pd.DataFrame,
+    observations: pd.DataFrame,
+    covariates: pd.DataFrame | None = None,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """A NONMEM-style data set of dose and session ``records`` (columns ID, TIME, AMT, RATE,
+    DUR, CMT, EVID and any others; MDV 1) and ``observations`` (ID, TIME, CMT, DV ...; EVID 0,
+    MDV 0), with the ``covariates`` (one row per ID) on every record; sorted by the ``by``
+    columns (in their order of appearance), ID and TIME, at one time observations first."""
+    doses = records.assign(DV=np.nan, MDV=1)
     observed = observations.assign(AMT=0.0, RATE=0.0, DUR=0.0, EVID=0, MDV=0)
     frame = pd.concat([doses, observed], ignore_index=True)
     columns = ["ID", "TIME", "AMT", "RATE", "DUR", "CMT", "EVID", "DV", "MDV"]
     frame = frame[[*columns, *[c for c in frame.columns if c not in columns]]]
     if covariates is not None:
         frame = frame.merge(covariates, on="ID", how="left", validate="many_to_one")
-    return frame.sort_values(["ID", "TIME", "EVID"], kind="stable", key=_natural).reset_index(
+    order = {c: {v: k for k, v in enumerate(dict.fromkeys(frame[c]))} for c in by}
+
+    def key(column: pd.Series) -> pd.Series:
+        if column.name in order:
+            return column.map(order[column.name])
+        return column.map(_RECORD_ORDER) if column.name == "EVID" else _natural(column)
+
+    return frame.sort_values([*by, "ID", "TIME", "EVID"], kind="stable", key=key).reset_index(
         drop=True
     )
+
+
+def protocol_event_table(protocol) -> pd.DataFrame:
+    """A therapy protocol (:class:`fmsim.config.therapy.TherapyProtocol`) as an event table
+    for every patient, which :func:`therapy_protocol_data` reads back to the same blocks:
+    doses (mg per patient; i.v. infusions with RATE mg/day and DUR days, s.c. boluses) with
+    their DRUG, and sessions as EVID 2 records into ``igg_plasma`` with PV or VOL, DRUG (the
+    procedure or column) and FLUID. ValueError for a dose per weight or body surface area
+    (per-patient amounts: write the run's NONMEM data set instead)."""
+    rows = []
+    for block in protocol.therapies:
+        for day in block.schedule():
+            row = {"TIME": day, "AMT": 0.0, "RATE": 0.0, "DUR": 0.0}
+            if block.type in ("plasma_exchange", "immunoadsorption"):
+                volumes, volume = block.plasma_volumes, block.volume_ml()
+                fluid = (block.fluid if block.type == "plasma_exchange" else None) or ""
+                row |= {"CMT": SESSION_STATE, "EVID": 2, "DRUG": block.entry.name,
+                        "PV": np.nan if volumes is None else volumes,
+                        "VOL": np.nan if volume is None else volume, "FLUID": fluid}  # fmt: skip
+                if block.session_hours is not None:
+                    row["DUR"] = block.session_hours / 24.0
+            elif block.type != "placebo":
+                value, unit = block.dose_quantity()
+                if unit != "mg":
+                    raise ValueError(
+                        f"{block.type} {block.entry.name}: a dose of {block.dose} differs per "
+                        "patient; an event table for every patient needs mg"
+                    )
+                state = next(s for s, (k, r) in THERAPY_STATES.items()
+                             if k == block.type and r == block.route_of())  # fmt: skip
+                row |= {"AMT": value, "CMT": state, "EVID": 1, "DRUG": block.entry.name}
+                if block.route_of() == "iv":
+                    row["DUR"] = block.hours() / 24.0
+                    row["RATE"] = value / row["DUR"]
+            else:
+                continue
+            rows.append(row)
+    columns = ["TIME", "AMT", "RATE", "DUR", "CMT", "EVID", "DRUG", "PV", "VOL", "FLUID"]
+    return pd.DataFrame(rows).reindex(columns=columns).sort_values("TIME", kind="stable")

@@ -14,7 +14,15 @@ import pandas as pd
 from fmsim.experiments.studies.lab_data import LabDataStudy
 from fmsim.io.lab_data import Issue
 from fmsim.report import figures
-from fmsim.report.common import findings_rows, png, render_template, run_files, statistics_rows
+from fmsim.report.common import (
+    findings_rows,
+    frame_html,
+    interactive_html,
+    render_template,
+    run_files,
+    statistics_rows,
+)
+from fmsim.report.interactive import individual_time_courses, plotly_script, readout_time_courses
 
 
 @dataclass(frozen=True)
@@ -54,20 +62,26 @@ def render_lab_data(study: LabDataStudy, folder: Path) -> str:
     figs = {"behaviour": "", "individual": ""}
     if analysis.readouts:
         significant = analysis.significant_days(study.disease_group)
-        figs["behaviour"] = png(
+        figs["behaviour"] = interactive_html(
+            readout_time_courses(clean, specs),
             figures.behaviour_time_courses(clean, specs, [], significant),
             folder / "figures",
             "behaviour",
+            "behaviour time courses",
         )
-        figs["individual"] = png(
-            figures.individual_time_courses(clean, specs), folder / "figures", "individual_mice"
+        figs["individual"] = interactive_html(
+            individual_time_courses(clean, specs),
+            figures.individual_time_courses(clean, specs),
+            folder / "figures",
+            "individual_mice",
+            "individual mouse time courses",
         )
     statistics, method = statistics_rows(analysis, specs)
     endpoint = [
         {
             "label": specs[test].label,
             "unit": specs[test].unit,
-            "table": table.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+            "table": frame_html(table),
         }
         for test, table in analysis.endpoint.items()
     ]
@@ -91,6 +105,7 @@ def render_lab_data(study: LabDataStudy, folder: Path) -> str:
         folder,
         "analysis.html",
         title=f"Analysis of {Path(source).name}",
+        plotly_script=plotly_script(folder) if analysis.readouts else "",
         source=source,
         version=study.provenance.fmsim_version,
         generated=study.provenance.created,
@@ -99,13 +114,13 @@ def render_lab_data(study: LabDataStudy, folder: Path) -> str:
         baseline_day=f"{study.baseline_day:g}",
         counts=quality_counts(clean, issues),
         issues=issues,
-        design=design.to_html(index=False),
-        design_by_test=design_by_test.to_html(index=False),
+        design=frame_html(design),
+        design_by_test=frame_html(design_by_test),
         findings=findings_rows(analysis, specs),
         figures=figs,
         method=method,
         statistics=statistics,
-        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+        auc_table=frame_html(analysis.auc),
         endpoint=endpoint,
         files=run_files(folder, "analysis.html"),
     )

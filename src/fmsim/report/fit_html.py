@@ -13,7 +13,7 @@ import pandas as pd
 
 from fmsim.calibration.fit import FitResult
 from fmsim.calibration.profile import THRESHOLD
-from fmsim.report.common import png
+from fmsim.report.common import figure_html, fmt, frame_html, write_page
 
 
 def waterfall(starts: pd.DataFrame) -> plt.Figure:
@@ -113,48 +113,91 @@ def _posterior_section(result: FitResult, figures: Path) -> list[str]:
         f"sampler from the best fit, flat prior within the bounds"
         f"{' plus the MAP priors' if result.problem.method == 'map' else ''}; "
         f"{post.seconds:.1f} s. {diagnosis}</p>",
-        _table(post.summary),
-        _embed(posterior_plot(result), figures, "posterior"),
+        frame_html(post.summary),
+        figure_html(posterior_plot(result), figures, "posterior"),
     ]
 
 
-def _embed(fig: plt.Figure, folder: Path, name: str) -> str:
-    return f'<img alt="{name}" src="data:image/png;base64,{png(fig, folder, name)}">'
+def findings(result: FitResult) -> list[str]:
+    """The answer in plain sentences: each estimate with its unit and 95 % interval (profile
+    likelihood; else the posterior's central 95 %), and whether the data pin it down."""
+    posterior = (
+        result.posterior.summary.set_index("parameter") if result.posterior is not None else None
+    )
+    sentences = []
+    for row in result.estimates.to_dict("records"):
+        unit = "" if row["unit"] in ("1", "") else f" {row['unit']}"
+        text = f"{row['parameter']}: estimate {fmt(row['estimate'], 4)}{unit}"
+        if np.isfinite(row.get("ci_low", np.nan)) or np.isfinite(row.get("ci_high", np.nan)):
+            low, high = (fmt(row[k], 3) for k in ("ci_low", "ci_high"))
+            text += f" (95 % profile-likelihood interval {low} to {high}; {row['verdict']})"
+        elif posterior is not None:
+            q = posterior.loc[row["parameter"]]
+            text += (
+                f" (posterior 95 % interval {fmt(q['posterior_2.5%'])} to "
+                f"{fmt(q['posterior_97.5%'])})"
+            )
+        else:
+            text += " (no interval: profiles were not computed)"
+        sentences.append(f"{text}; starting value {fmt(row['nominal'], 4)}.")
+    return sentences
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+def _estimates_table(estimates: pd.DataFrame) -> pd.DataFrame:
+    """The estimates as readers see them: no optimiser scale column, plain headers."""
+    names = {
+        "nominal": "starting value",
+        "lower_bound": "lower bound",
+        "upper_bound": "upper bound",
+        "ci_low": "95 % interval, low",
+        "ci_high": "95 % interval, high",
+        "verdict": "identifiability",
+    }
+    return estimates.drop(columns=["scale"], errors="ignore").rename(columns=names)
+
+
+def _starts_table(starts: pd.DataFrame) -> pd.DataFrame:
+    """The best 50 starts: rank, negative log-likelihood and parameters (the optimiser's own
+    messages stay in ``starts.csv``)."""
+    table = starts.head(50).drop(columns=["message"], errors="ignore")
+    return table.rename(columns={"nllh": "negative log-likelihood"})
 
 
 def render_fit(result: FitResult, out: Path) -> str:
-    """Write ``out/report.html`` (and the figures as PNG in ``out/figures``); return its name."""
+    """Write ``out/report.html`` (and the figures as PNG, SVG and PDF in ``out/figures``);
+    return its name."""
     figures = out / "figures"
     problem = result.problem
+    method = "maximum likelihood" if problem.method == "ml" else "maximum a posteriori"
     parts = [
         f"<h1>Fit: {html.escape(problem.name)}</h1>",
-        f"<p>fmsim {metadata.version('fmsim')}, "
-        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Method: "
-        f"{'maximum likelihood' if problem.method == 'ml' else 'maximum a posteriori'}; "
-        f"{len(problem.measurements)} data points, {len(problem.conditions)} conditions, "
-        f"{len(problem.parameters)} estimated parameters; {len(result.starts)} starts in "
-        f"{result.fit_seconds:.1f} s, profiles in {result.profile_seconds:.1f} s. "
-        f"Best negative log-likelihood {result.best_nllh:.4g}.</p>",
+        "<h2>Main findings</h2>",
+        '<ul class="findings">' + "".join(f"<li>{html.escape(s)}</li>" for s in findings(result)),
+        "</ul>",
+        f"<p>{method.capitalize()} from {len(problem.measurements)} data points in "
+        f"{len(problem.conditions)} conditions; {len(result.starts)} optimiser starts. These "
+        "are estimates of a model's parameters, not measurements.</p>",
         "<h2>Estimates</h2>",
         "<p>95 % intervals from the profile likelihood (rise of the negative log-likelihood by "
         f"{THRESHOLD:.2f}); an interval that reaches a bound is open on that side.</p>",
-        _table(result.estimates),
+        frame_html(_estimates_table(result.estimates)),
         "<h2>Fitted curves over data</h2>",
-        _embed(fitted_curves(result), figures, "fitted_curves"),
+        figure_html(fitted_curves(result), figures, "fitted_curves"),
         "<h2>Multi-start waterfall</h2>",
-        _embed(waterfall(result.starts), figures, "waterfall"),
+        "<p>Final negative log-likelihood of each start above the best: a flat step at the "
+        "left means several starts found the same best fit.</p>",
+        figure_html(waterfall(result.starts), figures, "waterfall"),
     ]
     if result.profiles:
-        parts += ["<h2>Profile likelihoods</h2>", _embed(profile_plot(result), figures, "profiles")]
+        parts += [
+            "<h2>Profile likelihoods</h2>",
+            figure_html(profile_plot(result), figures, "profiles"),
+        ]
     if result.posterior is not None:
         parts += _posterior_section(result, figures)
     parts += [
         "<h2>Starts</h2>",
-        _table(result.starts.head(50)),
+        frame_html(_starts_table(result.starts)),
         "<h2>Assumptions</h2><ul>",
         "<li>Each condition is one typical mouse (parameter-file medians); between-animal "
         "variability enters only through the noise model (no random effects).</li>",
@@ -162,12 +205,9 @@ def render_fit(result: FitResult, out: Path) -> str:
         "test's conditions and days; individual-level noise: log-normal from the readout's "
         "CVs.</li>",
         "<li>Results are estimates of a model's parameters, not measurements.</li></ul>",
+        f'<p class="small">fmsim {metadata.version("fmsim")}, '
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; fit {result.fit_seconds:.1f} s, "
+        f"profiles {result.profile_seconds:.1f} s; best negative log-likelihood "
+        f"{result.best_nllh:.4g}.</p>",
     ]
-    page = (
-        '<!doctype html><html><head><meta charset="utf-8"><title>fmsim fit</title>'
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
-        "table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px}"
-        "img{max-width:100%}</style></head><body>" + "\n".join(parts) + "</body></html>"
-    )
-    (out / "report.html").write_text(page)
-    return "report.html"
+    return write_page(out, "report.html", f"Fit: {problem.name}", parts)

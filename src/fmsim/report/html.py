@@ -10,15 +10,16 @@ import pandas as pd
 from fmsim.experiments.studies.passive_transfer import PassiveTransferStudy
 from fmsim.report import figures
 from fmsim.report.common import (
+    figure_html,
     findings_rows,
+    frame_html,
+    interactive_html,
     p_text,
-    png,
     render_template,
     run_files,
     statistics_rows,
 )
 from fmsim.report.interactive import (
-    embed,
     plotly_script,
     readout_time_courses,
     state_time_courses,
@@ -96,9 +97,9 @@ def render_passive_transfer(study: PassiveTransferStudy, folder: Path) -> str:
         occupancy50=f"{occupancy50:g}",
         method=method,
         statistics=statistics,
-        auc_table=analysis.auc.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
-        parameter_table=pd.DataFrame(study.simulation.parameters.table()).to_html(index=False),
-        readout_table=_readout_table(specs).to_html(index=False),
+        auc_table=frame_html(analysis.auc),
+        parameter_table=frame_html(pd.DataFrame(study.simulation.parameters.table()), 4),
+        readout_table=frame_html(_readout_table(specs)),
         assumptions=ASSUMPTIONS,
         files=run_files(folder, "report.html"),
     )
@@ -139,23 +140,28 @@ def _figures(study: PassiveTransferStudy, folder: Path) -> dict[str, str]:
     model = figures.model_time_courses(simulation.trajectories, days)
     measurements = simulation.measurements
     return {
-        "behaviour": embed(
+        "behaviour": interactive_html(
             readout_time_courses(measurements, simulation.parameters.readouts, days),
+            behaviour,
+            folder,
             "behaviour",
-            png(behaviour, folder, "behaviour"),
             "behaviour time courses",
         ),
-        "model": embed(
+        "model": interactive_html(
             state_time_courses(simulation.trajectories, days),
+            model,
+            folder,
             "model",
-            png(model, folder, "model"),
             "model time courses",
         ),
-        "donors": png(figures.donor_heatmap(analysis.donors), folder, "donors")
+        "donors": figure_html(figures.donor_heatmap(analysis.donors), folder, "donors", "donors")
         if len(analysis.donors)
         else "",
-        "fit_map": png(
-            figures.time_course_fit_map(study.scan, occupancy50), folder, "time_course_fit"
+        "fit_map": figure_html(
+            figures.time_course_fit_map(study.scan, occupancy50),
+            folder,
+            "time_course_fit",
+            "time-course fit map",
         ),
     }
 

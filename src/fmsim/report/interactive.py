@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -99,105 +100,79 @@ def _grid(titles: list[str], columns: int = 3) -> go.Figure:
     return fig
 
 
-def _band(
-    fig: go.Figure,
-    x,
-    middle,
-    low,
-    high,
+@dataclass(frozen=True)
+class Series:
+    """One line of a panel with its shaded band: ``x``, the line ``middle``, the band from
+    ``low`` to ``high``; ``hover`` labels each point (e.g. the number of animals)."""
+
+    name: str
+    x: list
+    middle: list
+    low: list
+    high: list
+    hover: list | None = None
+
+
+def _banded_panels(
+    titles: list[str],
+    panels: list[list[Series]],
+    names: list[str],
     *,
-    name: str,
-    colour: str,
-    row: int,
-    col: int,
-    first: bool,
-    hover: str,
-) -> None:
-    """A line with a shaded band from ``low`` to ``high``; the legend toggles both."""
-    fig.add_trace(
-        go.Scatter(
-            x=list(x) + list(x)[::-1],
-            y=list(high) + list(low)[::-1],
-            mode="lines",
-            fill="toself",
-            fillcolor=_rgba(colour, 0.15),
-            line={"width": 0},
-            hoverinfo="skip",
-            legendgroup=name,
-            showlegend=False,
-            name=name,
-        ),
-        row=row,
-        col=col,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=list(x),
-            y=list(middle),
-            mode="lines+markers",
-            marker={"size": 5},
-            line={"color": colour, "width": 2},
-            name=name,
-            legendgroup=name,
-            showlegend=first,
-            hovertemplate=hover,
-        ),
-        row=row,
-        col=col,
-    )
-
-
-def readout_time_courses(
-    measurements: pd.DataFrame,
-    specs: dict[str, ReadoutSpec] | None = None,
-    injection_days: list[float] | None = None,
+    columns: int,
+    markers: bool,
+    vlines: list[float] = (),
+    digits: str = ".3g",
 ) -> go.Figure:
-    """One panel per test measured on more than one day: group mean with a mean +/- SEM band
-    over the animals of each group, by day (``measurements``: tidy mouse, group, day, test,
-    value, unit rows as in a lab file or a simulated experiment)."""
-    specs = specs or {}
-    counts = measurements.groupby("test")["day"].nunique()
-    tests = [t for t in pd.unique(measurements["test"]) if counts[t] > 1]
-    titles = [
-        f"{specs[t].label}<br>({specs[t].unit})"
-        if t in specs
-        else f"{t} ({_unit(measurements, t)})"
-        for t in tests
-    ]
-    fig = _grid(titles or ["no test measured on more than one day"])
-    groups = list(pd.unique(measurements["group"]))
-    palette = colours(groups)
-    for k, test in enumerate(tests):
-        row, col = k // 3 + 1, k % 3 + 1
-        data = measurements[measurements["test"] == test]
-        summary = data.groupby(["group", "day"])["value"].agg(["mean", "sem", "count"])
-        for group in groups:
-            if group not in summary.index.get_level_values("group"):
-                continue
-            g = summary.loc[group].fillna({"sem": 0.0})
-            _band(
-                fig,
-                g.index,
-                g["mean"],
-                g["mean"] - g["sem"],
-                g["mean"] + g["sem"],
-                name=group,
-                colour=palette[group],
+    """Small multiples: panel ``k`` (title ``titles[k]``) draws each series of ``panels[k]``
+    as a line with its band, one colour and one legend entry per name of ``names`` (clicking
+    it toggles that name in every panel); ``vlines`` mark days (injections)."""
+    fig = _grid(titles, columns=columns)
+    palette = colours(names)
+    shown: set[str] = set()
+    for k, panel in enumerate(panels):
+        row, col = k // columns + 1, k % columns + 1
+        for series in panel:
+            colour = palette[series.name]
+            fig.add_trace(
+                go.Scatter(
+                    x=[*series.x, *series.x[::-1]],
+                    y=[*series.high, *series.low[::-1]],
+                    mode="lines",
+                    fill="toself",
+                    fillcolor=_rgba(colour, 0.15),
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    legendgroup=series.name,
+                    showlegend=False,
+                    name=series.name,
+                ),
                 row=row,
                 col=col,
-                first=k == 0,
-                hover=f"{group}: %{{y:.3g}} (mean of %{{customdata}})<extra></extra>",
             )
-            fig.data[-1].customdata = [f"{n} animals" for n in g["count"]]
-    _injection_lines(fig, injection_days, [(k // 3 + 1, k % 3 + 1) for k in range(len(tests))])
-    fig.update_xaxes(title_text="day after first injection")
+            extra = " (%{customdata})" if series.hover is not None else ""
+            fig.add_trace(
+                go.Scatter(
+                    x=list(series.x),
+                    y=list(series.middle),
+                    mode="lines+markers" if markers else "lines",
+                    marker={"size": 5},
+                    line={"color": colour, "width": 2},
+                    name=series.name,
+                    legendgroup=series.name,
+                    showlegend=series.name not in shown,
+                    customdata=series.hover,
+                    hovertemplate=f"{series.name}: %{{y:{digits}}}{extra}<extra></extra>",
+                ),
+                row=row,
+                col=col,
+            )
+            shown.add(series.name)
+    _day_lines(fig, vlines, [(k // columns + 1, k % columns + 1) for k in range(len(panels))])
     return fig
 
 
-def _injection_lines(
-    fig: go.Figure, days: list[float] | None, panels: list[tuple[int, int]]
-) -> None:
-    """A vertical line at every injection day in every panel (row, col), added in one layout
+def _day_lines(fig: go.Figure, days, panels: list[tuple[int, int]]) -> None:
+    """A vertical line at every day of ``days`` in every panel (row, col), added in one layout
     update (plotly's ``add_vline`` re-validates every shape at each call: seconds for 24)."""
     shapes = []
     for row, col in panels:
@@ -220,6 +195,96 @@ def _injection_lines(
     fig.update_layout(shapes=[*fig.layout.shapes, *shapes])
 
 
+def readout_time_courses(
+    measurements: pd.DataFrame,
+    specs: dict[str, ReadoutSpec] | None = None,
+    injection_days: list[float] | None = None,
+) -> go.Figure:
+    """One panel per test measured on more than one day: group mean with a mean +/- SEM band
+    over the animals of each group, by day (``measurements``: tidy mouse, group, day, test,
+    value, unit rows as in a lab file or a simulated experiment)."""
+    specs = specs or {}
+    counts = measurements.groupby("test")["day"].nunique()
+    tests = [t for t in pd.unique(measurements["test"]) if counts[t] > 1]
+    groups = list(pd.unique(measurements["group"]))
+    panels = []
+    for test in tests:
+        data = measurements[measurements["test"] == test]
+        summary = data.groupby(["group", "day"])["value"].agg(["mean", "sem", "count"])
+        present = set(summary.index.get_level_values("group"))
+        panel = []
+        for group in (g for g in groups if g in present):
+            g = summary.loc[group].fillna({"sem": 0.0})
+            mean = list(g["mean"])
+            panel.append(
+                Series(
+                    group,
+                    list(g.index),
+                    mean,
+                    list(g["mean"] - g["sem"]),
+                    list(g["mean"] + g["sem"]),
+                    [f"mean of {n} animals" for n in g["count"]],
+                )
+            )
+        panels.append(panel)
+    fig = _banded_panels(
+        [_readout_title(measurements, specs, t) for t in tests]
+        or ["no test measured on more than one day"],
+        panels,
+        groups,
+        columns=3,
+        markers=True,
+        vlines=injection_days,
+    )
+    fig.update_xaxes(title_text="day after first injection")
+    return fig
+
+
+def individual_time_courses(
+    measurements: pd.DataFrame, specs: dict[str, ReadoutSpec] | None = None
+) -> go.Figure:
+    """One panel per test measured on more than one day: one thin line per animal, coloured by
+    its group (clicking a group in the legend hides its animals)."""
+    specs = specs or {}
+    counts = measurements.groupby("test")["day"].nunique()
+    tests = [t for t in pd.unique(measurements["test"]) if counts[t] > 1]
+    fig = _grid(
+        [_readout_title(measurements, specs, t) for t in tests]
+        or ["no test measured on more than one day"]
+    )
+    groups = list(pd.unique(measurements["group"]))
+    palette = colours(groups)
+    shown: set[str] = set()
+    for k, test in enumerate(tests):
+        data = measurements[measurements["test"] == test].sort_values("day")
+        for (group, mouse), animal in data.groupby(["group", "mouse"], sort=False):
+            fig.add_trace(
+                go.Scatter(
+                    x=list(animal["day"]),
+                    y=list(animal["value"]),
+                    mode="lines+markers",
+                    marker={"size": 3},
+                    line={"color": _rgba(palette[group], 0.55), "width": 1},
+                    name=str(group),
+                    legendgroup=str(group),
+                    showlegend=group not in shown,
+                    hovertemplate=f"{group}, mouse {mouse}: %{{y:.3g}}<extra></extra>",
+                ),
+                row=k // 3 + 1,
+                col=k % 3 + 1,
+            )
+            shown.add(group)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text="day after first injection")
+    return fig
+
+
+def _readout_title(measurements: pd.DataFrame, specs: dict, test: str) -> str:
+    if test in specs:
+        return f"{specs[test].label}<br>({specs[test].unit})"
+    return f"{test} ({_unit(measurements, test)})"
+
+
 def _unit(measurements: pd.DataFrame, test: str) -> str:
     units = measurements.loc[measurements["test"] == test, "unit"].dropna().unique()
     return str(units[0]) if len(units) else ""
@@ -231,31 +296,32 @@ def state_time_courses(
     """Model states per group over time: group median with the 5th-95th percentile band over
     the mice (``trajectories``: one row per mouse and time point, states as columns)."""
     states = [s for s in MOUSE_STATES if s in trajectories.columns]
-    fig = _grid([MOUSE_STATES[s] for s in states], columns=2)
     groups = list(pd.unique(trajectories["group"]))
-    palette = colours(groups)
     by_group = trajectories.groupby(["group", "day"])
-    for k, state in enumerate(states):
-        row, col = k // 2 + 1, k % 2 + 1
+    panels = []
+    for state in states:
         median = by_group[state].median()
         low, high = by_group[state].quantile(0.05), by_group[state].quantile(0.95)
-        for group in groups:
-            _band(
-                fig,
-                median.loc[group].index,
-                median.loc[group],
-                low.loc[group],
-                high.loc[group],
-                name=group,
-                colour=palette[group],
-                row=row,
-                col=col,
-                first=k == 0,
-                hover=f"{group}: %{{y:.3g}}<extra></extra>",
-            )
-    _injection_lines(fig, injection_days, [(k // 2 + 1, k % 2 + 1) for k in range(len(states))])
-    for trace in fig.data:
-        trace.mode = "lines"
+        panels.append(
+            [
+                Series(
+                    group,
+                    list(median.loc[group].index),
+                    list(median.loc[group]),
+                    list(low.loc[group]),
+                    list(high.loc[group]),
+                )
+                for group in groups
+            ]
+        )
+    fig = _banded_panels(
+        [MOUSE_STATES[s] for s in states],
+        panels,
+        groups,
+        columns=2,
+        markers=False,
+        vlines=injection_days,
+    )
     fig.update_xaxes(title_text="day after first injection")
     return fig
 
@@ -265,30 +331,30 @@ def therapy_courses(courses: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
     therapy with the median and the 25th-75th percentile band over patients (``courses``: the
     therapy study's per-therapy, day and quantity percentiles q05 ... q95)."""
     quantities = [q for q in labels if q in set(courses["quantity"])]
-    fig = _grid([labels[q] for q in quantities], columns=min(3, max(len(quantities), 1)))
     therapies = list(pd.unique(courses["therapy"]))
-    palette = colours(therapies)
-    for k, quantity in enumerate(quantities):
-        row, col = k // 3 + 1, k % 3 + 1
+    panels = []
+    for quantity in quantities:
+        panel = []
         for therapy in therapies:
             data = courses[(courses["therapy"] == therapy) & (courses["quantity"] == quantity)]
-            if data.empty:
-                continue
-            _band(
-                fig,
-                data["day"],
-                data["q50"],
-                data["q25"],
-                data["q75"],
-                name=therapy,
-                colour=palette[therapy],
-                row=row,
-                col=col,
-                first=k == 0,
-                hover=f"{therapy}: %{{y:.3g}}<extra></extra>",
-            )
-    for trace in fig.data:
-        trace.mode = "lines"
+            if not data.empty:
+                panel.append(
+                    Series(
+                        therapy,
+                        list(data["day"]),
+                        list(data["q50"]),
+                        list(data["q25"]),
+                        list(data["q75"]),
+                    )
+                )
+        panels.append(panel)
+    fig = _banded_panels(
+        [labels[q] for q in quantities],
+        panels,
+        therapies,
+        columns=min(3, max(len(quantities), 1)),
+        markers=False,
+    )
     fig.update_xaxes(title_text="day from treatment start")
     return fig
 
@@ -297,24 +363,28 @@ def power_curve(power: pd.DataFrame, target: float) -> go.Figure:
     """Power against patients randomised, one curve per population, with its Wilson 95 %
     interval as a band and the target power as a dashed line (``power``: the trial study's
     power table: population, patients, power, ci_low, ci_high)."""
-    fig = _grid(["power of the primary endpoint"], columns=1)
-    populations = list(pd.unique(power["population"]))
-    palette = colours(populations)
+    populations = [str(p) for p in pd.unique(power["population"])]
+    panel = []
     for population in populations:
-        p = power[power["population"] == population].sort_values("patients")
-        _band(
-            fig,
-            p["patients"],
-            p["power"],
-            p["ci_low"],
-            p["ci_high"],
-            name=str(population),
-            colour=palette[population],
-            row=1,
-            col=1,
-            first=True,
-            hover=f"{population}: power %{{y:.2f}} at %{{x}} patients<extra></extra>",
+        p = power[power["population"].astype(str) == population].sort_values("patients")
+        panel.append(
+            Series(
+                population,
+                list(p["patients"]),
+                list(p["power"]),
+                list(p["ci_low"]),
+                list(p["ci_high"]),
+                [f"{n} patients" for n in p["patients"]],
+            )
         )
+    fig = _banded_panels(
+        ["power of the primary endpoint"],
+        [panel],
+        populations,
+        columns=1,
+        markers=True,
+        digits=".2f",
+    )
     fig.add_hline(y=target, line_dash="dash", line_color="#999")
     fig.update_yaxes(range=[0, 1], title_text="power (share of replicate trials)")
     fig.update_xaxes(title_text="patients randomised")

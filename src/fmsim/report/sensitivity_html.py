@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fmsim.calibration.sensitivity import SWING, SensitivityResult
-from fmsim.report.common import png
+from fmsim.report.common import figure_html, fmt, frame_html, write_page
 
 #: Inputs shown per panel (largest first); the tables list all.
 SHOWN = 12
@@ -80,12 +80,19 @@ def elasticity_bars(local: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def _embed(fig: plt.Figure, folder: Path, name: str) -> str:
-    return f'<img alt="{name}" src="data:image/png;base64,{png(fig, folder, name)}">'
-
-
-def _table(frame: pd.DataFrame, digits: int = 3) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.{digits}g}", border=0)
+def findings(sobol: pd.DataFrame, shown: int = 3) -> list[str]:
+    """The answer in plain sentences: per analysis and output, the inputs with the largest
+    total-order Sobol index, each with its 95 % bootstrap interval."""
+    sentences = []
+    for (analysis, output), table in sobol.groupby(["analysis", "output"], sort=False):
+        top = table.nlargest(shown, "ST")
+        listed = "; ".join(
+            f"{r.parameter} {fmt(r.ST, 2)} (95 % CI {fmt(r.ST - r.ST_conf, 2)} to "
+            f"{fmt(r.ST + r.ST_conf, 2)})"
+            for r in top.itertuples()
+        )
+        sentences.append(f"{analysis}, {output}: largest total-order indices {listed}.")
+    return sentences
 
 
 def render_sensitivity(result: SensitivityResult, out: Path) -> str:
@@ -94,6 +101,10 @@ def render_sensitivity(result: SensitivityResult, out: Path) -> str:
     low, high = (round(100 * q) for q in SWING)
     parts = [
         "<h1>Sensitivity analysis</h1>",
+        "<h2>Main findings</h2>",
+        '<ul class="findings">'
+        + "".join(f"<li>{html.escape(s)}</li>" for s in findings(result.sobol))
+        + "</ul>",
         f"<p>fmsim {metadata.version('fmsim')}. Sobol first- and total-order indices (SALib, "
         "Saltelli/Jansen estimators on a Sobol' sequence, 95 % bootstrap intervals) and local "
         f"sensitivities: elasticities d ln(output)/d ln(input) at the medians and a tornado "
@@ -110,26 +121,19 @@ def render_sensitivity(result: SensitivityResult, out: Path) -> str:
         parts += [
             f"<h2>{html.escape(name)}: {html.escape(run.description)}</h2>",
             f"<p>Sobol' base sample {run.n_base}; {run.parameter_sets} parameter sets.</p>",
-            _table(outputs.drop(columns="analysis")),
+            frame_html(outputs.drop(columns="analysis")),
             "<h3>Sobol indices</h3>",
-            _embed(sobol_bars(sobol), figures, f"{name}_sobol"),
+            figure_html(sobol_bars(sobol), figures, f"{name}_sobol"),
             f"<h3>Tornado (one at a time, {low}th-{high}th percentile)</h3>",
-            _embed(tornado(local), figures, f"{name}_tornado"),
+            figure_html(tornado(local), figures, f"{name}_tornado"),
             "<h3>Elasticities at the medians</h3>",
-            _embed(elasticity_bars(local), figures, f"{name}_elasticities"),
+            figure_html(elasticity_bars(local), figures, f"{name}_elasticities"),
             "<details><summary>Inputs and their distributions</summary>",
-            _table(inputs.drop(columns="analysis"), 4),
+            frame_html(inputs.drop(columns="analysis"), 4),
             "</details><details><summary>All indices</summary>",
-            _table(sobol.drop(columns="analysis")),
+            frame_html(sobol.drop(columns="analysis")),
             "</details><details><summary>All local sensitivities</summary>",
-            _table(local.drop(columns="analysis")),
+            frame_html(local.drop(columns="analysis")),
             "</details>",
         ]
-    page = (
-        '<!doctype html><html><head><meta charset="utf-8"><title>fmsim sensitivity</title>'
-        "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
-        "table{border-collapse:collapse;font-size:12px}td,th{padding:2px 8px}"
-        "img{max-width:100%}</style></head><body>" + "\n".join(parts) + "</body></html>"
-    )
-    (out / "report.html").write_text(page)
-    return "report.html"
+    return write_page(out, "report.html", "Sensitivity analysis", parts)

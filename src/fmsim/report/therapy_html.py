@@ -3,8 +3,7 @@ validation table of the human model against published pharmacodynamics."""
 
 from __future__ import annotations
 
-import json
-import re
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -20,10 +19,11 @@ from fmsim.experiments.validation import (  # noqa: E402
     COMPARISON_METRICS,
     COURSE_QUANTITIES,
 )
-from fmsim.model.drugs import CLASS_LABELS, builtin_library  # noqa: E402
+from fmsim.model.drugs import CLASS_LABELS  # noqa: E402
 from fmsim.model.parameters import ParameterSet  # noqa: E402
-from fmsim.report.common import fmt, png, render_template, run_files  # noqa: E402
-from fmsim.report.interactive import embed, plotly_script, therapy_courses  # noqa: E402
+from fmsim.report.common import fmt, interactive_html, render_template, run_files  # noqa: E402
+from fmsim.report.interactive import plotly_script, therapy_courses  # noqa: E402
+from fmsim.report.references import entry_references  # noqa: E402
 from fmsim.report.validation_md import validation_markdown  # noqa: E402
 
 LIMITS = (
@@ -53,6 +53,9 @@ LIMITS = (
     "which IgG assays may count. FcRn is one lumped endosomal pool; there are no IgG "
     "subclasses (protein A binds IgG3 poorly; not modelled).",
 )
+
+#: This report's figure lies beside it (not in figures/).
+_interactive = partial(interactive_html, link="")
 
 
 def course_figure(courses: pd.DataFrame) -> plt.Figure:
@@ -166,21 +169,6 @@ def _comparison_rows(
     return sorted(rows, key=lambda row: order[row["group"]])
 
 
-def cited_references(text: str, protocols: dict[str, TherapyProtocol]) -> list[dict]:
-    """The citation keys (e.g. VAL2025) that occur in ``text``, each with the full reference
-    given by a library entry (the shipped library and the protocols' own entries), sorted."""
-    known: dict[str, str] = {}
-    entries = [*builtin_library().entries.values()]
-    entries += [e for p in protocols.values() for e in p.entries()]
-    for entry in entries:
-        known.update(entry.references)
-    return [
-        {"key": key, "reference": known[key]}
-        for key in sorted(known)
-        if re.search(rf"\b{re.escape(key)}\b", text)
-    ]
-
-
 def _validation_rows(validation: pd.DataFrame) -> list[dict]:
     def value(x: float) -> str:
         return fmt(float(x)) if np.isfinite(x) else "-"
@@ -229,17 +217,16 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
     (``validation.md``) and ``report.html`` into ``folder``; return the report's name."""
     validation = study.validation
     (folder / "validation.md").write_text(validation_markdown(validation))
-    fallback = png(course_figure(study.comparison.courses), folder, "therapy_courses")
-    figure = embed(
+    figure = _interactive(
         therapy_courses(study.comparison.courses, COURSE_QUANTITIES),
+        course_figure(study.comparison.courses),
+        folder,
         "therapy_courses",
-        fallback,
         "total IgG, anti-SGC IgG and sensitisation over time by therapy",
     )
     passed = int((validation["verdict"] == "PASS").sum())
     validation_rows = _validation_rows(validation)
     parameter_rows = _parameter_rows(study.parameters, study.protocols)
-    cited = json.dumps([validation_rows, parameter_rows, LIMITS], default=str)
     unexpected = validation[validation["verdict"] != validation["expected"]]
     return render_template(
         "therapies.html.j2",
@@ -272,6 +259,6 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
         unexpected=unexpected["id"].tolist(),
         limits=LIMITS,
         parameters=parameter_rows,
-        references=cited_references(cited, study.protocols),
+        extra_references=entry_references(e for p in study.protocols.values() for e in p.entries()),
         files=run_files(folder, "report.html"),
     )

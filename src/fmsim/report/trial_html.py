@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,15 @@ from fmsim.config.trial import OUTCOME_LABELS
 from fmsim.experiments.studies.trial import TrialStudy
 from fmsim.experiments.trial import TrialSimulation
 from fmsim.report import trial_figures
-from fmsim.report.common import fmt, p_text, png, render_template, run_files
-from fmsim.report.interactive import embed, plotly_script, power_curve
+from fmsim.report.common import (
+    figure_html,
+    fmt,
+    interactive_html,
+    p_text,
+    render_template,
+    run_files,
+)
+from fmsim.report.interactive import plotly_script, power_curve
 
 ASSUMPTIONS = (
     "Anti-SGC IgG causes part of fibromyalgia pain in antibody-positive patients through the "
@@ -26,6 +34,10 @@ ASSUMPTIONS = (
     "In crossover designs, IgG-lowering carries over into the next period as the model predicts; "
     "the analysis (mixed model with period and treatment) does not model carryover.",
 )
+
+#: This report's figures lie beside it (not in figures/).
+_figure = partial(figure_html, link="")
+_interactive = partial(interactive_html, link="")
 
 
 def _design_rows(config) -> dict[str, str]:
@@ -80,25 +92,34 @@ def render_trial(study: TrialStudy, folder: Path) -> str:
     power, required, by_positive_fraction = study.curve.table, study.curve.required, study.shares
     shares = None
     if not by_positive_fraction.empty:
-        shares = png(
+        shares = _figure(
             trial_figures.positive_fraction_figure(
                 by_positive_fraction, config.patients, config.power.target
             ),
             folder,
             "power_by_positive_share",
+            "power against the share of anti-SGC-positive patients",
         )
     figures = {
         "shares": shares,
-        "courses": png(
-            trial_figures.course_figure(simulation.courses, simulation.patients), folder, "igg"
+        "courses": _figure(
+            trial_figures.course_figure(simulation.courses, simulation.patients),
+            folder,
+            "igg",
+            "IgG and sensitisation by arm",
         ),
-        "outcomes": png(trial_figures.outcome_figure(simulation.visits), folder, "outcomes"),
-        "forest": png(trial_figures.forest_plot(analysis.effects), folder, "forest"),
+        "outcomes": _figure(
+            trial_figures.outcome_figure(simulation.visits), folder, "outcomes", "outcomes"
+        ),
+        "forest": _figure(
+            trial_figures.forest_plot(analysis.effects), folder, "forest", "forest plot"
+        ),
         "power": (
-            embed(
+            _interactive(
                 power_curve(power, config.power.target),
+                trial_figures.power_figure(power, config.power.target),
+                folder,
                 "power",
-                png(trial_figures.power_figure(power, config.power.target), folder, "power"),
                 "power curves",
             )
             if not power.empty

@@ -497,7 +497,7 @@ def analyze_readout(
     )
     n_tests = int(posthoc["p_value"].notna().sum())
     baseline_note = (
-        f" (baseline day {baseline_day} excluded from comparisons)"
+        f" (baseline day {baseline_day:g} excluded from comparisons)"
         if baseline_day is not None
         else ""
     )

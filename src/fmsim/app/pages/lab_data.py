@@ -1,14 +1,20 @@
 """Page (b): analyse a lab's own data. Upload a CSV or Excel file in fmsim's lab-data layout
-(README, "Analyse your own data"); see every excluded or converted row, the group time courses,
-and the statistics ``fmsim analyze`` computes; download all tables as a zip."""
+(README, "Analyse your own data") or in the lab's own: map its column names to fmsim's, or name
+the test and unit of a GraphPad Prism table (the layouts of :mod:`fmsim.io.lab_layouts`, as
+``fmsim analyze --columns/--layout/--test/--unit/--tests``); see every excluded or converted
+row update as the mapping changes, the group time courses, and the statistics ``fmsim
+analyze`` computes; download all tables as a zip and the mapping as the YAML file ``fmsim
+analyze --columns`` reads."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
 from fmsim.app.widgets import (
@@ -19,9 +25,11 @@ from fmsim.app.widgets import (
     table,
     zipped_result,
 )
+from fmsim.config import ConfigError
 from fmsim.experiments.result import StudyError
 from fmsim.experiments.studies import LabData, LabDataStudy, lab_data_study, load_lab_data
-from fmsim.io.lab_data import LabDataError, issues_frame
+from fmsim.io.lab_data import LabDataError, issues_frame, read_table_cells
+from fmsim.io.lab_layouts import TARGETS, LabFormat, lab_format
 from fmsim.model.parameters import shipped_parameters
 from fmsim.report.interactive import readout_time_courses
 
@@ -29,10 +37,60 @@ PAGE = "lab"
 
 
 class _Failure:
-    """A file or analysis that could not be used, with its one-line message."""
+    """A file, mapping or analysis that could not be used: its one-line message and the field
+    it belongs beside."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str = "lab_upload"):
         self.message = message
+        self.field = field
+
+
+#: The command-line options of ``fmsim analyze`` named in messages -> this page's fields and
+#: their labels (longest option first: ``--tests`` before ``--test``).
+OPTIONS = {
+    "--columns": ("lab_columns", "Column names"),
+    "--layout": ("lab_layout", "Layout"),
+    "--tests": ("lab_tests", "Tests of your own"),
+    "--test": ("lab_test", "Test"),
+    "--unit": ("lab_unit", "Unit"),
+}
+
+
+def field_message(message: str, default: str = "lab_upload") -> _Failure:
+    """A message of :func:`lab_format` or :func:`load_lab_data` beside the field its option
+    belongs to, in the page's words (the field's label for the option)."""
+    field = next((f for option, (f, _) in OPTIONS.items() if option in message), default)
+    message = re.sub(r"--test (\S+) --unit ([^\s,)]+)", r"Test '\1', Unit '\2'", message)
+    for option, (_, label) in OPTIONS.items():
+        message = message.replace(f"{option}: ", "").replace(option, f"'{label}'")
+    return _Failure(message, field)
+
+
+def file_format(columns: str, layout: str, test: str, unit: str, tests: str) -> LabFormat:
+    """The layout the page's fields describe (blank fields: fmsim's defaults), as
+    ``fmsim analyze`` reads its options; ConfigError in one line."""
+    if columns.strip().lower().endswith((".yaml", ".yml")):
+        raise ConfigError(f"--columns: got {columns.strip()!r}: expected NAME=VALUE pairs")
+    return lab_format(
+        columns.strip() or None,
+        layout=layout or None,
+        test=test.strip() or None,
+        unit=unit.strip() or None,
+        tests=tests.strip() or None,
+    )
+
+
+def mapping_yaml(fmt: LabFormat) -> str:
+    """``fmt`` as the YAML file ``fmsim analyze --columns FILE`` reads (blank parts left
+    out)."""
+    settings = {
+        "columns": fmt.columns or None,
+        "layout": fmt.layout if fmt.layout != "auto" else None,
+        "test": fmt.test,
+        "unit": fmt.unit,
+        "tests": fmt.tests or None,
+    }
+    return yaml.safe_dump({k: v for k, v in settings.items() if v is not None}, sort_keys=False)
 
 
 def guess_control(groups: list[str]) -> str:
@@ -51,16 +109,45 @@ def page() -> ui.NavPanel:
             "lab_upload", "Your data (CSV or Excel)", accept=[".csv", ".txt", ".tsv", ".xlsx"]
         ),
         message_slot(PAGE, "lab_upload"),
+        ui.output_ui("lab_header"),
+        ui.input_text(
+            "lab_columns",
+            "Column names: yours = fmsim's",
+            placeholder="Mouse ID=mouse, Timepoint=day",
+        ),
+        message_slot(PAGE, "lab_columns"),
+        ui.input_select(
+            "lab_layout",
+            "Layout",
+            {
+                "auto": "detect",
+                "tidy": "one row per mouse, test and day",
+                "grouped": "Prism grouped table (replicate columns per group)",
+                "per_mouse": "one column per mouse (group row)",
+            },
+        ),
+        message_slot(PAGE, "lab_layout"),
+        ui.layout_columns(
+            ui.input_text("lab_test", "Test", placeholder="paw_pressure_threshold"),
+            ui.input_text("lab_unit", "Unit", placeholder="g"),
+        ),
+        message_slot(PAGE, "lab_test"),
+        message_slot(PAGE, "lab_unit"),
+        ui.input_text("lab_tests", "Tests of your own: name = unit", placeholder="burrowing=g"),
+        message_slot(PAGE, "lab_tests"),
         ui.input_select("lab_control", "Control group", []),
         ui.input_select("lab_disease", "Group to summarise", []),
         message_slot(PAGE, "lab_control"),
         ui.download_button("lab_download", "All tables (zip of CSV and Parquet)"),
+        ui.download_button("lab_mapping", "Column mapping (YAML for fmsim analyze --columns)"),
         ui.p(
-            "One row per mouse, test and day: columns mouse, group, day, test, value, unit "
-            "(optional: sex, donor, von Frey filaments and responses).",
+            "fmsim's layout: one row per mouse, test and day with columns mouse, group, day, "
+            f"test, value, unit (optional: sex, donor, filaments, responses). Map other column "
+            f"names to these ({', '.join(TARGETS)}); a Prism table holds one test: give its "
+            "name and unit.",
             class_="fmsim-note",
         ),
-        width=340,
+        width=360,
     )
     return ui.nav_panel(
         "Analyse my data",
@@ -80,21 +167,41 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     session.on_ended(lambda: shutil.rmtree(folder, ignore_errors=True))
 
     @reactive.calc
-    def data() -> LabData | _Failure:
+    def uploaded() -> Path:
         upload = input.lab_upload()
         req(upload)
         path = folder / Path(upload[0]["name"]).name  # messages name the user's file
         shutil.copyfile(upload[0]["datapath"], path)
+        return path
+
+    @reactive.calc
+    def layout() -> LabFormat | _Failure:
         try:
-            return load_lab_data(path)
-        except LabDataError as error:
-            return _Failure(str(error).replace(f"{folder}/", ""))
+            return file_format(
+                input.lab_columns(),
+                input.lab_layout(),
+                input.lab_test(),
+                input.lab_unit(),
+                input.lab_tests(),
+            )
+        except ConfigError as error:
+            return field_message(str(error), "lab_columns")
+
+    @reactive.calc
+    def data() -> LabData | _Failure:
+        fmt, path = layout(), uploaded()
+        if isinstance(fmt, _Failure):
+            return fmt
+        try:
+            return load_lab_data(path, fmt=fmt)
+        except (LabDataError, ConfigError) as error:
+            return field_message(str(error).replace(f"{folder}/", ""))
 
     @reactive.effect
     async def _groups() -> None:
         loaded = data()
         if isinstance(loaded, _Failure):
-            await show_messages(session, PAGE, {"lab_upload": loaded.message})
+            await show_messages(session, PAGE, {loaded.field: loaded.message})
             return
         await show_messages(session, PAGE, {})
         groups = list(pd.unique(loaded.clean["group"])) if not loaded.clean.empty else []
@@ -103,6 +210,15 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         others = [g for g in groups if g != control]
         ui.update_select("lab_control", choices=groups, selected=control)
         ui.update_select("lab_disease", choices=others, selected=others[0] if others else None)
+
+    @render.ui
+    def lab_header():
+        try:
+            cells, _ = read_table_cells(uploaded(), None)
+        except (LabDataError, ConfigError):
+            return None
+        names = ", ".join(str(c) for c in cells.columns if not str(c).startswith("unnamed: "))
+        return ui.p(f"Columns in your file: {names}.", class_="fmsim-note")
 
     @reactive.calc
     def study() -> LabDataStudy | _Failure:
@@ -157,6 +273,12 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         for name in ("time_course_summary", "posthoc", "auc_versus_control"):
             parts += [ui.h5(tables[name].description), table(tables[name].frame)]
         return ui.TagList(*parts)
+
+    @render.download(filename="lab_mapping.yaml")
+    def lab_mapping():
+        fmt = layout()
+        req(not isinstance(fmt, _Failure))
+        yield mapping_yaml(fmt)
 
     @render.download(filename="lab_data_analysis.zip")
     def lab_download():

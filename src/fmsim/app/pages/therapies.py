@@ -25,9 +25,9 @@ from fmsim.app.widgets import (
     table,
 )
 from fmsim.config.therapy import TherapyProtocol, drug_library, load_protocol, regimen_protocol
-from fmsim.experiments.patient_courses import PAIN, population_pain, typical_courses
 from fmsim.experiments.result import config_yaml
 from fmsim.experiments.studies import TherapyStudy, therapy_study
+from fmsim.experiments.typical_patient import PAIN, population_pain, typical_courses
 from fmsim.experiments.validation import COURSE_QUANTITIES
 from fmsim.model.drugs import CLASS_LABELS, DrugLibrary
 from fmsim.report.interactive import therapy_courses

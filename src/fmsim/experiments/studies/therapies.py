@@ -4,7 +4,7 @@ of the human model against published pharmacodynamics."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,20 +14,35 @@ import yaml
 
 from fmsim.config.therapy import TherapyProtocol
 from fmsim.experiments import validation
+from fmsim.experiments.patient_courses import PatientCourse, course_records, protocol_records
 from fmsim.experiments.reference import standard_protocols
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
-from fmsim.experiments.therapy import sample_population
+from fmsim.experiments.therapy import CourseResult, Population, sample_population
+from fmsim.io.event_table import nonmem_records
+from fmsim.io.nonmem_patients import patient_numbers
 from fmsim.model.human import load_human_parameters
 from fmsim.model.parameters import ParameterSet
 
 STANDARD_SOURCE = "the standard protocols (= examples/therapies/*.yaml)"
+#: Units of the NONMEM-style data sets of the human model.
+NONMEM_UNITS = {"TIME": "day", "AMT": "mg", "RATE": "mg/day", "DUR": "day", "FRAC": "1",
+                "DV": "see column 'UNIT'", "WT": "kg", "IGGBL": "mg/mL", "ASGCF": "1"}  # fmt: skip
+#: Observations of the data sets: DVID -> (course output, CMT it reads, unit).
+OBSERVED = {
+    "total_igg": ("total_igg", "igg_plasma", "mg/mL"),
+    "anti_sgc_igg": ("anti_sgc", "anti_sgc_plasma", "mg/mL"),
+    "sensitisation": ("sensitisation", "sensitisation", "1"),
+}
 
 
 @dataclass(frozen=True)
 class TherapyStudy(StudyResult):
     """Protocols (keyed by therapy label) simulated in the same patients: per-patient results,
     summaries and median courses (``comparison``), the patients' covariates and the validation
-    table. ``population`` describes the patients, ``source`` where the protocols came from."""
+    table. ``population`` describes the patients, ``source`` where the protocols came from.
+    ``sampled`` (the sampled patients) and ``courses`` (the protocols given per patient, by
+    label; their summary is in ``protocols``) tell what each patient received
+    (:meth:`records`); ``nonmem`` is the NONMEM-style data set, if it was asked for."""
 
     kind: ClassVar[str] = "therapies"
     comparison: validation.ProtocolComparison
@@ -41,8 +56,24 @@ class TherapyStudy(StudyResult):
     seed: int
     source: str
     provenance: Provenance
+    sampled: Population | None = None
+    courses: dict[str, PatientCourse] = field(default_factory=dict)
+    nonmem: pd.DataFrame | None = None
+
+    def records(self, label: str) -> pd.DataFrame:
+        """The dose and session records (NONMEM convention, ID = patient number 1..n) each
+        patient received under the therapy ``label``, recomputed from the protocol and the
+        sampled patients (nothing per patient is kept in memory)."""
+        numbers = patient_numbers(self.sampled.n)
+        if label in self.courses:
+            return course_records(self.courses[label], self.sampled, numbers)
+        return protocol_records(self.protocols[label], self.sampled, numbers)
 
     def tables(self) -> dict[str, Table]:
+        subjects = "patients, per therapy (THERAPY) and patient (ID n = the n-th sampled)"
+        return {**self._therapy_tables(), **nonmem_tables(self.nonmem, subjects)}
+
+    def _therapy_tables(self) -> dict[str, Table]:
         return {
             "therapy_patients": Table(
                 self.comparison.patients,
@@ -91,15 +122,25 @@ def therapy_study(
     source: str = "",
     inputs: Sequence[Path] = (),
     log: Callable[[str], None] | None = None,
+    courses: dict[str, PatientCourse] | None = None,
+    nonmem: bool = False,
 ) -> TherapyStudy:
     """Simulate ``protocols`` (default: the standard protocols) for ``days`` days in the same
     ``patients`` virtual patients (anti-SGC positive only, or 37 % positive as in human.yaml),
     seeded; with ``validate`` (about 10 s), compare the human model with every published
-    target (else the validation table is empty, as for the web app's quick updates)."""
+    target (else the validation table is empty, as for the web app's quick updates).
+    ``courses`` are given per patient (patient n = the n-th sampled; simulated after the
+    protocols); with ``nonmem``, the simulated patients are kept as a NONMEM-style data set."""
     log = log or (lambda _: None)
-    if protocols is None:
+    courses = dict(courses or {})
+    if protocols is None and not courses:
         protocols = {p.name: p for p in standard_protocols().values()}
         source = source or STANDARD_SOURCE
+    protocols = dict(protocols or {})
+    for name, course in courses.items():
+        if name in protocols:
+            raise ValueError(f"two therapies named {name!r}")
+        protocols[name] = course.protocol
     parameters = load_human_parameters()
     share = 1.0 if positive_only else parameters["anti_sgc_positive_fraction"].value
     population = sample_population(patients, np.random.default_rng(seed), share, parameters)
@@ -112,7 +153,23 @@ def therapy_study(
         f"simulating {len(protocols)} protocols in {patients} patients ({described}), "
         f"{days:g} days, seed {seed} ..."
     )
-    comparison = validation.compare_protocols(population, protocols, days)
+    for course in courses.values():
+        course.table.check_patients(patients, f"virtual patient sampled with seed {seed}")
+    data: list[pd.DataFrame] = []
+
+    def keep(label: str, result: CourseResult) -> None:
+        records = (
+            course_records(courses[label], population, patient_numbers(population.n))
+            if label in courses
+            else protocol_records(protocols[label], population, patient_numbers(population.n))
+        )
+        data.append(records.assign(THERAPY=label))
+        data.append(_observations(result).assign(THERAPY=label))
+
+    simulated = {**{k: v for k, v in protocols.items() if k not in courses}, **courses}
+    comparison = validation.compare_protocols(
+        population, simulated, days, on_course=keep if nonmem else None
+    )
     table = pd.DataFrame()
     if validate:
         targets = validation.published_targets()
@@ -134,4 +191,62 @@ def therapy_study(
         seed,
         source,
         Provenance(config_hash(settings), tuple(inputs)),
+        population,
+        courses,
+        _nonmem(data, population) if nonmem else None,
     )
+
+
+def nonmem_tables(
+    data: pd.DataFrame | None, subjects: str, units: dict[str, str] = NONMEM_UNITS
+) -> dict[str, Table]:
+    """The ``nonmem`` table of a study (none without a data set); ``subjects`` says who the
+    records are of and what ID numbers."""
+    if data is None:
+        return {}
+    description = (
+        f"simulated {subjects} as a NONMEM-style data set: dose (EVID 1) and session (EVID 2) "
+        "records and observations (EVID 0; DVID names the quantity, UNIT its unit); "
+        "docs/event_tables.md"
+    )
+    return {"nonmem": Table(data, description, units)}
+
+
+def _observations(result: CourseResult) -> pd.DataFrame:
+    """Observation records of a simulated course: per patient (ID n), output day and
+    :data:`OBSERVED` quantity, its value (DV) and unit."""
+    n, times = result.n, result.days
+    frames = [
+        pd.DataFrame(
+            {
+                "ID": np.tile(patient_numbers(n), times.size),
+                "TIME": np.repeat(times, n),
+                "CMT": cmt,
+                "DV": getattr(result, output).reshape(-1),
+                "DVID": dvid,
+                "UNIT": unit,
+            }
+        )
+        for dvid, (output, cmt, unit) in OBSERVED.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def patient_covariates(population: Population) -> pd.DataFrame:
+    """One row per patient (ID n): body weight WT (kg), baseline IgG IGGBL (mg/mL), anti-SGC
+    fraction of IgG ASGCF and status ASGCPOS (1 positive)."""
+    return pd.DataFrame(
+        {
+            "ID": patient_numbers(population.n),
+            "WT": population.values["body_weight"],
+            "IGGBL": population.values["igg_baseline"],
+            "ASGCF": population.anti_sgc_fraction,
+            "ASGCPOS": population.anti_sgc_positive.astype(int),
+        }
+    )
+
+
+def _nonmem(parts: list[pd.DataFrame], population: Population) -> pd.DataFrame:
+    records = pd.concat(parts[0::2], ignore_index=True)
+    observations = pd.concat(parts[1::2], ignore_index=True)
+    return nonmem_records(records, observations, patient_covariates(population), by=["THERAPY"])
