@@ -245,6 +245,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     parameters = load_parameter_set()
     job: reactive.Value[FitJob | None] = reactive.value(None)
     tick = reactive.value(0)  # advanced while a fit runs, to redraw its progress
+    refused = reactive.value("")  # why the last Fit click did not start a fit
 
     def _stop() -> None:
         with reactive.isolate():
@@ -336,7 +337,12 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     @reactive.effect
     @reactive.event(input.fit_run)
     def _run() -> None:
-        settings = checked()[0]
+        settings, messages = checked()
+        refused.set(
+            f"Not started: {len(messages)} field(s) need a change (messages beside them)."
+            if settings is None
+            else ""
+        )
         req(settings)
         with reactive.isolate():
             current = job()
@@ -378,6 +384,10 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     @render.ui
     def fit_status():
         tick()
+        if refused():
+            return ui.div(
+                refused(), id="fit_status_text", class_="fmsim-field-error", style="display: block"
+            )
         current = job()
         if current is None:
             source = "fmsim's reference data" if input.fit_source() == REFERENCE else "your data"
