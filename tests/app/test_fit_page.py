@@ -86,7 +86,7 @@ def test_a_running_fit_can_be_cancelled(page):
     page.keyboard.press("Tab")
     page.click("#fit_run")
     status = page.locator("#fit_status_text")
-    status.filter(has_text="Optimiser start").wait_for()
+    status.filter(has_text="Optimiser starts: 1 of 500 done").wait_for()
     page.click("#fit_cancel")
     status.filter(has_text="Cancelled").wait_for()
     assert (
@@ -107,6 +107,8 @@ def test_invalid_settings_show_their_messages(page):
     starts = page.locator("#fit_starts_message")
     starts.wait_for(state="visible")
     assert "greater than or equal to 1" in starts.inner_text()
+    page.click("#fit_run")  # refused, and the page says so
+    page.locator("#fit_status_text").filter(has_text="Not started: 2 field(s)").wait_for()
     page.check("#fit_source input[value='upload']")
     page.locator("#fit_upload_message").filter(has_text="upload a lab data file").wait_for()
     page.set_input_files(
@@ -115,3 +117,26 @@ def test_invalid_settings_show_their_messages(page):
     )
     page.locator("#fit_upload_message").filter(has_text="mice.csv").wait_for()
     assert "Traceback" not in page.content()
+
+
+def test_uploaded_lab_data_are_fitted(page, tmp_path):
+    from fmsim.app.pages.fit import reference_data
+
+    mine = tmp_path / "my_mice.csv"
+    reference_data().query("test == 'paw_pressure_threshold'").to_csv(mine, index=False)
+    open_fit_page(page)
+    page.check("#fit_source input[value='upload']")
+    page.set_input_files("#fit_upload", str(mine))
+    page.get_by_text("Upload complete").wait_for()  # the server has the file
+    page.uncheck("#fit_tests input[value='cold_response']")
+    page.fill("#fit_starts", "2")
+    page.uncheck("#fit_profile")
+    page.keyboard.press("Tab")
+    fit(page, 1)
+    assert panels(page) == ["paw_pressure_threshold"]
+    text = page.locator("#fit_estimates").inner_text()
+    assert "sensitisation_turnover" in text and "verdict" not in text  # no profiles asked for
+    with page.expect_download() as bundle:
+        page.click("#fit_download_config")
+    names = zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).namelist()
+    assert sorted(names) == ["command.txt", "fit.yaml", "my_mice.csv"]

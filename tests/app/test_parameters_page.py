@@ -1,9 +1,16 @@
 """The parameters page in a browser: the table lists units, ranges and sources; a valid edit
-changes the passive-transfer page's plotted data and its downloaded scenario; an out-of-range
-value is refused with its message."""
+changes the passive-transfer page's plotted data and its downloaded scenario, which ``fmsim
+simulate`` runs to the page's measurements; an out-of-range value is refused with its
+message."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
 from tests.app.conftest import SCREENSHOTS
 from tests.app.test_passive_transfer_page import line, wait_for_plot
 
@@ -41,6 +48,22 @@ def test_edited_value_reaches_the_scenario(page, tmp_path):
     # panel 3 is sensitisation S: the FMS-IgG mice's median peak rises with its maximum
     s_before, s_after = max(before), max(after)
     assert s_after > s_before > 1.0
+    # the command line runs the downloaded scenario to the page's measurements
+    with page.expect_download() as results:
+        page.click("#pt_download_results")
+    shown = pd.read_csv(results.value.path())
+    finished = subprocess.run(
+        [str(Path(sys.executable).parent / "fmsim"), "simulate", "scenario.yaml", "--out", "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr
+    command = pd.read_csv(tmp_path / "run" / "measurements.csv")
+    assert list(command["mouse"]) == list(shown["mouse"])
+    pd.testing.assert_series_equal(command["value"], shown["value"], rtol=1e-9)
 
 
 def test_out_of_range_value_is_refused_with_its_message(page):
@@ -50,4 +73,8 @@ def test_out_of_range_value_is_refused_with_its_message(page):
     message = page.locator("#par_table_message")
     message.wait_for(state="visible")
     assert "ip_bioavailability" in message.inner_text() and "(0, 1]" in message.inner_text()
+    # ... and at the refused cell itself: marked, with the message as its tooltip
+    cell = page.locator("#par_table td.cell-edit-failure")
+    cell.wait_for()
+    assert "(0, 1]" in cell.get_attribute("title")
     assert page.locator("#par_overrides").inner_text().startswith("All values as shipped")

@@ -1,15 +1,19 @@
 """The trial planner in a browser: the power curve is drawn after a run, an invalid value shows
-its message, and the downloaded design run through the study function gives the page's power
-table."""
+its message, the downloaded design run by ``fmsim trial`` gives the page's power table, and a
+large run shows its chunks done while the form stays usable."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 from tests.app.conftest import SCREENSHOTS
 from tests.app.test_passive_transfer_page import wait_for_plot
 
 from fmsim.config.trial import load_trial_config
-from fmsim.experiments.studies import trial_study
 
 
 def test_power_curve_and_downloaded_design(page, tmp_path):
@@ -34,7 +38,17 @@ def test_power_curve_and_downloaded_design(page, tmp_path):
     shown = pd.read_csv(results.value.path())
     config = load_trial_config(tmp_path / "trial.yaml")
     assert config.power.sample_sizes == [20, 40] and config.power.replicates == 10
-    expected = trial_study(config).curve.table
+    finished = subprocess.run(
+        [str(Path(sys.executable).parent / "fmsim"), "trial", "trial.yaml", "--out", "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr
+    expected = pd.read_csv(tmp_path / "run" / "power.csv")
+    assert list(shown["patients"]) == list(expected["patients"])
     pd.testing.assert_series_equal(shown["power"], expected["power"], check_dtype=False)
     assert [list(curve["x"]) for curve in plotted] == [[20, 40], [20, 40]]
     assert sorted(v for curve in plotted for v in curve["y"]) == sorted(expected["power"])

@@ -50,6 +50,24 @@ def test_readouts_are_group_means_with_sem_bands():
     assert list(hc_line.y) == [105.0, 104.0] and list(hc_band.y) == [105.0, 104.0, 104.0, 105.0]
 
 
+def test_injection_days_are_lines_in_every_panel():
+    measurements = pd.DataFrame(
+        {
+            "mouse": ["a", "a", "a", "a"],
+            "group": ["FMS"] * 4,
+            "day": [0, 1, 0, 1],
+            "test": ["grip_strength", "grip_strength", "cold_response", "cold_response"],
+            "value": [100.0, 80.0, 5.0, 9.0],
+            "unit": ["g", "g", "count", "count"],
+        }
+    )
+    figure = readout_time_courses(measurements, injection_days=[0.0, 2.0, 3.0])
+    lines = [(s.xref, s.yref, s.x0, s.x1) for s in figure.layout.shapes]
+    assert sorted(lines) == sorted(
+        (x, f"{y} domain", day, day) for x, y in (("x", "y"), ("x2", "y2")) for day in (0, 2, 3)
+    )
+
+
 def test_therapy_courses_are_the_tables_percentiles():
     courses = pd.DataFrame(
         {

@@ -1,12 +1,12 @@
 """A fit in the background for the Fit page: ``fmsim fit DATA CONFIG``'s computation in a
-worker process, so that the app stays responsive, reports each optimiser start as it begins
-and can be cancelled (the process is ended). The worker reads the same two files the command
+worker process, so that the app stays responsive, reports each optimiser start as it finishes
+(the starts are chunks of the execution interface, :mod:`fmsim.engine.execution`) and can be
+cancelled (the process is ended). The worker reads the same two files the command
 reads (the page writes them, and they are what the page downloads), so the command reproduces
 the page's estimates."""
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import queue
 import time
@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-
-#: pyPESTO logs this (level DEBUG, logger ``pypesto.optimize.task``) as each start begins.
-START_MESSAGE = "Executing task"
 
 
 @dataclass(frozen=True)
@@ -34,28 +31,21 @@ class FitTables:
     profile_seconds: float
 
 
-class _StartCounter(logging.Handler):
-    """Sends ("start", k) to the page as pyPESTO begins the k-th optimiser start."""
-
-    def __init__(self, messages) -> None:
-        super().__init__(logging.DEBUG)
-        self.messages, self.count = messages, 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith(START_MESSAGE):
-            self.count += 1
-            self.messages.put(("start", self.count))
-
-
 def fit_worker(data: str, config: str, messages) -> None:
     """Run ``fmsim fit data config``'s fit (one process, no report) and put its progress and
     then ("done", :class:`FitTables`) or ("error", one-line message) on ``messages``."""
     from fmsim.calibration.fit import profile_table, run_fit
     from fmsim.calibration.measurements import load_fit_problem
+    from fmsim.engine.execution import progress_callback
+
+    def heard(label: str, done: int, total: int) -> None:
+        if label == "starts":
+            messages.put(("start", done))
 
     try:
         settings, problem = load_fit_problem(Path(data), Path(config))
         messages.put(("problem", len(problem.measurements)))
+<<<<<<< HEAD
         handler = _StartCounter(messages)
         tasks = logging.getLogger("pypesto.optimize.task")
         tasks.setLevel(logging.DEBUG)
@@ -69,6 +59,18 @@ def fit_worker(data: str, config: str, messages) -> None:
             settings=settings.model_dump(mode="json"),
         )
         tasks.removeHandler(handler)
+=======
+        with progress_callback(heard):
+            result = run_fit(
+                problem,
+                settings.starts,
+                settings.seed,
+                settings.optimizer,
+                1,
+                settings.profile,
+                settings=settings.model_dump(mode="json"),
+            )
+>>>>>>> h/webapp
         profiles = profile_table(result.profiles) if result.profiles else pd.DataFrame()
         messages.put(
             (
@@ -101,7 +103,8 @@ class FitJob:
     process: multiprocessing.process.BaseProcess
     messages: object
     started: float = field(default_factory=time.perf_counter)
-    starts_begun: int = 0
+    prepared: bool = False  # the data and the model are ready; the starts run
+    starts_done: int = 0
     outcome: FitTables | None = None
     error: str | None = None
     cancelled: bool = False
@@ -127,8 +130,10 @@ class FitJob:
                 kind, value = self.messages.get_nowait()
             except queue.Empty:
                 break
-            if kind == "start":
-                self.starts_begun = value
+            if kind == "problem":
+                self.prepared = True
+            elif kind == "start":
+                self.starts_done = value
             elif kind == "done":
                 self.outcome = value
             elif kind == "error":
@@ -155,16 +160,18 @@ class FitJob:
             done = self.outcome
             profiles = f", profiles {done.profile_seconds:.1f} s" if self.profile else ""
             return f"Done: {self.starts} starts in {done.fit_seconds:.1f} s{profiles}."
-        if self.starts_begun == 0:
-            return f"Preparing the data and the model ... ({seconds:.0f} s)"
-        if self.starts_begun < self.starts:
-            return f"Optimiser start {self.starts_begun} of {self.starts} ... ({seconds:.0f} s)"
+        if not self.prepared:
+            return f"Reading the data and preparing the model ... ({seconds:.0f} s)"
+        if self.starts_done < self.starts:
+            return (
+                f"Optimiser starts: {self.starts_done} of {self.starts} done ... ({seconds:.0f} s)"
+            )
         stage = "profile likelihoods and fitted curves" if self.profile else "fitted curves"
-        return f"All {self.starts} starts run; {stage} ... ({seconds:.0f} s)"
+        return f"All {self.starts} starts done; {stage} ... ({seconds:.0f} s)"
 
     def fraction(self) -> float:
         """Rough share of the work done (starts, then profiles), for a progress bar."""
         if self.outcome is not None:
             return 1.0
         share = 0.6 if self.profile else 0.95
-        return share * max(self.starts_begun - 1, 0) / max(self.starts, 1)
+        return share * self.starts_done / max(self.starts, 1)

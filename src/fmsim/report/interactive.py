@@ -167,9 +167,32 @@ def _banded_panels(
                 col=col,
             )
             shown.add(series.name)
-        for day in vlines or []:
-            fig.add_vline(x=day, line_color="#f1c40f", opacity=0.6, row=row, col=col)
+    _day_lines(fig, vlines, [(k // columns + 1, k % columns + 1) for k in range(len(panels))])
     return fig
+
+
+def _day_lines(fig: go.Figure, days, panels: list[tuple[int, int]]) -> None:
+    """A vertical line at every day of ``days`` in every panel (row, col), added in one layout
+    update (plotly's ``add_vline`` re-validates every shape at each call: seconds for 24)."""
+    shapes = []
+    for row, col in panels:
+        subplot = fig.get_subplot(row, col)
+        x, y = (axis.plotly_name.replace("axis", "") for axis in (subplot.xaxis, subplot.yaxis))
+        shapes += [
+            {
+                "type": "line",
+                "x0": day,
+                "x1": day,
+                "xref": x,
+                "y0": 0,
+                "y1": 1,
+                "yref": f"{y} domain",
+                "line": {"color": "#f1c40f"},
+                "opacity": 0.6,
+            }
+            for day in days or []
+        ]
+    fig.update_layout(shapes=[*fig.layout.shapes, *shapes])
 
 
 def readout_time_courses(

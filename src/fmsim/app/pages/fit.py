@@ -245,6 +245,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     parameters = load_parameter_set()
     job: reactive.Value[FitJob | None] = reactive.value(None)
     tick = reactive.value(0)  # advanced while a fit runs, to redraw its progress
+    refused = reactive.value("")  # why the last Fit click did not start a fit
 
     def _stop() -> None:
         with reactive.isolate():
@@ -262,14 +263,15 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             default = default_parameter(name, parameters)
             unit = parameters[name].unit if name in parameters.parameters else ""
             lower, upper = bound_id(name, "lower"), bound_id(name, "upper")
+            shown = {side: float(f"{getattr(default, side):.4g}") for side in ("lower", "upper")}
             parts += [
                 ui.h6(f"{name} (nominal {default.nominal:.4g} {unit})".replace(" )", ")")),
                 ui.layout_columns(
                     with_message(
-                        PAGE, lower, ui.input_numeric(lower, "lower bound", default.lower)
+                        PAGE, lower, ui.input_numeric(lower, "lower bound", shown["lower"])
                     ),
                     with_message(
-                        PAGE, upper, ui.input_numeric(upper, "upper bound", default.upper)
+                        PAGE, upper, ui.input_numeric(upper, "upper bound", shown["upper"])
                     ),
                 ),
             ]
@@ -335,7 +337,12 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     @reactive.effect
     @reactive.event(input.fit_run)
     def _run() -> None:
-        settings = checked()[0]
+        settings, messages = checked()
+        refused.set(
+            f"Not started: {len(messages)} field(s) need a change (messages beside them)."
+            if settings is None
+            else ""
+        )
         req(settings)
         with reactive.isolate():
             current = job()
@@ -377,12 +384,16 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     @render.ui
     def fit_status():
         tick()
+        if refused():
+            return ui.div(
+                refused(), id="fit_status_text", class_="fmsim-field-error", style="display: block"
+            )
         current = job()
         if current is None:
             source = "fmsim's reference data" if input.fit_source() == REFERENCE else "your data"
             return ui.div(
-                f"Choose the parameters and settings, then Fit ({source}). A fit of 2 "
-                "parameters from 5 starts with profiles takes about 10-20 s.",
+                f"Choose the parameters and settings, then Fit ({source}). The fit runs in "
+                "the background: this line shows its progress, and Cancel stops it.",
                 class_="fmsim-answer",
             )
         bar = ui.tags.progress(value=f"{current.fraction():.2f}", max="1", style="width: 100%")

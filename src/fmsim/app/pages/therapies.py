@@ -10,6 +10,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+import pandas as pd
 from pydantic import ValidationError
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
@@ -26,6 +27,7 @@ from fmsim.app.widgets import (
 from fmsim.config.therapy import TherapyProtocol, drug_library, load_protocol, regimen_protocol
 from fmsim.experiments.result import config_yaml
 from fmsim.experiments.studies import TherapyStudy, therapy_study
+from fmsim.experiments.typical_patient import PAIN, population_pain, typical_courses
 from fmsim.experiments.validation import COURSE_QUANTITIES
 from fmsim.model.drugs import CLASS_LABELS, DrugLibrary
 from fmsim.report.interactive import therapy_courses
@@ -155,7 +157,8 @@ def page() -> ui.NavPanel:
         message_slot(PAGE, "th_seed"),
         ui.download_button("th_download_config", "Protocols (zip of YAML files + command)"),
         ui.download_button("th_download_results", "Summary (CSV)"),
-        ui.download_button("th_download_courses", "Time courses (CSV)"),
+        ui.download_button("th_download_courses", "Population time courses (CSV)"),
+        ui.download_button("th_download_typical", "Typical patient (CSV)"),
         width=360,
     )
     return ui.nav_panel(
@@ -163,8 +166,16 @@ def page() -> ui.NavPanel:
         ui.layout_sidebar(
             controls,
             ui.output_ui("th_answer"),
-            ui.h5("Median over patients, band: 25th-75th percentile"),
-            plot_slot("th_plot", 420),
+            ui.h5("A typical patient: every model parameter at its population median"),
+            ui.p(
+                "Anti-SGC positive at the median anti-SGC fraction; pain from the median "
+                "baseline pain and antibody pain gain, without placebo response or day-to-day "
+                "fluctuation.",
+                class_="fmsim-note",
+            ),
+            plot_slot("th_typical", 760),
+            ui.h5("The small population: median over patients, band: 25th-75th percentile"),
+            plot_slot("th_plot", 760),
             ui.output_ui("th_summary"),
         ),
         value="therapies",
@@ -251,12 +262,25 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         req(chosen and not messages)
         return therapy_study(chosen, validate=False, **settings())
 
+    @reactive.calc
+    def typical() -> pd.DataFrame:
+        chosen, messages = protocols()
+        req(chosen and not messages)
+        return typical_courses(chosen, settings()["days"])
+
+    @reactive.calc
+    def population_courses() -> pd.DataFrame:
+        """The study's courses with the same patients' pain."""
+        chosen = protocols()[0]
+        pain = population_pain(chosen, **settings())
+        return pd.concat([study().comparison.courses, pain], ignore_index=True)
+
     @reactive.effect
     async def _plot() -> None:
         req(input.page() == "therapies")  # computed and drawn while the page is shown
-        await show_plot(
-            session, "th_plot", therapy_courses(study().comparison.courses, COURSE_QUANTITIES)
-        )
+        labels = {**COURSE_QUANTITIES, **PAIN}
+        await show_plot(session, "th_typical", therapy_courses(typical(), labels))
+        await show_plot(session, "th_plot", therapy_courses(population_courses(), labels))
 
     @render.ui
     def th_answer():
@@ -300,4 +324,8 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @render.download(filename="therapy_courses.csv")
     def th_download_courses():
-        yield csv_text(study().comparison.courses)
+        yield csv_text(population_courses())
+
+    @render.download(filename="typical_patient_courses.csv")
+    def th_download_typical():
+        yield csv_text(typical())
