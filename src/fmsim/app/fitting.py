@@ -45,32 +45,15 @@ def fit_worker(data: str, config: str, messages) -> None:
     try:
         settings, problem = load_fit_problem(Path(data), Path(config))
         messages.put(("problem", len(problem.measurements)))
-<<<<<<< HEAD
-        handler = _StartCounter(messages)
-        tasks = logging.getLogger("pypesto.optimize.task")
-        tasks.setLevel(logging.DEBUG)
-        tasks.addHandler(handler)
-        result = run_fit(
-            problem,
-            settings.starts,
-            settings.seed,
-            settings.optimizer,
-            profile=settings.profile,
-            settings=settings.model_dump(mode="json"),
-        )
-        tasks.removeHandler(handler)
-=======
         with progress_callback(heard):
             result = run_fit(
                 problem,
                 settings.starts,
                 settings.seed,
                 settings.optimizer,
-                1,
-                settings.profile,
+                profile=settings.profile,
                 settings=settings.model_dump(mode="json"),
             )
->>>>>>> h/webapp
         profiles = profile_table(result.profiles) if result.profiles else pd.DataFrame()
         messages.put(
             (
