@@ -10,7 +10,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -45,13 +47,17 @@ def app_url():
     )
     first_line = server.stdout.readline()  # printed once the app is built, before serving
     assert f"http://127.0.0.1:{port}" in first_line, first_line
+    # keep reading what the server prints: a full pipe (64 kB of logs) would block it
+    output: deque[str] = deque(maxlen=200)
+    threading.Thread(target=output.extend, args=(server.stdout,), daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):  # until uvicorn accepts connections (at most about two minutes)
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
         if server.poll() is not None:
-            pytest.fail(f"fmsim serve stopped: {server.stdout.read()}")
+            time.sleep(0.5)  # the reader thread takes the last lines
+            pytest.fail(f"fmsim serve stopped: {''.join(output)}")
         time.sleep(0.2)
     else:
         pytest.fail("fmsim serve did not accept connections")
