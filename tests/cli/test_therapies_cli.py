@@ -92,3 +92,16 @@ def test_two_protocols_with_one_name(tmp_path):
     result = runner.invoke(app, ["therapies", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")])
     assert result.exit_code == 2
     assert "b.yaml" in result.output and "name" in result.output
+
+
+def test_default_protocols_are_counted_in_the_size_check(tmp_path, monkeypatch):
+    """Without protocol files the standard protocols run: the size check counts them (this
+    crashed with a TypeError before any simulation when no protocol was named)."""
+    from fmsim.experiments.reference import standard_protocols
+
+    monkeypatch.setenv("FMSIM_MEMORY_LIMIT", "1MB")
+    result = runner.invoke(app, ["therapies", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2, result.output
+    n = len(standard_protocols(builtin_library()))
+    assert f"x {n} protocols" in result.output and "--patients" in result.output
+    assert not (tmp_path / "run").exists()

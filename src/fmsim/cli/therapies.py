@@ -81,7 +81,7 @@ def therapies(
     protocols, per_patient, source = load_protocols(files, agents, library, tables)
     for course in per_patient.values():  # patient numbers out of range: before simulating
         course.table.check_patients(patients, f"virtual patient sampled with seed {seed}")
-    courses = len(protocols) + len(per_patient) or len(standard_protocols(library))
+    courses = len(protocols or {}) + len(per_patient) or len(standard_protocols(library))
     try:
         check_fits(
             float(patients) * days * courses * BYTES_PER_PATIENT_DAY,
