@@ -4,9 +4,11 @@
 playwright) opens it. For each scenario a control is changed ``--repeats`` times (alternating
 between two values) and the time from the change (the field filled and left with Tab) to the
 redrawn figure (Plotly's ``react`` finished: the figure's revision counter advanced) is
-measured in the browser's clock. The peer, in the same run and process as this script: the
-study call alone (what the server computes for that update, warm), so that the difference is
-the app's own cost (reactive graph, JSON, websocket, drawing).
+measured in the browser's clock, after the page has settled (no redraw for 1.5 s), with the part
+spent drawing (inside ``Plotly.react``, summed over the figures). The peer, in the same run
+and process as this script: the study call alone (what the server computes for that update,
+warm), so that the difference is the app's own cost (figures, reactive graph, JSON, websocket,
+drawing).
 
 Scenarios (single subject):
 
@@ -62,17 +64,43 @@ def revision(page, plot_id: str) -> int:
     return page.evaluate(f"() => Number(document.getElementById('{plot_id}').dataset.revision||0)")
 
 
-def timed_change(page, field: str, value: str, plots: list[str]) -> float:
-    """Seconds from changing ``field`` to every figure of ``plots`` redrawn (browser clock)."""
+def settle(page, plots: list[str], quiet: float = 1.5) -> None:
+    """Wait until no figure of ``plots`` has been redrawn for ``quiet`` seconds (redraws of an
+    earlier change must not end the next measurement)."""
+    last, since = None, time.monotonic()
+    while time.monotonic() - since < quiet:
+        now = [revision(page, p) for p in plots]
+        if now != last:
+            last, since = now, time.monotonic()
+        time.sleep(0.1)
+
+
+def watch_drawing(page) -> None:
+    """Record how long each ``Plotly.react`` call (parsing excluded) takes in the browser."""
+    page.evaluate(
+        """() => { window.fmsimDrawing = []; const react = Plotly.react;
+        Plotly.react = function (...args) { const t0 = performance.now();
+          return react.apply(Plotly, args).then((r) => {
+            window.fmsimDrawing.push(performance.now() - t0); return r; }); }; }"""
+    )
+
+
+def timed_change(page, field: str, value: str, plots: list[str]) -> tuple[float, float]:
+    """Seconds from changing ``field`` to every figure of ``plots`` redrawn (browser clock),
+    and the seconds of it spent in Plotly.react drawing them."""
+    settle(page, plots)
     before = {p: revision(page, p) for p in plots}
-    page.evaluate("() => { window.fmsimT0 = performance.now(); }")
+    page.evaluate("() => { window.fmsimT0 = performance.now(); window.fmsimDrawing = []; }")
     page.fill(f"#{field}", value)
     page.keyboard.press("Tab")
     waited = " && ".join(
         f"Number(document.getElementById('{p}').dataset.revision||0) > {before[p]}" for p in plots
     )
     page.wait_for_function(f"() => {waited}", timeout=120_000)
-    return page.evaluate("() => (performance.now() - window.fmsimT0) / 1000")
+    return page.evaluate(
+        "() => [(performance.now() - window.fmsimT0) / 1000,"
+        " window.fmsimDrawing.reduce((a, b) => a + b, 0) / 1000]"
+    )
 
 
 def summary(label: str, seconds: list[float]) -> str:
@@ -82,7 +110,7 @@ def summary(label: str, seconds: list[float]) -> str:
     )
 
 
-def therapies_scenario(page, repeats: int) -> list[float]:
+def therapies_scenario(page, repeats: int) -> list[tuple[float, float]]:
     page.click("text=Therapies")
     page.wait_for_function("() => Number(document.getElementById('th_plot').dataset.revision||0)")
     timed_change(page, "th_patients", "1", ["th_plot", "th_typical"])
@@ -94,14 +122,14 @@ def therapies_scenario(page, repeats: int) -> list[float]:
     ]
 
 
-def passive_transfer_scenario(page, repeats: int) -> list[float]:
+def passive_transfer_scenario(page, repeats: int) -> list[tuple[float, float]]:
     page.click("text=Passive transfer")
     page.wait_for_function("() => Number(document.getElementById('pt_states').dataset.revision||0)")
     for group in ("Saline", "IgG-depleted FMS serum"):
         page.uncheck(f"#pt_groups input[value='{group}']")
     timed_change(page, "pt_mice_per_donor", "1", ["pt_readouts", "pt_states"])
     return [
-        timed_change(page, "pt_dose", f"{8 - k % 2} mg", ["pt_readouts", "pt_states"])
+        timed_change(page, "pt_dose", f"{7 + k % 2} mg", ["pt_readouts", "pt_states"])
         for k in range(repeats)
     ]
 
@@ -158,6 +186,7 @@ def main() -> None:
             page.wait_for_function(
                 "() => Number(document.getElementById('pt_states').dataset.revision||0)"
             )
+            watch_drawing(page)
             app = {
                 "therapies": therapies_scenario(page, args.repeats),
                 "passive_transfer": passive_transfer_scenario(page, args.repeats),
@@ -169,7 +198,10 @@ def main() -> None:
     peer = peers(args.repeats)
     print(f"load average at the end: {os.getloadavg()[0]:.1f}; cores: {os.cpu_count()}")
     for name in app:
-        print(summary(f"{name}: control change -> figures redrawn (app)", app[name]))
+        print(
+            summary(f"{name}: control change -> figures redrawn (app)", [t for t, _ in app[name]])
+        )
+        print(summary(f"{name}:   of which drawing (Plotly.react)", [d for _, d in app[name]]))
         print(summary(f"{name}: the study calls alone (peer)", peer[name]))
 
 

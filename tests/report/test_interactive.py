@@ -9,21 +9,29 @@ import json
 import re
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
+from plotly.subplots import make_subplots
 
 from fmsim.report.interactive import (
     PLOTLY_JS,
     embed,
+    individual_time_courses,
+    layout_axes,
     plotly_script,
     power_curve,
     readout_time_courses,
+    state_time_courses,
+    subplot_grid,
     therapy_courses,
 )
 from fmsim.report.therapy_html import course_figure
 
 
 def traces(figure, name):
-    """(line, band) traces of series ``name``."""
+    """(line, band) traces of series ``name``, checked by Plotly's own validator first (the
+    figures are built as plain JSON, so nothing else checks their property names)."""
+    figure = go.Figure(figure)
     found = [t for t in figure.data if t.name == name]
     line = next(t for t in found if t.fill != "toself")
     band = next(t for t in found if t.fill == "toself")
@@ -61,7 +69,7 @@ def test_injection_days_are_lines_in_every_panel():
             "unit": ["g", "g", "count", "count"],
         }
     )
-    figure = readout_time_courses(measurements, injection_days=[0.0, 2.0, 3.0])
+    figure = go.Figure(readout_time_courses(measurements, injection_days=[0.0, 2.0, 3.0]))
     lines = [(s.xref, s.yref, s.x0, s.x1) for s in figure.layout.shapes]
     assert sorted(lines) == sorted(
         (x, f"{y} domain", day, day) for x, y in (("x", "y"), ("x2", "y2")) for day in (0, 2, 3)
@@ -84,7 +92,7 @@ def test_therapy_courses_are_the_tables_percentiles():
     figure = therapy_courses(courses, {"total_igg_pct": "total IgG (%)", "absent": "x"})
     line, band = traces(figure, "B")
     assert list(line.y) == [100, 80] and list(band.y) == [100, 85, 75, 100]
-    assert [a.text for a in figure.layout.annotations] == ["total IgG (%)"]
+    assert [a["text"] for a in figure["layout"]["annotations"]] == ["total IgG (%)"]
 
 
 def test_power_curve_and_target():
@@ -95,7 +103,7 @@ def test_power_curve_and_target():
     figure = power_curve(power, 0.9)
     line, _ = traces(figure, "all")
     assert list(line.x) == [40, 80] and list(line.y) == [0.5, 0.8]
-    assert figure.layout.shapes[0].y0 == 0.9
+    assert go.Figure(figure).layout.shapes[0].y0 == 0.9
 
 
 def test_embed_keeps_the_static_figure_and_escapes_names(tmp_path):
@@ -123,7 +131,7 @@ def test_many_therapies_are_small_multiples_one_row_each():
             for k in range(6) for q in quantities for d in (0.0, 7.0)
         ]
     )  # fmt: skip
-    figure = therapy_courses(courses, quantities)
+    figure = go.Figure(therapy_courses(courses, quantities))
     lines = [t for t in figure.data if t.fill != "toself"]
     assert len(lines) == 6 * 2  # each therapy once per quantity, in its own panel
     axes = {(t.name, t.yaxis) for t in lines}
@@ -133,7 +141,68 @@ def test_many_therapies_are_small_multiples_one_row_each():
     assert figure.layout.yaxis5.title.text == "T2"
     assert [a.text for a in figure.layout.annotations] == list(quantities.values())
     assert list(lines[4].y) == [12, 12] and lines[4].name == "T2"
-    few = therapy_courses(courses[courses["therapy"].isin(["T0", "T1"])], quantities)
+    few = go.Figure(therapy_courses(courses[courses["therapy"].isin(["T0", "T1"])], quantities))
     assert len({t.yaxis for t in few.data}) == 2  # one panel per quantity, therapies overlaid
     static = course_figure(courses)  # the report's three quantities as columns
     assert len(static.axes) == 6 * 3 and static.axes[3].get_ylabel() == "T1"
+
+
+@pytest.mark.parametrize(("panels", "columns"), [(1, 1), (2, 2), (4, 2), (6, 3), (12, 2)])
+def test_subplot_grid_lays_panels_out_as_plotly_make_subplots(panels, columns):
+    titles = [f"panel {k}" for k in range(panels)]
+    rows = panels // columns
+    vertical = min(0.18, 0.6 / rows) if rows > 1 else 0.1
+    expected = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=titles,
+        horizontal_spacing=0.07,
+        vertical_spacing=vertical,
+    ).layout
+    grid = go.Figure(subplot_grid(titles, columns)).layout  # also validates every property
+    for k in range(panels):
+        x, y = layout_axes(k)
+        assert grid[x].domain == pytest.approx(expected[x].domain, abs=1e-12)
+        assert grid[y].domain == pytest.approx(expected[y].domain, abs=1e-12)
+        assert (grid[x].anchor, grid[y].anchor) == (expected[x].anchor, expected[y].anchor)
+    assert [(a.text, a.x, a.y) for a in grid.annotations] == [
+        (a.text, pytest.approx(a.x), pytest.approx(a.y)) for a in expected.annotations
+    ]
+
+
+def test_every_figure_is_valid_plotly(tmp_path):
+    """Plotly's validator accepts each figure the app and the reports draw (passive transfer
+    with individual mice, model states, therapies, power, a fit)."""
+    from fmsim.app.pages.fit import fitted_overlay
+
+    measurements = pd.DataFrame(
+        {"mouse": ["a", "a", "b", "b"], "group": ["FMS", "FMS", "HC", "HC"], "day": [0, 1, 0, 1],
+         "test": ["grip_strength"] * 4, "value": [100.0, 80.0, 101.0, 99.0], "unit": ["g"] * 4}
+    )  # fmt: skip
+    trajectories = pd.DataFrame(
+        {"group": ["FMS"] * 4 + ["HC"] * 4, "day": [0.0, 1.0] * 4,
+         "sensitisation": [1.0, 1.5, 1.0, 1.7, 1.0, 1.0, 1.0, 1.01]}
+    )  # fmt: skip
+    fitted = pd.DataFrame(
+        {"observable": ["grip", "grip", "cold"], "condition": ["c_FMS", "c_HC", "c_FMS"],
+         "time": [7.0, 7.0, 7.0], "value": [80.0, 100.0, 9.0], "noise": [5.0, 5.0, 1.0],
+         "noise_distribution": ["normal", "normal", "laplace"]}
+    )  # fmt: skip
+    curves = pd.DataFrame(
+        {"observable": ["grip", "cold"], "condition": ["c_FMS", "c_FMS"], "time": [7.0, 7.0],
+         "model": [82.0, 8.5]}
+    )  # fmt: skip
+    figures = {
+        "individual": individual_time_courses(measurements),
+        "states": state_time_courses(trajectories, [0.0]),
+        "fit": fitted_overlay(fitted, curves),
+    }
+    for name, figure in figures.items():
+        checked = go.Figure(figure)
+        assert checked.data, name
+    states = go.Figure(figures["states"])
+    median = next(t for t in states.data if t.name == "FMS" and t.fill != "toself")
+    assert list(median.y) == [1.0, 1.6]  # median of 1.5 and 1.7 on day 1
+    fit = go.Figure(figures["fit"])
+    assert [t.error_y.visible for t in fit.data if t.mode == "markers"] == [True, True, False]
+    assert {t.xaxis for t in fit.data if t.name.startswith("FMS")} == {"x", "x2"}

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
-import plotly.graph_objects as go
 from htmltools import HTMLDependency, Tag, TagChild
 from shiny import Session, ui
 
 from fmsim.config import ConfigError
 from fmsim.experiments.result import StudyResult
 from fmsim.io.store import csv_safe
-from fmsim.report.interactive import TOOLBAR
+from fmsim.report.interactive import TOOLBAR, Figure, figure_json
 
 WWW = Path(str(resources.files("fmsim.app").joinpath("www")))
 Loaded = TypeVar("Loaded")
@@ -68,10 +67,10 @@ def plot_slot(plot_id: str, height: int = 420) -> Tag:
     return ui.div(id=plot_id, class_="fmsim-plot", style=f"min-height: {height}px")
 
 
-async def show_plot(session: Session, plot_id: str, figure: go.Figure) -> None:
+async def show_plot(session: Session, plot_id: str, figure: Figure) -> None:
     """Draw (or update in place) ``figure`` in the slot ``plot_id``."""
     await session.send_custom_message(
-        "fmsim-plot", {"id": plot_id, "figure": figure.to_json(), "config": TOOLBAR}
+        "fmsim-plot", {"id": plot_id, "figure": figure_json(figure), "config": TOOLBAR}
     )
 
 

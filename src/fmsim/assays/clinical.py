@@ -60,14 +60,13 @@ Everything is vectorised over patients (arrays are ``(n_patients, n_days)`` or
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from fmsim.model.parameters import ParameterSet, load_parameter_set
+from fmsim.model.parameters import ParameterSet, load_parameter_set, shipped_parameters
 
 __all__ = [
     "ClinicalParameters",
@@ -146,12 +145,11 @@ _GENERALIZED_MEMBERSHIP = np.array(
 
 
 def load_clinical_parameters(path: str | Path | None = None) -> ClinicalParameters:
-    """Load the clinical parameter file; by default the shipped ``clinical.yaml``."""
+    """Load the clinical parameter file; by default the shipped ``clinical.yaml`` (read once
+    per process)."""
     if path is not None:
         return load_parameter_set(path)
-    shipped = resources.files("fmsim.model.data").joinpath("clinical.yaml")
-    with resources.as_file(shipped) as file:
-        return load_parameter_set(file)
+    return shipped_parameters("clinical")
 
 
 @dataclass(frozen=True)

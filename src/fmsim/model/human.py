@@ -48,7 +48,6 @@ pool: its published linear PK already contains its recycling.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
@@ -60,7 +59,7 @@ from fmsim.model.equations import (
     sensitisation_values,
     sgc_occupancy,
 )
-from fmsim.model.parameters import ParameterSet, load_parameter_set
+from fmsim.model.parameters import ParameterSet, shipped_parameters
 
 STATES = (
     "igg_plasma",
@@ -213,9 +212,9 @@ class Patients(SensitisationConstants):
 
 
 def load_human_parameters() -> ParameterSet:
-    """The shipped human parameter set (``fmsim/model/data/human.yaml``)."""
-    with resources.as_file(resources.files("fmsim.model.data").joinpath("human.yaml")) as path:
-        return load_parameter_set(path)
+    """The shipped human parameter set (``fmsim/model/data/human.yaml``), read once per process
+    (parsing it took 0.1 s per call; the web app asked for it several times per update)."""
+    return shipped_parameters("human")
 
 
 def body_surface_area(weight_kg, height_cm):

@@ -13,12 +13,14 @@ import html
 import json
 import shutil
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import plotly.io as pio
+from plotly.io.json import to_json_plotly
 
 from fmsim.model.parameters import ReadoutSpec
 
@@ -41,6 +43,10 @@ TOOLBAR = {
 }
 
 
+#: A figure as Plotly's JSON, ``{"data": [trace, ...], "layout": {...}}``, drawn by Plotly.js
+#: (``plotly.graph_objects.Figure(figure)`` checks it; the tests do).
+Figure = dict[str, Any]
+
 #: Plotly's JavaScript, written once next to a report that has interactive figures.
 PLOTLY_JS = "plotly.min.js"
 
@@ -52,17 +58,22 @@ def plotly_script(folder: Path) -> str:
     return f'<script src="{PLOTLY_JS}"></script>'
 
 
-def embed(figure: go.Figure, name: str, fallback_png: str, alt: str) -> str:
+def embed(figure: Figure, name: str, fallback_png: str, alt: str) -> str:
     """HTML showing ``figure`` interactively; until (or unless) Plotly runs, the static PNG
     ``fallback_png`` (base64) is shown in its place."""
     element = f"figure-{name}"
     return (
         f'<div id="{element}" class="interactive-figure">'
         f'<img src="data:image/png;base64,{fallback_png}" alt="{html.escape(alt)}"></div>'
-        f"<script>if (window.Plotly) {{ const f = {_script_safe(figure.to_json())}; "
+        f"<script>if (window.Plotly) {{ const f = {_script_safe(figure_json(figure))}; "
         f'document.getElementById("{element}").innerHTML = ""; '
         f'Plotly.newPlot("{element}", f.data, f.layout, {json.dumps(TOOLBAR)}); }}</script>'
     )
+
+
+def figure_json(figure: Figure) -> str:
+    """``figure`` as the JSON text Plotly.js reads (numpy numbers as numbers, NaN as null)."""
+    return to_json_plotly(figure)
 
 
 def _script_safe(text: str) -> str:
@@ -80,24 +91,80 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _grid(titles: list[str], columns: int = 3) -> go.Figure:
-    rows = max(-(-len(titles) // columns), 1)
-    fig = make_subplots(
-        rows=rows,
-        cols=columns,
-        subplot_titles=titles,
-        horizontal_spacing=0.07,
-        vertical_spacing=min(0.18, 0.6 / rows) if rows > 1 else 0.1,
-    )
-    fig.update_layout(
-        height=300 * rows + 110,
-        margin={"l": 50, "r": 20, "t": 50, "b": 80},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2 / rows},
-        template="plotly_white",
-        hovermode="x unified",
-    )
-    fig.update_annotations(font_size=12)
-    return fig
+@cache
+def _white_template() -> dict:
+    """Plotly's ``plotly_white`` template as JSON (Plotly.js knows no templates by name)."""
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def panel_axes(k: int) -> dict[str, str]:
+    """The axis references of panel ``k`` (0-based, in reading order) for a trace:
+    ``{"xaxis": "x", "yaxis": "y"}`` for the first, ``"x2"``/``"y2"`` for the second ..."""
+    suffix = "" if k == 0 else str(k + 1)
+    return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+
+
+def layout_axes(k: int) -> tuple[str, str]:
+    """The layout keys of panel ``k``'s axes: ``("xaxis", "yaxis")``, ``("xaxis2", "yaxis2")``
+    ..."""
+    suffix = "" if k == 0 else str(k + 1)
+    return f"xaxis{suffix}", f"yaxis{suffix}"
+
+
+def x_axes(figure: Figure) -> list[dict]:
+    """The layout entries of every x axis of ``figure`` (panel order)."""
+    return [v for k, v in figure["layout"].items() if k.startswith("xaxis")]
+
+
+def subplot_grid(
+    titles: list[str],
+    columns: int = 3,
+    *,
+    horizontal_spacing: float = 0.07,
+    vertical_spacing: float | None = None,
+    row_height: int = 300,
+) -> Figure:
+    """An empty figure of ``len(titles)`` panels in rows of ``columns`` (reading order; panel
+    ``k`` is addressed by :func:`panel_axes`), each titled (an empty title shows none). Built
+    as Plotly's JSON directly: ``plotly.subplots.make_subplots`` validates every property and
+    costs a tenth of a second per figure, which the web app pays at each update."""
+    count = max(len(titles), 1)
+    rows = -(-count // columns)
+    if vertical_spacing is None:
+        vertical_spacing = min(0.18, 0.6 / rows) if rows > 1 else 0.1
+    width = (1 - horizontal_spacing * (columns - 1)) / columns
+    height = (1 - vertical_spacing * (rows - 1)) / rows
+    layout: dict = {
+        "template": _white_template(),
+        "height": row_height * rows + 110,
+        "margin": {"l": 50, "r": 20, "t": 50, "b": 80},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2 / rows},
+        "hovermode": "x unified",
+        "annotations": [],
+    }
+    for k in range(count):
+        row, col = divmod(k, columns)
+        left = col * (width + horizontal_spacing)
+        top = 1 - row * (height + vertical_spacing)
+        axes = panel_axes(k)
+        x_key, y_key = layout_axes(k)
+        layout[x_key] = {"anchor": axes["yaxis"], "domain": [left, min(left + width, 1.0)]}
+        layout[y_key] = {"anchor": axes["xaxis"], "domain": [max(top - height, 0.0), top]}
+        if k < len(titles) and titles[k]:
+            layout["annotations"].append(
+                {
+                    "text": titles[k],
+                    "x": left + width / 2,
+                    "y": top,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
+            )
+    return {"data": [], "layout": layout}
 
 
 @dataclass(frozen=True)
@@ -122,84 +189,79 @@ def _banded_panels(
     markers: bool,
     vlines: list[float] = (),
     digits: str = ".3g",
-) -> go.Figure:
+) -> Figure:
     """Small multiples: panel ``k`` (title ``titles[k]``) draws each series of ``panels[k]``
     as a line with its band, one colour and one legend entry per name of ``names`` (clicking
     it toggles that name in every panel); ``vlines`` mark days (injections)."""
-    fig = _grid(titles, columns=columns)
+    fig = subplot_grid(titles, columns=columns)
     palette = colours(names)
     shown: set[str] = set()
     for k, panel in enumerate(panels):
-        row, col = k // columns + 1, k % columns + 1
+        axes = panel_axes(k)
         for series in panel:
             colour = palette[series.name]
-            fig.add_trace(
-                go.Scatter(
-                    x=[*series.x, *series.x[::-1]],
-                    y=[*series.high, *series.low[::-1]],
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=_rgba(colour, 0.15),
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    legendgroup=series.name,
-                    showlegend=False,
-                    name=series.name,
-                ),
-                row=row,
-                col=col,
+            fig["data"].append(
+                {
+                    "type": "scatter",
+                    "x": [*series.x, *series.x[::-1]],
+                    "y": [*series.high, *series.low[::-1]],
+                    "mode": "lines",
+                    "fill": "toself",
+                    "fillcolor": _rgba(colour, 0.15),
+                    "line": {"width": 0},
+                    "hoverinfo": "skip",
+                    "legendgroup": series.name,
+                    "showlegend": False,
+                    "name": series.name,
+                    **axes,
+                }
             )
             extra = " (%{customdata})" if series.hover is not None else ""
-            fig.add_trace(
-                go.Scatter(
-                    x=list(series.x),
-                    y=list(series.middle),
-                    mode="lines+markers" if markers else "lines",
-                    marker={"size": 5},
-                    line={"color": colour, "width": 2},
-                    name=series.name,
-                    legendgroup=series.name,
-                    showlegend=series.name not in shown,
-                    customdata=series.hover,
-                    hovertemplate=f"{series.name}: %{{y:{digits}}}{extra}<extra></extra>",
-                ),
-                row=row,
-                col=col,
-            )
+            line = {
+                "type": "scatter",
+                "x": list(series.x),
+                "y": list(series.middle),
+                "mode": "lines+markers" if markers else "lines",
+                "marker": {"size": 5},
+                "line": {"color": colour, "width": 2},
+                "name": series.name,
+                "legendgroup": series.name,
+                "showlegend": series.name not in shown,
+                "hovertemplate": f"{series.name}: %{{y:{digits}}}{extra}<extra></extra>",
+                **axes,
+            }
+            if series.hover is not None:
+                line["customdata"] = list(series.hover)
+            fig["data"].append(line)
             shown.add(series.name)
-    _day_lines(fig, vlines, [(k // columns + 1, k % columns + 1) for k in range(len(panels))])
+    fig["layout"]["shapes"] = [
+        {
+            "type": "line",
+            "x0": day,
+            "x1": day,
+            "xref": axes["xaxis"],
+            "y0": 0,
+            "y1": 1,
+            "yref": f"{axes['yaxis']} domain",
+            "line": {"color": "#f1c40f"},
+            "opacity": 0.6,
+        }
+        for axes in map(panel_axes, range(len(panels)))
+        for day in vlines or []
+    ]
     return fig
 
 
-def _day_lines(fig: go.Figure, days, panels: list[tuple[int, int]]) -> None:
-    """A vertical line at every day of ``days`` in every panel (row, col), added in one layout
-    update (plotly's ``add_vline`` re-validates every shape at each call: seconds for 24)."""
-    shapes = []
-    for row, col in panels:
-        subplot = fig.get_subplot(row, col)
-        x, y = (axis.plotly_name.replace("axis", "") for axis in (subplot.xaxis, subplot.yaxis))
-        shapes += [
-            {
-                "type": "line",
-                "x0": day,
-                "x1": day,
-                "xref": x,
-                "y0": 0,
-                "y1": 1,
-                "yref": f"{y} domain",
-                "line": {"color": "#f1c40f"},
-                "opacity": 0.6,
-            }
-            for day in days or []
-        ]
-    fig.update_layout(shapes=[*fig.layout.shapes, *shapes])
+def _x_title(figure: Figure, text: str) -> None:
+    for axis in x_axes(figure):
+        axis["title"] = {"text": text}
 
 
 def readout_time_courses(
     measurements: pd.DataFrame,
     specs: dict[str, ReadoutSpec] | None = None,
     injection_days: list[float] | None = None,
-) -> go.Figure:
+) -> Figure:
     """One panel per test measured on more than one day: group mean with a mean +/- SEM band
     over the animals of each group, by day (``measurements``: tidy mouse, group, day, test,
     value, unit rows as in a lab file or a simulated experiment)."""
@@ -236,19 +298,19 @@ def readout_time_courses(
         markers=True,
         vlines=injection_days,
     )
-    fig.update_xaxes(title_text="day after first injection")
+    _x_title(fig, "day after first injection")
     return fig
 
 
 def individual_time_courses(
     measurements: pd.DataFrame, specs: dict[str, ReadoutSpec] | None = None
-) -> go.Figure:
+) -> Figure:
     """One panel per test measured on more than one day: one thin line per animal, coloured by
     its group (clicking a group in the legend hides its animals)."""
     specs = specs or {}
     counts = measurements.groupby("test")["day"].nunique()
     tests = [t for t in pd.unique(measurements["test"]) if counts[t] > 1]
-    fig = _grid(
+    fig = subplot_grid(
         [_readout_title(measurements, specs, t) for t in tests]
         or ["no test measured on more than one day"]
     )
@@ -258,24 +320,24 @@ def individual_time_courses(
     for k, test in enumerate(tests):
         data = measurements[measurements["test"] == test].sort_values("day")
         for (group, mouse), animal in data.groupby(["group", "mouse"], sort=False):
-            fig.add_trace(
-                go.Scatter(
-                    x=list(animal["day"]),
-                    y=list(animal["value"]),
-                    mode="lines+markers",
-                    marker={"size": 3},
-                    line={"color": _rgba(palette[group], 0.55), "width": 1},
-                    name=str(group),
-                    legendgroup=str(group),
-                    showlegend=group not in shown,
-                    hovertemplate=f"{group}, mouse {mouse}: %{{y:.3g}}<extra></extra>",
-                ),
-                row=k // 3 + 1,
-                col=k % 3 + 1,
+            fig["data"].append(
+                {
+                    "type": "scatter",
+                    "x": list(animal["day"]),
+                    "y": list(animal["value"]),
+                    "mode": "lines+markers",
+                    "marker": {"size": 3},
+                    "line": {"color": _rgba(palette[group], 0.55), "width": 1},
+                    "name": str(group),
+                    "legendgroup": str(group),
+                    "showlegend": group not in shown,
+                    "hovertemplate": f"{group}, mouse {mouse}: %{{y:.3g}}<extra></extra>",
+                    **panel_axes(k),
+                }
             )
             shown.add(group)
-    fig.update_layout(hovermode="closest")
-    fig.update_xaxes(title_text="day after first injection")
+    fig["layout"]["hovermode"] = "closest"
+    _x_title(fig, "day after first injection")
     return fig
 
 
@@ -292,28 +354,27 @@ def _unit(measurements: pd.DataFrame, test: str) -> str:
 
 def state_time_courses(
     trajectories: pd.DataFrame, injection_days: list[float] | None = None
-) -> go.Figure:
+) -> Figure:
     """Model states per group over time: group median with the 5th-95th percentile band over
     the mice (``trajectories``: one row per mouse and time point, states as columns)."""
     states = [s for s in MOUSE_STATES if s in trajectories.columns]
     groups = list(pd.unique(trajectories["group"]))
-    by_group = trajectories.groupby(["group", "day"])
-    panels = []
-    for state in states:
-        median = by_group[state].median()
-        low, high = by_group[state].quantile(0.05), by_group[state].quantile(0.95)
-        panels.append(
-            [
-                Series(
-                    group,
-                    list(median.loc[group].index),
-                    list(median.loc[group]),
-                    list(low.loc[group]),
-                    list(high.loc[group]),
-                )
-                for group in groups
-            ]
-        )
+    # one pass over the table: (group, day) rows, (state, 0.05 / 0.5 / 0.95) columns
+    summary = trajectories.groupby(["group", "day"])[states].quantile([0.05, 0.5, 0.95]).unstack()
+    by_group = {group: summary.loc[group] for group in groups}
+    panels = [
+        [
+            Series(
+                group,
+                list(by_group[group].index),
+                list(by_group[group][(state, 0.5)]),
+                list(by_group[group][(state, 0.05)]),
+                list(by_group[group][(state, 0.95)]),
+            )
+            for group in groups
+        ]
+        for state in states
+    ]
     fig = _banded_panels(
         [MOUSE_STATES[s] for s in states],
         panels,
@@ -322,7 +383,7 @@ def state_time_courses(
         markers=False,
         vlines=injection_days,
     )
-    fig.update_xaxes(title_text="day after first injection")
+    _x_title(fig, "day after first injection")
     return fig
 
 
@@ -330,7 +391,7 @@ def state_time_courses(
 SMALL_MULTIPLES = 5
 
 
-def therapy_courses(courses: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
+def therapy_courses(courses: pd.DataFrame, labels: dict[str, str]) -> Figure:
     """One panel per quantity (``labels``: quantity -> title), one line per therapy with the
     median and the 25th-75th percentile band over patients (``courses``: the therapy study's
     per-therapy, day and quantity percentiles q05 ... q95). From :data:`SMALL_MULTIPLES`
@@ -357,21 +418,26 @@ def therapy_courses(courses: pd.DataFrame, labels: dict[str, str]) -> go.Figure:
                         )
                     )
             panels.append(panel)
-    columns = min(3, max(len(quantities), 1))
+    columns = max(len(quantities), 1) if len(rows) > 1 else min(3, max(len(quantities), 1))
     fig = _banded_panels(titles, panels, therapies, columns=columns, markers=False)
-    fig.update_xaxes(title_text="day from treatment start")
-    if len(rows) > 1:
-        fig.update_layout(height=170 * len(rows) + 140)
-        fig.update_xaxes(title_text="")
-        fig.update_xaxes(title_text="day from treatment start", row=len(rows))
-        for k, (therapy,) in enumerate(rows):
-            fig.update_yaxes(title_text=therapy, title_font_size=10, row=k + 1, col=1)
-        for col in range(1, columns + 1):  # one y range per quantity: rows compare by eye
-            fig.update_yaxes(matches=f"y{col if col > 1 else ''}", col=col)
+    layout = fig["layout"]
+    if len(rows) == 1:
+        _x_title(fig, "day from treatment start")
+        return fig
+    layout["height"] = 170 * len(rows) + 140
+    last_row = (len(rows) - 1) * columns
+    for k in range(len(titles)):
+        x, y = layout_axes(k)
+        if k >= last_row:
+            layout[x]["title"] = {"text": "day from treatment start"}
+        if k % columns == 0:
+            layout[y]["title"] = {"text": rows[k // columns][0], "font": {"size": 10}}
+        if k >= columns:  # one y range per quantity: rows compare by eye
+            layout[y]["matches"] = panel_axes(k % columns)["yaxis"]
     return fig
 
 
-def power_curve(power: pd.DataFrame, target: float) -> go.Figure:
+def power_curve(power: pd.DataFrame, target: float) -> Figure:
     """Power against patients randomised, one curve per population, with its Wilson 95 %
     interval as a band and the target power as a dashed line (``power``: the trial study's
     power table: population, patients, power, ci_low, ci_high)."""
@@ -397,8 +463,20 @@ def power_curve(power: pd.DataFrame, target: float) -> go.Figure:
         markers=True,
         digits=".2f",
     )
-    fig.add_hline(y=target, line_dash="dash", line_color="#999")
-    fig.update_yaxes(range=[0, 1], title_text="power (share of replicate trials)")
-    fig.update_xaxes(title_text="patients randomised")
-    fig.update_layout(height=420, hovermode="closest")
+    layout = fig["layout"]
+    layout["shapes"].append(
+        {
+            "type": "line",
+            "xref": "x domain",
+            "x0": 0,
+            "x1": 1,
+            "yref": "y",
+            "y0": target,
+            "y1": target,
+            "line": {"dash": "dash", "color": "#999"},
+        }
+    )
+    layout["yaxis"].update(range=[0, 1], title={"text": "power (share of replicate trials)"})
+    layout["xaxis"]["title"] = {"text": "patients randomised"}
+    layout.update(height=420, hovermode="closest")
     return fig

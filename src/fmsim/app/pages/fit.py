@@ -17,7 +17,6 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 from pydantic import ValidationError
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 
@@ -42,7 +41,7 @@ from fmsim.experiments.passive_transfer import run_passive_transfer
 from fmsim.experiments.result import config_yaml
 from fmsim.io.lab_data import LabDataError, read_lab_data
 from fmsim.model.parameters import load_parameter_set
-from fmsim.report.interactive import GROUP_COLOURS
+from fmsim.report.interactive import GROUP_COLOURS, Figure, panel_axes, subplot_grid, x_axes
 
 PAGE = "fit"
 REFERENCE = "reference"
@@ -113,19 +112,15 @@ def fit_config(form: dict) -> FitConfig:
         raise FieldError(field_messages(error, fields, "fit_estimate")) from None
 
 
-def fitted_overlay(fitted: pd.DataFrame, curves: pd.DataFrame) -> go.Figure:
+def fitted_overlay(fitted: pd.DataFrame, curves: pd.DataFrame) -> Figure:
     """Per observable (one panel each), the data (points; bars: ± the noise SD of group
     means) and the fitted model (lines), one colour per condition."""
-    from plotly.subplots import make_subplots
-
     observables = list(dict.fromkeys(fitted["observable"]))
     conditions = list(dict.fromkeys(fitted["condition"]))
     colour = {c: GROUP_COLOURS[k % len(GROUP_COLOURS)] for k, c in enumerate(conditions)}
     columns = min(len(observables), 2)
-    rows = -(-len(observables) // columns)
-    fig = make_subplots(rows=rows, cols=columns, subplot_titles=observables)
+    fig = subplot_grid(observables, columns, horizontal_spacing=0.1, row_height=360)
     for k, observable in enumerate(observables):
-        row, col = k // columns + 1, k % columns + 1
         for condition in conditions:
             data = fitted[(fitted["observable"] == observable) & (fitted["condition"] == condition)]
             model = curves[
@@ -135,40 +130,34 @@ def fitted_overlay(fitted: pd.DataFrame, curves: pd.DataFrame) -> go.Figure:
                 continue
             label = condition.removeprefix("c_")
             normal = (data["noise_distribution"] == "normal").all()
-            fig.add_trace(
-                go.Scatter(
-                    x=data["time"],
-                    y=data["value"],
-                    mode="markers",
-                    marker={"color": colour[condition], "size": 6},
-                    error_y={"array": data["noise"], "visible": bool(normal)},
-                    name=f"{label} data",
-                    legendgroup=condition,
-                    showlegend=k == 0,
-                ),
-                row=row,
-                col=col,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=model["time"],
-                    y=model["model"],
-                    mode="lines",
-                    line={"color": colour[condition], "width": 2},
-                    name=f"{label} model",
-                    legendgroup=condition,
-                    showlegend=k == 0,
-                ),
-                row=row,
-                col=col,
-            )
-        fig.update_xaxes(title_text="day", row=row, col=col)
-    fig.update_layout(
-        height=360 * rows + 140,
-        template="plotly_white",
-        margin={"l": 50, "r": 20, "t": 50, "b": 60},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12 / rows},
-    )
+            fig["data"] += [
+                {
+                    "type": "scatter",
+                    "x": list(data["time"]),
+                    "y": list(data["value"]),
+                    "mode": "markers",
+                    "marker": {"color": colour[condition], "size": 6},
+                    "error_y": {"array": list(data["noise"]), "visible": bool(normal)},
+                    "name": f"{label} data",
+                    "legendgroup": condition,
+                    "showlegend": k == 0,
+                    **panel_axes(k),
+                },
+                {
+                    "type": "scatter",
+                    "x": list(model["time"]),
+                    "y": list(model["model"]),
+                    "mode": "lines",
+                    "line": {"color": colour[condition], "width": 2},
+                    "name": f"{label} model",
+                    "legendgroup": condition,
+                    "showlegend": k == 0,
+                    **panel_axes(k),
+                },
+            ]
+    for axis in x_axes(fig):
+        axis["title"] = {"text": "day"}
+    fig["layout"]["hovermode"] = "closest"
     return fig
 
 
