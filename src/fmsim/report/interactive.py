@@ -437,10 +437,11 @@ def therapy_courses(courses: pd.DataFrame, labels: dict[str, str]) -> Figure:
     return fig
 
 
-def power_curve(power: pd.DataFrame, target: float) -> Figure:
+def power_curve(power: pd.DataFrame, target: float, x_title: str = "patients randomised") -> Figure:
     """Power against patients randomised, one curve per population, with its Wilson 95 %
     interval as a band and the target power as a dashed line (``power``: the trial study's
-    power table: population, patients, power, ci_low, ci_high)."""
+    power table: population, patients, power, ci_low, ci_high; ``x_title`` names the
+    patients column's meaning)."""
     populations = [str(p) for p in pd.unique(power["population"])]
     panel = []
     for population in populations:
@@ -477,6 +478,6 @@ def power_curve(power: pd.DataFrame, target: float) -> Figure:
         }
     )
     layout["yaxis"].update(range=[0, 1], title={"text": "power (share of replicate trials)"})
-    layout["xaxis"]["title"] = {"text": "patients randomised"}
+    layout["xaxis"]["title"] = {"text": x_title}
     layout.update(height=420, hovermode="closest")
     return fig

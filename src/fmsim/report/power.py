@@ -45,8 +45,7 @@ def render_power(study: PowerStudy, folder: Path) -> str:
         population=[f"anti-SGC fraction {f:g}" for f in study.table["anti_sgc_fraction"]],
         patients=study.table["mice_per_group"],
     )
-    figure = power_curve(curves, study.target)
-    figure.update_xaxes(title_text="mice per group")
+    figure = power_curve(curves, study.target, x_title="mice per group")
     days = ", ".join(f"{d:g}" for d in study.test_days[1:])
     parts = [
         plotly_script(folder),
