@@ -16,7 +16,8 @@ Scenarios (single subject):
   population (of one) with pain are simulated and both figures redrawn (peer:
   ``therapy_study`` + ``typical_courses`` + ``population_pain`` for one patient);
 * passive-transfer page: the Goebel design cut to its FMS-IgG and HC-IgG groups with 1 mouse per
-  donor (14 mice), the dose edited; both figures redrawn (peer: ``run_passive_transfer``).
+  donor (14 mice), the dose edited; both figures redrawn (peer: ``run_passive_transfer``);
+  also, for scale, the default Goebel design (72 mice) before it is cut.
 
 Usage::
 
@@ -122,16 +123,17 @@ def therapies_scenario(page, repeats: int) -> list[tuple[float, float]]:
     ]
 
 
-def passive_transfer_scenario(page, repeats: int) -> list[tuple[float, float]]:
+def passive_transfer_scenarios(page, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    """The default design's update (72 mice), then the single-subject one (14 mice)."""
+    plots = ["pt_readouts", "pt_states"]
     page.click("text=Passive transfer")
     page.wait_for_function("() => Number(document.getElementById('pt_states').dataset.revision||0)")
+    default = [timed_change(page, "pt_dose", f"{7 + k % 2} mg", plots) for k in range(repeats)]
     for group in ("Saline", "IgG-depleted FMS serum"):
         page.uncheck(f"#pt_groups input[value='{group}']")
-    timed_change(page, "pt_mice_per_donor", "1", ["pt_readouts", "pt_states"])
-    return [
-        timed_change(page, "pt_dose", f"{7 + k % 2} mg", ["pt_readouts", "pt_states"])
-        for k in range(repeats)
-    ]
+    timed_change(page, "pt_mice_per_donor", "1", plots)
+    single = [timed_change(page, "pt_dose", f"{7 + k % 2} mg", plots) for k in range(repeats)]
+    return {"passive_transfer": single, "passive_transfer_default_design": default}
 
 
 def peers(repeats: int) -> dict[str, list[float]]:
@@ -154,7 +156,8 @@ def peers(repeats: int) -> dict[str, list[float]]:
         **{**form.__dict__, "mice_per_donor": 1, "groups": ("FMS-IgG", "HC-IgG")}
     )
     config = scenario(base, small)
-    out: dict[str, list[float]] = {"therapies": [], "passive_transfer": []}
+    names = ("therapies", "passive_transfer", "passive_transfer_default_design")
+    out: dict[str, list[float]] = {name: [] for name in names}
     for k in range(repeats + 1):  # the first call of each warms caches; not counted
         started = time.perf_counter()
         therapy_study(protocols, validate=False, **settings)
@@ -162,9 +165,12 @@ def peers(repeats: int) -> dict[str, list[float]]:
         population_pain(protocols, **settings)
         middle = time.perf_counter()
         run_passive_transfer(config)
+        single = time.perf_counter()
+        run_passive_transfer(scenario(base, form))
         if k:
             out["therapies"].append(middle - started)
-            out["passive_transfer"].append(time.perf_counter() - middle)
+            out["passive_transfer"].append(single - middle)
+            out["passive_transfer_default_design"].append(time.perf_counter() - single)
     return out
 
 
@@ -189,7 +195,7 @@ def main() -> None:
             watch_drawing(page)
             app = {
                 "therapies": therapies_scenario(page, args.repeats),
-                "passive_transfer": passive_transfer_scenario(page, args.repeats),
+                **passive_transfer_scenarios(page, args.repeats),
             }
             browser.close()
     finally:
