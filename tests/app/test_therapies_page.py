@@ -1,8 +1,8 @@
 """The therapies page in a browser: the courses are drawn (a typical patient and the small
 population, each with total and anti-SGC IgG, sensitisation and pain), a lower dose lowers
 anti-SGC IgG and the typical patient's pain less, an invalid dose shows its message, and the
-downloaded protocols reproduce the page's numbers through the downloaded ``fmsim therapies``
-command."""
+downloaded protocols reproduce the page's numbers (the summary and the typical patient) through
+the downloaded ``fmsim therapies`` command."""
 
 from __future__ import annotations
 
@@ -83,6 +83,8 @@ def test_downloaded_protocols_reproduce_the_summary(page, tmp_path):
         page.click("#th_download_config")
     with page.expect_download() as results:
         page.click("#th_download_results")
+    with page.expect_download() as typical:
+        page.click("#th_download_typical")
     zipfile.ZipFile(io.BytesIO(Path(protocols.value.path()).read_bytes())).extractall(tmp_path)
     shown = pd.read_csv(results.value.path())
     command = shlex.split((tmp_path / "command.txt").read_text())
@@ -101,3 +103,9 @@ def test_downloaded_protocols_reproduce_the_summary(page, tmp_path):
     expected = pd.read_csv(tmp_path / "run" / "therapy_comparison.csv")
     assert list(shown["therapy"]) == list(expected["therapy"])
     pd.testing.assert_series_equal(shown["median"], expected["median"], rtol=1e-9)
+    # the typical patient of the page is that of the command's table (both typical_courses)
+    shown_typical = pd.read_csv(typical.value.path())
+    expected_typical = pd.read_csv(tmp_path / "run" / "typical_patient_courses.csv")
+    assert set(shown_typical["quantity"]) == {"total_igg_pct", "anti_sgc_pct", "sensitisation",
+                                              "pain_nrs"}  # fmt: skip
+    pd.testing.assert_frame_equal(shown_typical, expected_typical, rtol=1e-9)
