@@ -140,3 +140,63 @@ def test_uploaded_lab_data_are_fitted(page, tmp_path):
         page.click("#fit_download_config")
     names = zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).namelist()
     assert sorted(names) == ["command.txt", "fit.yaml", "my_mice.csv"]
+
+
+def test_uploaded_fit_settings_fill_the_form_and_run_on_their_scheduler(page, tmp_path):
+    """A fit YAML naming a local Dask cluster: the form takes its settings, the status names
+    the cluster, and the estimates are those of the same fit in one process (the command)."""
+    settings = tmp_path / "my_fit.yaml"
+    settings.write_text(
+        "estimate:\n  - {name: sensitisation_turnover, lower: 0.5, upper: 2.5}\n"
+        "tests: [paw_pressure_threshold]\nstarts: 2\nseed: 4\nprofile: false\n"
+        "scheduler: local\n"
+    )
+    open_fit_page(page)
+    page.set_input_files("#fit_config_upload", str(settings))
+    page.wait_for_function("() => document.getElementById('fit_starts').value === '2'")
+    assert page.input_value("#fit_seed") == "4" and not page.is_checked("#fit_profile")
+    assert page.input_value("#fit_scheduler") == "local"
+    assert not page.is_checked("#fit_tests input[value='cold_response']")
+    page.wait_for_function(
+        "() => document.getElementById('fit_sensitisation_turnover_lower')?.value === '0.5'"
+    )
+    assert page.input_value("#fit_sensitisation_turnover_upper") == "2.5"
+    page.locator("#fit_sensitisation_occupancy50_lower").wait_for(state="detached")  # not listed
+    page.click("#fit_run")
+    status = page.locator("#fit_status_text")
+    wait_for_plot(page, "fit_plot", 1)
+    status.filter(has_text="Done: 2 starts on a local Dask cluster").wait_for()
+    with page.expect_download() as bundle:
+        page.click("#fit_download_config")
+    with page.expect_download() as results:
+        page.click("#fit_download_results")
+    zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).extractall(tmp_path)
+    downloaded = (tmp_path / "fit.yaml").read_text()
+    assert "scheduler: local" in downloaded
+    (tmp_path / "fit.yaml").write_text(downloaded.replace("scheduler: local\n", ""))
+    finished = subprocess.run(
+        [FMSIM, "fit", "reference_measurements.csv", "fit.yaml", "--out", "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr
+    shown, expected = pd.read_csv(results.value.path()), pd.read_csv(tmp_path / "run/estimates.csv")
+    assert list(shown["parameter"]) == ["sensitisation_turnover"]
+    assert 0.5 <= shown["estimate"].iloc[0] <= 2.5
+    pd.testing.assert_series_equal(shown["estimate"], expected["estimate"], rtol=1e-6)
+
+
+def test_an_invalid_scheduler_in_a_fit_file_is_shown_beside_the_upload(page, tmp_path):
+    settings = tmp_path / "bad_fit.yaml"
+    settings.write_text("estimate: [sensitisation_turnover]\nscheduler: dask://nowhere\n")
+    open_fit_page(page)
+    page.set_input_files("#fit_config_upload", str(settings))
+    message = page.locator("#fit_config_upload_message")
+    message.wait_for(state="visible")
+    text = message.inner_text()
+    assert text.startswith("bad_fit.yaml: scheduler: got 'dask://nowhere'"), text
+    assert str(tmp_path) not in text and "Traceback" not in page.content()
+    assert page.input_value("#fit_scheduler") == ""  # the form is unchanged
