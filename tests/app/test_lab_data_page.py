@@ -29,6 +29,8 @@ def test_uploaded_file_is_analysed(page, tmp_path):
     assert f"{len(expected.clean):,} rows used" in text
     assert "decimal comma read as 154.9" in text  # row 28 of the file, converted
     assert "HC-lgG" in text  # the misspelt group is named
+    assert "declare the groups ('Groups')" in text and "--groups" not in text  # page's words
+    assert "messy_lab_data.csv" in text  # the issues name the file as uploaded
     clean = expected.clean
     repeated = clean.groupby("test")["day"].nunique() > 1
     animals = clean[clean["test"].map(repeated)].groupby(["test", "mouse"]).ngroups

@@ -4,6 +4,7 @@ drawn from the server, and the messages that fill them (see ``www/fmsim.js``).""
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -112,11 +113,18 @@ def read_upload(
     upload: Mapping[str, str],
     load: Callable[[str], Loaded],
     errors: tuple[type[Exception], ...] = (ConfigError,),
+    folder: Path | None = None,
 ) -> tuple[Loaded | None, str | None]:
     """``load`` an uploaded file (``upload``: one entry of a file input's value, with the
     browser's ``name`` and the server's ``datapath``): (the loaded value, None), or (None, the
-    loader's one-line message naming the file as the user knows it) for one of ``errors``."""
+    loader's one-line message naming the file as the user knows it) for one of ``errors``.
+    With ``folder``, ``load`` reads a copy there under the browser's name, so that what it keeps
+    (issue tables, the file a study names) names the file as the user knows it too."""
+    path = upload["datapath"]
+    if folder is not None:
+        path = str(folder / Path(upload["name"]).name)
+        shutil.copyfile(upload["datapath"], path)
     try:
-        return load(upload["datapath"]), None
+        return load(path), None
     except errors as error:
-        return None, str(error).replace(upload["datapath"], upload["name"])
+        return None, str(error).replace(path, upload["name"])

@@ -327,12 +327,9 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         upload = input.fit_upload()
         if not upload:
             return None, "upload a lab data file (CSV or Excel), or choose the reference data"
-        _, problem = read_upload(upload[0], _lab_data, (LabDataError,))
-        if problem:
-            return None, problem
-        path = folder / Path(upload[0]["name"]).name  # the command's messages name this file
-        shutil.copyfile(upload[0]["datapath"], path)
-        return path, None
+        # the copy under the user's name is the file the fit reads (its messages name it)
+        path, problem = read_upload(upload[0], _checked_path, (LabDataError,), folder)
+        return (None, problem) if problem else (path, None)
 
     @reactive.calc
     def checked() -> tuple[FitConfig | None, dict[str, str]]:
@@ -535,10 +532,11 @@ def shown_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
     return estimates[[c for c in columns if c in estimates.columns]]
 
 
-def _lab_data(path: str) -> pd.DataFrame:
-    """A lab data file's clean rows; rows with errors stop it (as ``fmsim fit`` does)."""
-    clean, issues = read_lab_data(path)
+def _checked_path(path: str) -> Path:
+    """A lab data file ``fmsim fit`` can read (rows with errors stop it, as they stop the
+    command); LabDataError otherwise."""
+    _, issues = read_lab_data(path)
     errors = [issue for issue in issues if issue.action == "error"]
     if errors:
         raise LabDataError(f"{len(errors)} row(s) with errors, first: {errors[0].line()}")
-    return clean
+    return Path(path)
