@@ -5,19 +5,12 @@ can be cancelled; invalid settings show their messages."""
 
 from __future__ import annotations
 
-import io
-import os
 import shlex
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import pandas as pd
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS, download, run_fmsim
 from tests.app.test_passive_transfer_page import wait_for_plot
-
-FMSIM = str(Path(sys.executable).parent / "fmsim")
 
 
 def panels(page) -> list[str]:
@@ -50,25 +43,12 @@ def test_fit_is_reproduced_by_the_command(page, tmp_path):
     assert "identifiable" in page.locator("#fit_estimates").inner_text()
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=SCREENSHOTS / "fit.png")
-    with page.expect_download() as bundle:
-        page.click("#fit_download_config")
-    with page.expect_download() as results:
-        page.click("#fit_download_results")
-    zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).extractall(tmp_path)
-    shown = pd.read_csv(results.value.path())
+    download(page, "fit_download_config", tmp_path)  # data, fit.yaml and command.txt
+    shown = pd.read_csv(download(page, "fit_download_results"))
     command = shlex.split((tmp_path / "command.txt").read_text())
     assert command[:2] == ["fmsim", "fit"]
-    out = tmp_path / "run"
-    finished = subprocess.run(
-        [FMSIM, *command[1:4], "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr
-    expected = pd.read_csv(out / "estimates.csv")
+    run_fmsim(*command[1:4], "--out", "run", cwd=tmp_path)
+    expected = pd.read_csv(tmp_path / "run" / "estimates.csv")
     assert list(shown["parameter"]) == list(expected["parameter"])
     assert len(shown) == 2 and shown["estimate"].notna().all()
     for column in ("estimate", "ci_low", "ci_high"):
@@ -136,9 +116,7 @@ def test_uploaded_lab_data_are_fitted(page, tmp_path):
     assert panels(page) == ["paw_pressure_threshold"]
     text = page.locator("#fit_estimates").inner_text()
     assert "sensitisation_turnover" in text and "verdict" not in text  # no profiles asked for
-    with page.expect_download() as bundle:
-        page.click("#fit_download_config")
-    names = zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).namelist()
+    names = zipfile.ZipFile(download(page, "fit_download_config")).namelist()
     assert sorted(names) == ["command.txt", "fit.yaml", "my_mice.csv"]
 
 
@@ -166,24 +144,13 @@ def test_uploaded_fit_settings_fill_the_form_and_run_on_their_scheduler(page, tm
     status = page.locator("#fit_status_text")
     wait_for_plot(page, "fit_plot", 1)
     status.filter(has_text="Done: 2 starts on a local Dask cluster").wait_for()
-    with page.expect_download() as bundle:
-        page.click("#fit_download_config")
-    with page.expect_download() as results:
-        page.click("#fit_download_results")
-    zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).extractall(tmp_path)
+    download(page, "fit_download_config", tmp_path)
+    shown = pd.read_csv(download(page, "fit_download_results"))
     downloaded = (tmp_path / "fit.yaml").read_text()
     assert "scheduler: local" in downloaded
     (tmp_path / "fit.yaml").write_text(downloaded.replace("scheduler: local\n", ""))
-    finished = subprocess.run(
-        [FMSIM, "fit", "reference_measurements.csv", "fit.yaml", "--out", "run"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr
-    shown, expected = pd.read_csv(results.value.path()), pd.read_csv(tmp_path / "run/estimates.csv")
+    run_fmsim("fit", "reference_measurements.csv", "fit.yaml", "--out", "run", cwd=tmp_path)
+    expected = pd.read_csv(tmp_path / "run" / "estimates.csv")
     assert list(shown["parameter"]) == ["sensitisation_turnover"]
     assert 0.5 <= shown["estimate"].iloc[0] <= 2.5
     pd.testing.assert_series_equal(shown["estimate"], expected["estimate"], rtol=1e-6)
