@@ -64,6 +64,16 @@ def with_message(page: str, input_id: str, field: Tag) -> Tag:
     return ui.div(field, message_slot(page, input_id))
 
 
+def sidebar_downloads(*buttons: tuple[str, str]) -> Tag:
+    """The page's downloads at the foot of its sidebar, under one heading: a button per
+    (input id, label), the configuration the command line reads first, then the results."""
+    return ui.div(
+        ui.h6("Download"),
+        *(ui.download_button(button, label) for button, label in buttons),
+        class_="fmsim-downloads",
+    )
+
+
 def plot_slot(plot_id: str, height: int = 420) -> Tag:
     """Where the server draws figure ``plot_id``."""
     return ui.div(id=plot_id, class_="fmsim-plot", style=f"min-height: {height}px")

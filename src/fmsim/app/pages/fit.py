@@ -32,6 +32,7 @@ from fmsim.app.widgets import (
     read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
     with_message,
 )
@@ -233,9 +234,11 @@ def page() -> ui.NavPanel:
         message_slot(PAGE, "fit_scheduler"),
         ui.input_action_button("fit_run", "Fit", class_="btn-primary"),
         ui.input_action_button("fit_cancel", "Cancel"),
-        ui.download_button("fit_download_config", "Fit (zip: fit YAML, data, command)"),
-        ui.download_button("fit_download_results", "Estimates (CSV)"),
-        ui.download_button("fit_download_fitted", "Data and model (CSV)"),
+        sidebar_downloads(
+            ("fit_download_config", "Fit (zip: fit YAML, data, command)"),
+            ("fit_download_results", "Estimates (CSV)"),
+            ("fit_download_fitted", "Data and model (CSV)"),
+        ),
         width=380,
     )
     return ui.nav_panel(

@@ -24,6 +24,7 @@ from fmsim.app.widgets import (
     read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
     zipped_result,
 )
@@ -160,8 +161,10 @@ def page() -> ui.NavPanel:
         ui.input_select("lab_control", "Control group", []),
         ui.input_select("lab_disease", "Group to summarise", []),
         message_slot(PAGE, "lab_control"),
-        ui.download_button("lab_download", "All tables (zip of CSV and Parquet)"),
-        ui.download_button("lab_mapping", "Column mapping (YAML for fmsim analyze --columns)"),
+        sidebar_downloads(
+            ("lab_download", "All tables (zip of CSV and Parquet)"),
+            ("lab_mapping", "Column mapping (YAML for fmsim analyze --columns)"),
+        ),
         ui.p(
             "fmsim's layout: one row per mouse, test and day with columns mouse, group, day, "
             f"test, value, unit (optional: sex, donor, filaments, responses). Map other column "

@@ -23,6 +23,7 @@ from fmsim.app.widgets import (
     read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
 )
 from fmsim.config.therapy import TherapyProtocol, drug_library, load_protocol, regimen_protocol
@@ -156,10 +157,12 @@ def page() -> ui.NavPanel:
         ui.input_checkbox("th_positive_only", "Anti-SGC-positive patients only", True),
         ui.input_numeric("th_seed", "Random seed", 2024, min=0),
         message_slot(PAGE, "th_seed"),
-        ui.download_button("th_download_config", "Protocols (zip of YAML files + command)"),
-        ui.download_button("th_download_results", "Summary (CSV)"),
-        ui.download_button("th_download_courses", "Population time courses (CSV)"),
-        ui.download_button("th_download_typical", "Typical patient (CSV)"),
+        sidebar_downloads(
+            ("th_download_config", "Protocols (zip of YAML files + command)"),
+            ("th_download_results", "Summary (CSV)"),
+            ("th_download_courses", "Population time courses (CSV)"),
+            ("th_download_typical", "Typical patient (CSV)"),
+        ),
         width=360,
     )
     return ui.nav_panel(
