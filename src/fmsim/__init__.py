@@ -35,6 +35,8 @@ command).
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
@@ -66,13 +68,22 @@ API = {
 __all__ = ["__version__", *API]
 
 
-def __getattr__(name: str):
-    """Import ``name`` from its module on first use (PEP 562) and keep it."""
-    if name not in API:
-        raise AttributeError(f"module 'fmsim' has no attribute {name!r}")
-    value = getattr(import_module(API[name]), name)
-    globals()[name] = value
-    return value
+def lazy_names(package: str, homes: Mapping[str, str]) -> Callable[[str], object]:
+    """A ``__getattr__`` for ``package`` (PEP 562) that imports each name of ``homes`` (name ->
+    the module defining it) on first use and keeps it there, so that importing the package
+    imports none of them."""
+
+    def __getattr__(name: str) -> object:
+        if name not in homes:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(import_module(homes[name]), name)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__
+
+
+__getattr__ = lazy_names(__name__, API)
 
 
 def __dir__() -> list[str]:

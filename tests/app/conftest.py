@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections import deque
 from pathlib import Path
 
@@ -25,6 +26,7 @@ SCREENSHOTS = Path(
 )
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FMSIM = str(Path(sys.executable).parent / "fmsim")
 
 
 def _free_port() -> int:
@@ -39,7 +41,7 @@ def app_url():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "fmsim"), "serve", "--port", str(port)],
+        [FMSIM, "serve", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -89,3 +91,33 @@ def page(browser, app_url):
     tab.goto(app_url)
     yield tab
     context.close()
+
+
+def download(page, button: str, folder: Path | None = None) -> Path:
+    """Click the download button ``button`` (its input id) and return the file: saved into
+    ``folder`` under the name the page gives it (a zip is also unpacked there), else where
+    playwright keeps it."""
+    with page.expect_download() as started:
+        page.click(f"#{button}")
+    if folder is None:
+        return Path(started.value.path())
+    path = folder / started.value.suggested_filename
+    started.value.save_as(path)
+    if path.suffix == ".zip":
+        zipfile.ZipFile(path).extractall(folder)
+    return path
+
+
+def run_fmsim(*args: str, cwd: Path) -> None:
+    """``fmsim ARGS`` run in ``cwd`` as a user runs a downloaded configuration (a separate
+    process, matplotlib without a display); the test fails with its error output unless the
+    command succeeds."""
+    finished = subprocess.run(
+        [FMSIM, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr

@@ -5,19 +5,12 @@ can be cancelled; invalid settings show their messages."""
 
 from __future__ import annotations
 
-import io
-import os
 import shlex
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import pandas as pd
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS, download, run_fmsim
 from tests.app.test_passive_transfer_page import wait_for_plot
-
-FMSIM = str(Path(sys.executable).parent / "fmsim")
 
 
 def panels(page) -> list[str]:
@@ -50,25 +43,12 @@ def test_fit_is_reproduced_by_the_command(page, tmp_path):
     assert "identifiable" in page.locator("#fit_estimates").inner_text()
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=SCREENSHOTS / "fit.png")
-    with page.expect_download() as bundle:
-        page.click("#fit_download_config")
-    with page.expect_download() as results:
-        page.click("#fit_download_results")
-    zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).extractall(tmp_path)
-    shown = pd.read_csv(results.value.path())
+    download(page, "fit_download_config", tmp_path)  # data, fit.yaml and command.txt
+    shown = pd.read_csv(download(page, "fit_download_results"))
     command = shlex.split((tmp_path / "command.txt").read_text())
     assert command[:2] == ["fmsim", "fit"]
-    out = tmp_path / "run"
-    finished = subprocess.run(
-        [FMSIM, *command[1:4], "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr
-    expected = pd.read_csv(out / "estimates.csv")
+    run_fmsim(*command[1:4], "--out", "run", cwd=tmp_path)
+    expected = pd.read_csv(tmp_path / "run" / "estimates.csv")
     assert list(shown["parameter"]) == list(expected["parameter"])
     assert len(shown) == 2 and shown["estimate"].notna().all()
     for column in ("estimate", "ci_low", "ci_high"):
@@ -136,7 +116,54 @@ def test_uploaded_lab_data_are_fitted(page, tmp_path):
     assert panels(page) == ["paw_pressure_threshold"]
     text = page.locator("#fit_estimates").inner_text()
     assert "sensitisation_turnover" in text and "verdict" not in text  # no profiles asked for
-    with page.expect_download() as bundle:
-        page.click("#fit_download_config")
-    names = zipfile.ZipFile(io.BytesIO(Path(bundle.value.path()).read_bytes())).namelist()
+    names = zipfile.ZipFile(download(page, "fit_download_config")).namelist()
     assert sorted(names) == ["command.txt", "fit.yaml", "my_mice.csv"]
+
+
+def test_uploaded_fit_settings_fill_the_form_and_run_on_their_scheduler(page, tmp_path):
+    """A fit YAML naming a local Dask cluster: the form takes its settings, the status names
+    the cluster, and the estimates are those of the same fit in one process (the command)."""
+    settings = tmp_path / "my_fit.yaml"
+    settings.write_text(
+        "estimate:\n  - {name: sensitisation_turnover, lower: 0.5, upper: 2.5}\n"
+        "tests: [paw_pressure_threshold]\nstarts: 2\nseed: 4\nprofile: false\n"
+        "scheduler: local\n"
+    )
+    open_fit_page(page)
+    page.set_input_files("#fit_config_upload", str(settings))
+    page.wait_for_function("() => document.getElementById('fit_starts').value === '2'")
+    assert page.input_value("#fit_seed") == "4" and not page.is_checked("#fit_profile")
+    assert page.input_value("#fit_scheduler") == "local"
+    assert not page.is_checked("#fit_tests input[value='cold_response']")
+    page.wait_for_function(
+        "() => document.getElementById('fit_sensitisation_turnover_lower')?.value === '0.5'"
+    )
+    assert page.input_value("#fit_sensitisation_turnover_upper") == "2.5"
+    page.locator("#fit_sensitisation_occupancy50_lower").wait_for(state="detached")  # not listed
+    page.click("#fit_run")
+    status = page.locator("#fit_status_text")
+    wait_for_plot(page, "fit_plot", 1)
+    status.filter(has_text="Done: 2 starts on a local Dask cluster").wait_for()
+    download(page, "fit_download_config", tmp_path)
+    shown = pd.read_csv(download(page, "fit_download_results"))
+    downloaded = (tmp_path / "fit.yaml").read_text()
+    assert "scheduler: local" in downloaded
+    (tmp_path / "fit.yaml").write_text(downloaded.replace("scheduler: local\n", ""))
+    run_fmsim("fit", "reference_measurements.csv", "fit.yaml", "--out", "run", cwd=tmp_path)
+    expected = pd.read_csv(tmp_path / "run" / "estimates.csv")
+    assert list(shown["parameter"]) == ["sensitisation_turnover"]
+    assert 0.5 <= shown["estimate"].iloc[0] <= 2.5
+    pd.testing.assert_series_equal(shown["estimate"], expected["estimate"], rtol=1e-6)
+
+
+def test_an_invalid_scheduler_in_a_fit_file_is_shown_beside_the_upload(page, tmp_path):
+    settings = tmp_path / "bad_fit.yaml"
+    settings.write_text("estimate: [sensitisation_turnover]\nscheduler: dask://nowhere\n")
+    open_fit_page(page)
+    page.set_input_files("#fit_config_upload", str(settings))
+    message = page.locator("#fit_config_upload_message")
+    message.wait_for(state="visible")
+    text = message.inner_text()
+    assert text.startswith("bad_fit.yaml: scheduler: got 'dask://nowhere'"), text
+    assert str(tmp_path) not in text and "Traceback" not in page.content()
+    assert page.input_value("#fit_scheduler") == ""  # the form is unchanged

@@ -6,15 +6,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from fmsim.app.pages.lab_data import field_message, file_format, mapping_yaml
+from fmsim.app.pages.lab_data import (
+    field_message,
+    file_format,
+    group_list,
+    mapping_yaml,
+    page_words,
+)
 from fmsim.config import ConfigError
 from fmsim.experiments.studies import load_lab_data
 from fmsim.io.lab_data import LabDataError
 from fmsim.io.lab_layouts import lab_format
 
 FIXTURES = Path(__file__).resolve().parents[1] / "io" / "fixtures"
+MESSY = FIXTURES / "messy_lab_data.csv"
 
 
 @pytest.mark.parametrize(
@@ -62,3 +70,28 @@ def test_the_downloaded_mapping_reads_back_as_the_same_layout(tmp_path):
         FIXTURES / "lab_mapped.csv", fmt=lab_format(FIXTURES / "lab_mapping.yaml")
     )
     assert len(data.clean) == len(reference.clean) > 0
+
+
+def test_a_row_message_names_the_groups_field_not_the_option():
+    misspelt = next(i for i in load_lab_data(MESSY).issues if "misspelling" in i.message)
+    assert "declare the groups (--groups)" in misspelt.message  # the command's words ...
+    shown = page_words(misspelt.message)  # ... and the page's
+    assert "declare the groups ('Groups') if 'HC-lgG' is a real group" in shown
+    assert "--" not in shown
+    declared = load_lab_data(MESSY, group_list(" HC-IgG, FMS-IgG,HC-lgG "))  # as on the page
+    assert not any("misspelling" in i.message for i in declared.issues)
+    assert group_list("  ") is None
+
+
+def test_two_complete_sheets_are_asked_for_beside_the_sheet_field(tmp_path):
+    workbook = tmp_path / "two_sheets.xlsx"
+    rows = pd.read_csv(MESSY, dtype=str).head(5)
+    with pd.ExcelWriter(workbook) as writer:
+        rows.to_excel(writer, sheet_name="week 1", index=False)
+        rows.to_excel(writer, sheet_name="week 2", index=False)
+    with pytest.raises(LabDataError) as error:
+        load_lab_data(workbook)
+    shown = field_message(str(error.value))
+    assert shown.field == "lab_sheet"
+    assert shown.message.endswith("name the one to analyse ('Excel sheet')"), shown.message
+    assert len(load_lab_data(workbook, sheet="week 2").clean) > 0  # the field's value, read

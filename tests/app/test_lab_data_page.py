@@ -3,12 +3,11 @@ listed, and the page's statistics are those of the study function on the same fi
 
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
 import pandas as pd
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS, download
 from tests.app.test_passive_transfer_page import wait_for_plot
 
 from fmsim.experiments.studies import lab_data_study, load_lab_data
@@ -29,6 +28,8 @@ def test_uploaded_file_is_analysed(page, tmp_path):
     assert f"{len(expected.clean):,} rows used" in text
     assert "decimal comma read as 154.9" in text  # row 28 of the file, converted
     assert "HC-lgG" in text  # the misspelt group is named
+    assert "declare the groups ('Groups')" in text and "--groups" not in text  # page's words
+    assert "messy_lab_data.csv" in text  # the issues name the file as uploaded
     clean = expected.clean
     repeated = clean.groupby("test")["day"].nunique() > 1
     animals = clean[clean["test"].map(repeated)].groupby(["test", "mouse"]).ngroups
@@ -36,9 +37,7 @@ def test_uploaded_file_is_analysed(page, tmp_path):
     assert shown == animals  # one line per mouse and repeated test
     page.locator("#lab_statistics table").first.wait_for()
     page.screenshot(path=SCREENSHOTS / "lab_data.png")
-    with page.expect_download() as download:
-        page.click("#lab_download")
-    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    archive = zipfile.ZipFile(download(page, "lab_download"))
     posthoc = pd.read_csv(archive.open("posthoc.csv"))
     study = lab_data_study(expected, "HC-IgG", "FMS-IgG")
     reference = study.tables()["posthoc"].frame
@@ -75,9 +74,7 @@ def _statistics_match(page, clean_rows: int, expected_study) -> None:
     """The page shows ``clean_rows`` rows used and the study's post hoc p-values."""
     page.locator("#lab_quality").get_by_text(f"{clean_rows:,} rows used").wait_for()
     page.locator("#lab_statistics table").first.wait_for()
-    with page.expect_download() as download:
-        page.click("#lab_download")
-    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    archive = zipfile.ZipFile(download(page, "lab_download"))
     posthoc = pd.read_csv(archive.open("posthoc.csv"))
     reference = expected_study.tables()["posthoc"].frame
     pd.testing.assert_series_equal(
@@ -85,7 +82,7 @@ def _statistics_match(page, clean_rows: int, expected_study) -> None:
     )
 
 
-def test_prism_table_with_its_test_and_unit_is_analysed(page):
+def test_prism_table_with_its_test_and_unit_is_analysed(page, tmp_path):
     """A Prism grouped table needs its test and unit: the page asks beside the Test field,
     then analyses it as fmsim analyze --test --unit does; the mapping downloads as YAML."""
     prism = FIXTURES / "lab_prism_grouped.csv"
@@ -103,10 +100,8 @@ def test_prism_table_with_its_test_and_unit_is_analysed(page):
     expected = load_lab_data(prism, fmt=fmt)
     _statistics_match(page, len(expected.clean), lab_data_study(expected, "HC-IgG", "FMS-IgG"))
     wait_for_plot(page, "lab_plot")
-    with page.expect_download() as download:
-        page.click("#lab_mapping")
-    saved = Path(download.value.path())
-    assert lab_format(str(saved.rename(saved.with_suffix(".yaml")))) == fmt
+    saved = download(page, "lab_mapping", tmp_path)
+    assert saved.name == "lab_mapping.yaml" and lab_format(str(saved)) == fmt
 
 
 def test_own_column_names_are_mapped_and_the_quality_table_follows(page):

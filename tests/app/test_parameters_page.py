@@ -5,13 +5,8 @@ message."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS, download, run_fmsim
 from tests.app.test_passive_transfer_page import line, wait_for_plot
 
 from fmsim.config import load_config
@@ -38,10 +33,8 @@ def test_edited_value_reaches_the_scenario(page, tmp_path):
     page.screenshot(path=SCREENSHOTS / "parameters.png")
     edit(page, "sensitisation_emax", "3")
     page.locator("#par_overrides table").wait_for()
-    with page.expect_download() as scenario:
-        page.click("#par_download_config")
-    scenario.value.save_as(tmp_path / "scenario.yaml")
-    assert load_config(tmp_path / "scenario.yaml").parameters == {"sensitisation_emax": 3.0}
+    scenario = download(page, "par_download_config", tmp_path)
+    assert load_config(scenario).parameters == {"sensitisation_emax": 3.0}
     page.click("text=Passive transfer")
     wait_for_plot(page, "pt_states", 2)
     after = line(page, "pt_states", 3, "FMS-IgG")
@@ -49,18 +42,8 @@ def test_edited_value_reaches_the_scenario(page, tmp_path):
     s_before, s_after = max(before), max(after)
     assert s_after > s_before > 1.0
     # the command line runs the downloaded scenario to the page's measurements
-    with page.expect_download() as results:
-        page.click("#pt_download_results")
-    shown = pd.read_csv(results.value.path())
-    finished = subprocess.run(
-        [str(Path(sys.executable).parent / "fmsim"), "simulate", "scenario.yaml", "--out", "run"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr
+    shown = pd.read_csv(download(page, "pt_download_results"))
+    run_fmsim("simulate", scenario.name, "--out", "run", cwd=tmp_path)
     command = pd.read_csv(tmp_path / "run" / "measurements.csv")
     assert list(command["mouse"]) == list(shown["mouse"])
     pd.testing.assert_series_equal(command["value"], shown["value"], rtol=1e-9)

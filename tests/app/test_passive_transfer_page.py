@@ -1,15 +1,15 @@
 """The passive-transfer page in a browser: figures drawn, a control changes the plotted data, an
-invalid value shows its message, and the downloaded scenario reproduces the page's numbers."""
+invalid value shows its message, and the downloaded scenario, run by ``fmsim simulate``, gives the
+page's measurements."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS, download, run_fmsim
 
 from fmsim.config import load_config
-from fmsim.experiments.passive_transfer import run_passive_transfer
 
 
 def line(page, plot_id: str, panel: int, name: str) -> list[float]:
@@ -60,22 +60,22 @@ def test_invalid_value_shows_its_message(page):
 
 
 def test_downloaded_scenario_reproduces_the_measurements(page, tmp_path):
+    """``fmsim simulate`` runs the downloaded scenario to the page's measurements."""
     wait_for_plot(page, "pt_readouts")
     page.fill("#pt_mice_per_donor", "2")
     page.keyboard.press("Tab")
     wait_for_plot(page, "pt_readouts", 2)
-    with page.expect_download() as scenario:
-        page.click("#pt_download_config")
-    with page.expect_download() as results:
-        page.click("#pt_download_results")
-    scenario.value.save_as(tmp_path / "scenario.yaml")
-    results.value.save_as(tmp_path / "measurements.csv")
-    page_numbers = pd.read_csv(tmp_path / "measurements.csv")
-    config = load_config(tmp_path / "scenario.yaml")
+    scenario = download(page, "pt_download_config", tmp_path)
+    shown = pd.read_csv(download(page, "pt_download_results"))
+    config = load_config(scenario)
     assert config.groups[0].mice_per_donor == 2
-    rerun = run_passive_transfer(config).measurements
-    assert len(page_numbers) == len(rerun)
-    pd.testing.assert_series_equal(page_numbers["value"], rerun["value"], rtol=1e-9)
+    assert shown["mouse"].nunique() == sum(g.n_mice() for g in config.groups)
+    run_fmsim("simulate", scenario.name, "--out", "run", cwd=tmp_path)
+    command = pd.read_csv(tmp_path / "run" / "measurements.csv")
+    assert len(shown) == len(command)
+    assert list(command["mouse"]) == list(shown["mouse"])
+    assert list(command["test"]) == list(shown["test"])
+    pd.testing.assert_series_equal(command["value"], shown["value"], rtol=1e-9)
 
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -1,21 +1,15 @@
 """The therapies page in a browser: the courses are drawn (a typical patient and the small
 population, each with total and anti-SGC IgG, sensitisation and pain), a lower dose lowers
 anti-SGC IgG and the typical patient's pain less, an invalid dose shows its message, and the
-downloaded protocols reproduce the page's numbers through the downloaded ``fmsim therapies``
-command."""
+downloaded protocols reproduce the page's numbers (the summary and the typical patient) through
+the downloaded ``fmsim therapies`` command."""
 
 from __future__ import annotations
 
-import io
-import os
 import shlex
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
 import pandas as pd
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS, download, run_fmsim
 from tests.app.test_passive_transfer_page import wait_for_plot
 
 
@@ -79,25 +73,19 @@ def test_downloaded_protocols_reproduce_the_summary(page, tmp_path):
     page.fill("#th_patients", "8")
     page.keyboard.press("Tab")
     wait_for_plot(page, "th_plot", 2)
-    with page.expect_download() as protocols:
-        page.click("#th_download_config")
-    with page.expect_download() as results:
-        page.click("#th_download_results")
-    zipfile.ZipFile(io.BytesIO(Path(protocols.value.path()).read_bytes())).extractall(tmp_path)
-    shown = pd.read_csv(results.value.path())
+    download(page, "th_download_config", tmp_path)  # protocol files and command.txt
+    shown = pd.read_csv(download(page, "th_download_results"))
+    shown_typical = pd.read_csv(download(page, "th_download_typical"))
     command = shlex.split((tmp_path / "command.txt").read_text())
     assert command[:2] == ["fmsim", "therapies"]
     option = {command[k]: command[k + 1] for k in range(len(command) - 1)}
     assert option["--patients"] == "8"
-    finished = subprocess.run(
-        [str(Path(sys.executable).parent / "fmsim"), *command[1:], "--out", "run"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr
+    run_fmsim(*command[1:], "--out", "run", cwd=tmp_path)
     expected = pd.read_csv(tmp_path / "run" / "therapy_comparison.csv")
     assert list(shown["therapy"]) == list(expected["therapy"])
     pd.testing.assert_series_equal(shown["median"], expected["median"], rtol=1e-9)
+    # the typical patient of the page is that of the command's table (both typical_courses)
+    expected_typical = pd.read_csv(tmp_path / "run" / "typical_patient_courses.csv")
+    assert set(shown_typical["quantity"]) == {"total_igg_pct", "anti_sgc_pct", "sensitisation",
+                                              "pain_nrs"}  # fmt: skip
+    pd.testing.assert_frame_equal(shown_typical, expected_typical, rtol=1e-9)

@@ -4,13 +4,8 @@ large run shows its chunks done while the form stays usable."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
-from tests.app.conftest import SCREENSHOTS
+from tests.app.conftest import SCREENSHOTS, download, run_fmsim
 from tests.app.test_passive_transfer_page import wait_for_plot
 
 from fmsim.config.trial import load_trial_config
@@ -30,23 +25,11 @@ def test_power_curve_and_downloaded_design(page, tmp_path):
     page.locator("#tr_tables table").first.wait_for()
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=SCREENSHOTS / "trial_planner.png")
-    with page.expect_download() as design:
-        page.click("#tr_download_config")
-    with page.expect_download() as results:
-        page.click("#tr_download_results")
-    design.value.save_as(tmp_path / "trial.yaml")
-    shown = pd.read_csv(results.value.path())
-    config = load_trial_config(tmp_path / "trial.yaml")
+    design = download(page, "tr_download_config", tmp_path)
+    shown = pd.read_csv(download(page, "tr_download_results"))
+    config = load_trial_config(design)
     assert config.power.sample_sizes == [20, 40] and config.power.replicates == 10
-    finished = subprocess.run(
-        [str(Path(sys.executable).parent / "fmsim"), "trial", "trial.yaml", "--out", "run"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr
+    run_fmsim("trial", design.name, "--out", "run", cwd=tmp_path)
     expected = pd.read_csv(tmp_path / "run" / "power.csv")
     assert list(shown["patients"]) == list(expected["patients"])
     pd.testing.assert_series_equal(shown["power"], expected["power"], check_dtype=False)

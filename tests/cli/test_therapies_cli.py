@@ -3,12 +3,16 @@ the banner); a bad protocol file ends with one line naming file and field, exit 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
 from fmsim.cli.main import app
+from fmsim.config.therapy import load_protocol
+from fmsim.experiments.typical_patient import typical_courses
 from fmsim.experiments.validation import published_targets
 from fmsim.model.drugs import builtin_library
 
@@ -67,6 +71,36 @@ def test_small_run_writes_tables_and_report(tmp_path):
     assert "<b>VAL2025</b>: Valenzuela B et al." in references  # one article, one entry
     assert valenzuela.split(", Table")[0] in references
     assert (tmp_path / "protocols.yaml").exists()
+    check_typical_patient_and_pain(tmp_path, html)
+
+
+def check_typical_patient_and_pain(folder: Path, html: str) -> None:
+    """The typical patient's courses are those of typical_courses (the function the web app's
+    page draws and downloads), with their entry in the data dictionary; the report shows them,
+    and the patients' pain beside IgG and sensitisation."""
+    protocols = {
+        p.name: p
+        for p in (load_protocol(THERAPIES / f) for f in ("tpe.yaml", "efgartigimod_iv.yaml"))
+    }
+    typical = pd.read_parquet(folder / "typical_patient_courses.parquet")
+    pd.testing.assert_frame_equal(typical, typical_courses(protocols, 56.0))
+    written = pd.read_csv(folder / "typical_patient_courses.csv")
+    np.testing.assert_allclose(written["q50"], typical["q50"], rtol=1e-12)
+    dictionary = json.loads((folder / "tables.json").read_text())
+    assert "typical patient" in dictionary["typical_patient_courses"]["description"]
+    assert dictionary["therapy_pain"]["units"]["q50"] == "NRS 0-10"
+    pain = pd.read_parquet(folder / "therapy_pain.parquet")
+    assert pain["q50"].between(0, 10).all() and set(pain["therapy"]) == set(protocols)
+    section = html[html.index('<h2 id="typical-patient">') : html.index("<h2>Validation")]
+    assert 'id="figure-typical_patient_courses"' in section
+    assert (folder / "typical_patient_courses.svg").stat().st_size > 10_000
+    efgartigimod = typical[typical["therapy"] == "efgartigimod 10 mg/kg i.v. weekly x4"]
+    pain_nrs = efgartigimod[efgartigimod["quantity"] == "pain_nrs"].reset_index()
+    lowest = pain_nrs.loc[pain_nrs["q50"].idxmin()]
+    assert lowest["q50"] < pain_nrs["q50"].iloc[0] - 0.5  # the typical patient's pain falls
+    row = f"{pain_nrs['q50'].iloc[0]:.1f} to {lowest['q50']:.1f} (day {lowest['day']:g})"
+    assert row in section
+    assert "pain (0-10 NRS)" in html[html.index("<h2>Time courses") :]
 
 
 def test_bad_protocol_is_one_line_and_exit_2(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from importlib import resources
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -55,3 +56,15 @@ def test_population_pain_falls_with_the_studys_sensitisation(protocols):
     assert pain_day.loc[nadir, "q50"] < pain_day.loc[0.0, "q50"]
     assert (pain[["q05", "q25", "q50", "q75", "q95"]].diff(axis=1).iloc[:, 1:] >= 0).all().all()
     assert pain[["q05", "q95"]].stack().between(0, 10).all()
+
+
+def test_the_therapy_study_keeps_the_typical_patient_and_the_pain(protocols):
+    """The study's tables are those of the two functions on their own (the pain of its own
+    patients through its simulation hook; the same patients as a separate simulation)."""
+    settings = {"patients": 6, "days": 42.0, "positive_only": False, "seed": 5}
+    study = therapy_study(protocols, validate=False, **settings)
+    pd.testing.assert_frame_equal(study.typical, typical_courses(protocols, 42.0))
+    pd.testing.assert_frame_equal(study.pain, population_pain(protocols, **settings))
+    tables = study.tables()
+    assert tables["typical_patient_courses"].frame is study.typical
+    assert tables["therapy_pain"].units["q50"] == "NRS 0-10"

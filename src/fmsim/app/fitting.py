@@ -1,6 +1,7 @@
 """A fit in the background for the Fit page: ``fmsim fit DATA CONFIG``'s computation in a
 worker process, so that the app stays responsive, reports each optimiser start as it finishes
-(the starts are chunks of the execution interface, :mod:`fmsim.engine.execution`) and can be
+(the starts are chunks of the execution interface, :mod:`fmsim.engine.execution`, run in the
+worker or on the Dask scheduler the fit YAML names, as the command runs them) and can be
 cancelled (the process is ended). The worker reads the same two files the command
 reads (the page writes them, and they are what the page downloads), so the command reproduces
 the page's estimates."""
@@ -36,7 +37,7 @@ def fit_worker(data: str, config: str, messages) -> None:
     then ("done", :class:`FitTables`) or ("error", one-line message) on ``messages``."""
     from fmsim.calibration.fit import profile_table, run_fit
     from fmsim.calibration.measurements import load_fit_problem
-    from fmsim.engine.execution import progress_callback
+    from fmsim.engine.execution import executor, progress_callback
 
     def heard(label: str, done: int, total: int) -> None:
         if label == "starts":
@@ -45,7 +46,7 @@ def fit_worker(data: str, config: str, messages) -> None:
     try:
         settings, problem = load_fit_problem(Path(data), Path(config))
         messages.put(("problem", len(problem.measurements)))
-        with progress_callback(heard):
+        with progress_callback(heard), executor(settings.scheduler) as chunks:
             result = run_fit(
                 problem,
                 settings.starts,
@@ -53,6 +54,7 @@ def fit_worker(data: str, config: str, messages) -> None:
                 settings.optimizer,
                 profile=settings.profile,
                 settings=settings.model_dump(mode="json"),
+                executor=chunks,
             )
         profiles = profile_table(result.profiles) if result.profiles else pd.DataFrame()
         messages.put(
@@ -76,13 +78,15 @@ def fit_worker(data: str, config: str, messages) -> None:
 @dataclass
 class FitJob:
     """A fit of the files ``data`` and ``config`` running in a worker process (spawned: the
-    engine's OpenMP threads do not survive a fork). :meth:`poll` collects its messages;
-    :meth:`cancel` ends it."""
+    engine's OpenMP threads do not survive a fork), its starts on ``scheduler`` (the fit YAML's:
+    None in the worker, 'local' a Dask cluster the worker starts, or tcp://HOST:PORT).
+    :meth:`poll` collects its messages; :meth:`cancel` ends it."""
 
     data: Path
     config: Path
     starts: int
     profile: bool
+    scheduler: str | None
     process: multiprocessing.process.BaseProcess
     messages: object
     started: float = field(default_factory=time.perf_counter)
@@ -93,14 +97,29 @@ class FitJob:
     cancelled: bool = False
 
     @classmethod
-    def launch(cls, data: Path, config: Path, starts: int, profile: bool) -> FitJob:
+    def launch(
+        cls, data: Path, config: Path, starts: int, profile: bool, scheduler: str | None = None
+    ) -> FitJob:
         context = multiprocessing.get_context("spawn")
         messages = context.Queue()
+        # a daemon process may not start the worker processes of a local Dask cluster (ended
+        # with the fit: Dask's workers stop when their parent does)
         process = context.Process(
-            target=fit_worker, args=(str(data), str(config), messages), daemon=True
+            target=fit_worker,
+            args=(str(data), str(config), messages),
+            daemon=scheduler != "local",
         )
         process.start()
-        return cls(data, config, starts, profile, process, messages)
+        return cls(data, config, starts, profile, scheduler, process, messages)
+
+    @property
+    def where(self) -> str:
+        """Where the starts run, as words ('' in the worker itself)."""
+        if self.scheduler is None:
+            return ""
+        if self.scheduler == "local":
+            return " on a local Dask cluster"
+        return f" on the Dask cluster {self.scheduler}"
 
     @property
     def finished(self) -> bool:
@@ -142,12 +161,13 @@ class FitJob:
         if self.outcome is not None:
             done = self.outcome
             profiles = f", profiles {done.profile_seconds:.1f} s" if self.profile else ""
-            return f"Done: {self.starts} starts in {done.fit_seconds:.1f} s{profiles}."
+            return f"Done: {self.starts} starts{self.where} in {done.fit_seconds:.1f} s{profiles}."
         if not self.prepared:
             return f"Reading the data and preparing the model ... ({seconds:.0f} s)"
         if self.starts_done < self.starts:
             return (
-                f"Optimiser starts: {self.starts_done} of {self.starts} done ... ({seconds:.0f} s)"
+                f"Optimiser starts{self.where}: {self.starts_done} of {self.starts} done ... "
+                f"({seconds:.0f} s)"
             )
         stage = "profile likelihoods and fitted curves" if self.profile else "fitted curves"
         return f"All {self.starts} starts done; {stage} ... ({seconds:.0f} s)"

@@ -4,6 +4,7 @@ drawn from the server, and the messages that fill them (see ``www/fmsim.js``).""
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -62,6 +63,16 @@ def with_message(page: str, input_id: str, field: Tag) -> Tag:
     return ui.div(field, message_slot(page, input_id))
 
 
+def sidebar_downloads(*buttons: tuple[str, str]) -> Tag:
+    """The page's downloads at the foot of its sidebar, under one heading: a button per
+    (input id, label), the configuration the command line reads first, then the results."""
+    return ui.div(
+        ui.h6("Download"),
+        *(ui.download_button(button, label) for button, label in buttons),
+        class_="fmsim-downloads",
+    )
+
+
 def plot_slot(plot_id: str, height: int = 420) -> Tag:
     """Where the server draws figure ``plot_id``."""
     return ui.div(id=plot_id, class_="fmsim-plot", style=f"min-height: {height}px")
@@ -111,11 +122,18 @@ def read_upload(
     upload: Mapping[str, str],
     load: Callable[[str], Loaded],
     errors: tuple[type[Exception], ...] = (ConfigError,),
+    folder: Path | None = None,
 ) -> tuple[Loaded | None, str | None]:
     """``load`` an uploaded file (``upload``: one entry of a file input's value, with the
     browser's ``name`` and the server's ``datapath``): (the loaded value, None), or (None, the
-    loader's one-line message naming the file as the user knows it) for one of ``errors``."""
+    loader's one-line message naming the file as the user knows it) for one of ``errors``.
+    With ``folder``, ``load`` reads a copy there under the browser's name, so that what it keeps
+    (issue tables, the file a study names) names the file as the user knows it too."""
+    path = upload["datapath"]
+    if folder is not None:
+        path = str(folder / Path(upload["name"]).name)
+        shutil.copyfile(upload["datapath"], path)
     try:
-        return load(upload["datapath"]), None
+        return load(path), None
     except errors as error:
-        return None, str(error).replace(upload["datapath"], upload["name"])
+        return None, str(error).replace(path, upload["name"])

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from fmsim.cli.errors import fail
-from fmsim.config import ConfigError
+from fmsim.config.errors import ConfigError
 
 drugs_app = typer.Typer(
     help="The drug and device library: list the entries, show one with its sources.",

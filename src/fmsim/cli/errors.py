@@ -27,10 +27,9 @@ import typer
 from typer.core import TyperGroup
 
 from fmsim import __version__
-from fmsim.config import ConfigError
-from fmsim.experiments.result import StudyError
-from fmsim.io.lab_data import LabDataError
-from fmsim.io.store import OutputError
+from fmsim.config.errors import ConfigError
+from fmsim.experiments.errors import StudyError
+from fmsim.io.errors import LabDataError, OutputError
 
 #: Exceptions whose message is a complete one-line (or one line per problem) user message.
 USER_ERRORS = (ConfigError, LabDataError, StudyError, OutputError)

@@ -6,17 +6,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
 from fmsim.cli.errors import fail
-from fmsim.engine.execution import SCHEDULER_ADDRESS, Executor, executor
+
+if TYPE_CHECKING:
+    from fmsim.engine.execution import Executor
 
 #: Most local worker processes accepted.
 MAX_WORKERS = 1024
 
 
 def _check_scheduler(value: str | None) -> str | None:
+    from fmsim.engine.execution import SCHEDULER_ADDRESS
+
     if value is not None and value != "local" and not SCHEDULER_ADDRESS.match(value):
         raise typer.BadParameter(
             f"got {value!r}: expected 'local' or a Dask scheduler address tcp://HOST:PORT"
@@ -46,6 +51,8 @@ def workers_option() -> int | None:
 def open_executor(scheduler: str | None, workers: int | None) -> Iterator[Executor]:
     """The executor for the options (``--workers`` alone means a local Dask cluster); a
     scheduler that cannot be reached ends the command with one line (exit code 2)."""
+    from fmsim.engine.execution import executor
+
     if workers is not None and scheduler is None:
         scheduler = "local"
     if workers is not None and scheduler != "local":

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.options import overwrite_option
 from fmsim.cli.study_run import run_study
-from fmsim.config import ConfigError, PassiveTransferConfig, default_config, load_config
-from fmsim.io.store import OutputFile
+from fmsim.config.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fmsim.config import PassiveTransferConfig
+    from fmsim.io.store import OutputFile
 
 DEFAULT_SCENARIO = "default"
 
@@ -37,8 +40,11 @@ def sbml(
 ) -> None:
     """Write one mouse of a passive-transfer scenario with its injections, or the typical
     anti-SGC-positive patient under a therapy protocol, as SBML L3V2."""
+    import numpy as np
+
     from fmsim.experiments.passive_transfer import build_virtual_cohort
     from fmsim.io.sbml import export_sbml
+    from fmsim.io.store import OutputFile
     from fmsim.model.equations import MODEL, initial_state
 
     inputs = () if scenario == DEFAULT_SCENARIO else (Path(scenario),)
@@ -85,6 +91,8 @@ def sbml(
 
 def _scenario(name: str) -> PassiveTransferConfig:
     """The built-in default scenario or the YAML file ``name``."""
+    from fmsim.config import default_config, load_config
+
     return default_config() if name == DEFAULT_SCENARIO else load_config(Path(name))
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.options import overwrite_option, seed_option
 from fmsim.cli.study_run import run_study
-from fmsim.config import PassiveTransferConfig, default_config
+
+if TYPE_CHECKING:
+    from fmsim.config import PassiveTransferConfig
 
 #: Mice per donor accepted on the command line (larger cohorts: a scenario file).
 MAX_MICE_PER_DONOR = 1000
@@ -26,6 +29,8 @@ def reproduce(
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Reproduce Goebel et al. 2021 in silico with defaults and write the HTML report."""
+    from fmsim.config import default_config
+
     base = default_config()
     groups = [
         g.model_copy(update={"mice_per_donor": mice_per_donor}) if g.mice_per_donor else g

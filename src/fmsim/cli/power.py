@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from fmsim.cli.errors import fail
@@ -47,6 +46,8 @@ def power(
     """Power curve over mice per group and donor titre; smallest n reaching the target. Each
     design is a chunk, kept in OUT/chunks and, verified, reused by the same command (resume);
     chunks run in this process or on Dask (--scheduler). OUT/run.log records what ran."""
+    import pandas as pd
+
     from fmsim.experiments.studies import PowerStudy, power_study
     from fmsim.experiments.studies.power import CHUNKS
 

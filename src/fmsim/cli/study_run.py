@@ -7,15 +7,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from fmsim.cli.errors import command_line
-from fmsim.experiments.result import StudyResult
-from fmsim.io.store import RunFolder
 
-Study = TypeVar("Study", bound=StudyResult)
+if TYPE_CHECKING:
+    from fmsim.experiments.result import StudyResult
+    from fmsim.io.store import RunFolder
+
+Study = TypeVar("Study", bound="StudyResult")
 
 
 def run_study(

@@ -4,15 +4,18 @@ validation table of the human model."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.options import finite, overwrite_option, seed_option
 from fmsim.cli.study_run import run_study
-from fmsim.config import ConfigError
-from fmsim.config.therapy import TherapyProtocol, load_protocol
-from fmsim.model.drugs import DrugLibrary
+from fmsim.config.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fmsim.config.therapy import TherapyProtocol
+    from fmsim.model.drugs import DrugLibrary
 
 #: Virtual patients and simulated days accepted on the command line.
 MAX_PATIENTS, MAX_DAYS = 100_000, 3650.0
@@ -147,7 +150,7 @@ def protocol_file(path: Path, library: DrugLibrary | None = None) -> TherapyProt
     """A protocol YAML file; an 'events: FILE' entry adds the blocks of that event table to
     the file's 'therapies' (e.g. a drug as a table after plasma exchange as a block)."""
     from fmsim.config.errors import read_yaml
-    from fmsim.config.therapy import parse_protocol
+    from fmsim.config.therapy import load_protocol, parse_protocol
     from fmsim.io.event_table import events_field, therapy_protocol_data
     from fmsim.model.human import HUMAN_MODEL
 
@@ -172,7 +175,7 @@ def load_protocols(
     per-patient tables: :class:`fmsim.experiments.patient_courses.PatientCourse`), and where
     they came from; raises :class:`ConfigError` for an invalid file, an unknown entry or two
     protocols with one name."""
-    from fmsim.config.therapy import parse_protocol, regimen_protocol
+    from fmsim.config.therapy import TherapyProtocol, parse_protocol, regimen_protocol
     from fmsim.experiments.patient_courses import patient_course
     from fmsim.io.event_table import therapy_protocol_data
     from fmsim.io.nonmem_patients import is_per_patient, read_patient_tables

@@ -11,7 +11,16 @@ field, value and what was expected).
   :mod:`~fmsim.config.limits` memory-based size limits.
 """
 
-from fmsim.config.errors import ConfigError
-from fmsim.config.passive_transfer import PassiveTransferConfig, default_config, load_config
+from fmsim import lazy_names
+
+#: Public name -> the module that defines it, imported when the name is first used, so that
+#: ``from fmsim.config.errors import ConfigError`` does not load the scenario schemas (numpy).
+_HOMES = {
+    "ConfigError": "fmsim.config.errors",
+    "PassiveTransferConfig": "fmsim.config.passive_transfer",
+    "default_config": "fmsim.config.passive_transfer",
+    "load_config": "fmsim.config.passive_transfer",
+}
 
 __all__ = ["ConfigError", "PassiveTransferConfig", "default_config", "load_config"]
+__getattr__ = lazy_names(__name__, _HOMES)

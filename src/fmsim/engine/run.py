@@ -18,18 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from importlib import import_module
 
 import numpy as np
 
-from fmsim.engine.compiled import simulate_compiled
 from fmsim.engine.events import Event
 from fmsim.engine.options import SolverOptions
 from fmsim.engine.problem import Backend, build_problem
 from fmsim.engine.result import SimulationResult
-from fmsim.engine.scipy_backend import simulate_scipy
 from fmsim.model.definition import ModelDefinition
 
-_BACKENDS: dict[str, Backend] = {"compiled": simulate_compiled, "scipy": simulate_scipy}
+#: Each backend's module and function, imported on first use: the compiled backend loads sympy
+#: and numba (seconds of CPU that a command refusing its input should not pay).
+_BACKENDS = {
+    "compiled": ("fmsim.engine.compiled", "simulate_compiled"),
+    "scipy": ("fmsim.engine.scipy_backend", "simulate_scipy"),
+}
 BACKENDS = tuple(_BACKENDS)
 
 
@@ -63,5 +67,7 @@ def run(
     if option_overrides:
         options = replace(options, **option_overrides)
     problem = build_problem(model, subjects, y0, times, events)
-    result = _BACKENDS[backend](problem, options)
+    module, function = _BACKENDS[backend]
+    simulate: Backend = getattr(import_module(module), function)
+    result = simulate(problem, options)
     return result.raise_on_failure() if throw else result

@@ -12,11 +12,13 @@ in :mod:`fmsim.experiments.studies` returning a :class:`~fmsim.experiments.resul
 * :mod:`fmsim.experiments.trial` -- virtual clinical trials: screening, randomisation, visits,
   analysis and power from replicate trials.
 * :mod:`fmsim.experiments.result` -- the result objects (tables with units, provenance, save,
-  ``to_frame()``, ``plot()``).
+  ``to_frame()``, ``plot()``); :mod:`~fmsim.experiments.errors` the user's mistake a study
+  reports (:class:`~fmsim.experiments.errors.StudyError`, light to catch).
 """
 
 __all__ = [
     "analysis",
+    "errors",
     "passive_transfer",
     "power",
     "reference",

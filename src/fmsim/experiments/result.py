@@ -24,14 +24,11 @@ import yaml
 from pydantic import BaseModel
 
 from fmsim import __version__
+from fmsim.experiments.errors import StudyError as StudyError  # re-exported for the studies
 from fmsim.io.store import RunFolder, write_table
 
 #: The data dictionary written next to the tables of every saved study.
 TABLES_FILE = "tables.json"
-
-
-class StudyError(ValueError):
-    """The inputs of a study cannot be studied as asked (one line, shown to the user as is)."""
 
 
 @dataclass(frozen=True)

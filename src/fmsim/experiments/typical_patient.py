@@ -1,12 +1,13 @@
-"""Therapy courses of a typical patient and the pain of a small population, for the web app's
-therapies page.
+"""Therapy courses of a typical patient and the pain of a population, for ``fmsim therapies``
+(its report and tables) and the web app's therapies page.
 
 * :func:`typical_courses`: every protocol in one typical patient: every human-model parameter at
   its population median (``human.yaml``), anti-SGC positive at the median anti-SGC fraction; pain
   from the clinical medians of ``baseline_pain`` and ``antibody_pain_gain`` (``clinical.yaml``).
-* :func:`population_pain`: pain over time in the patients of a therapy study (the same virtual
-  patients as :func:`fmsim.experiments.studies.therapy_study` with the same settings), each with
-  their own baseline pain and gain drawn from ``clinical.yaml``.
+* :func:`course_pain`: pain over time in the patients of a simulated course, each with their own
+  baseline pain and gain (:func:`pain_traits`, drawn from ``clinical.yaml``);
+  :func:`fmsim.experiments.studies.therapy_study` keeps it for its patients, as
+  :func:`population_pain` computes it on its own.
 
 Pain here is ``B + g (S - 1)`` (:func:`fmsim.assays.clinical.antibody_pain`) within the scale's
 0-10: what the antibodies add to the pain not driven by them, without the expectation (placebo)
@@ -22,17 +23,25 @@ import pandas as pd
 
 from fmsim.assays.clinical import (
     NRS_MAX,
+    PatientTraits,
     antibody_pain,
     load_clinical_parameters,
     sample_patients,
 )
 from fmsim.config.therapy import TherapyProtocol
-from fmsim.experiments.therapy import sample_population, simulate_course, typical_population
+from fmsim.experiments.therapy import (
+    CourseResult,
+    sample_population,
+    simulate_course,
+    typical_population,
+)
 from fmsim.experiments.validation import QUANTILES, output_times
 from fmsim.model.human import load_human_parameters
 
 #: Pain over time: quantity -> label (joins ``validation.COURSE_QUANTITIES`` in the figures).
 PAIN = {"pain_nrs": "pain (0-10 NRS; without placebo response or daily fluctuation)"}
+#: Columns of the tables: per therapy, day and quantity, percentiles over patients.
+COLUMNS = ("therapy", "day", "quantity", *(f"q{round(100 * p):02d}" for p in QUANTILES))
 #: Seed offset of the clinical traits (baseline pain, gain), drawn apart from the model's.
 TRAIT_STREAM = 1
 
@@ -60,7 +69,7 @@ def typical_courses(protocols: Mapping[str, TherapyProtocol], days: float) -> pd
         }
         for quantity, series in values.items():
             frames.append(_quantile_frame(label, course.days, quantity, series[:, None]))
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
 def population_pain(
@@ -73,24 +82,39 @@ def population_pain(
 ) -> pd.DataFrame:
     """Per therapy and day, the 5th ... 95th percentiles of pain (quantity pain_nrs) over the
     therapy study's patients (``patients``, ``positive_only`` and ``seed`` as given to
-    :func:`~fmsim.experiments.studies.therapy_study`); their baseline pain and gain come from a
-    second random stream of ``seed``."""
+    :func:`~fmsim.experiments.studies.therapy_study`, which keeps the same table as its
+    ``pain``); their baseline pain and gain come from :func:`pain_traits`."""
     parameters = load_human_parameters()
     share = 1.0 if positive_only else parameters["anti_sgc_positive_fraction"].value
     population = sample_population(patients, np.random.default_rng(seed), share, parameters)
-    traits = sample_patients(
-        patients,
-        np.random.default_rng([seed, TRAIT_STREAM]),
-        load_clinical_parameters(),
-    )
-    frames = []
-    for label, protocol in protocols.items():
-        course = simulate_course(population, protocol, days, times=output_times(protocol, days))
-        pain = _on_scale(
-            antibody_pain(course.sensitisation, traits.baseline_pain, traits.antibody_pain_gain)
-        )  # (n_times, n_patients)
-        frames.append(_quantile_frame(label, course.days, "pain_nrs", pain))
+    traits = pain_traits(patients, seed)
+    frames = [
+        course_pain(
+            label,
+            simulate_course(population, protocol, days, times=output_times(protocol, days)),
+            traits,
+        )
+        for label, protocol in protocols.items()
+    ]
     return pd.concat(frames, ignore_index=True)
+
+
+def pain_traits(patients: int, seed: int) -> PatientTraits:
+    """The clinical traits (baseline pain, antibody pain gain ...) of a therapy study's
+    ``patients`` patients sampled with ``seed``: ``clinical.yaml``'s distributions drawn from a
+    second random stream of ``seed`` (:data:`TRAIT_STREAM`), apart from the model's."""
+    return sample_patients(
+        patients, np.random.default_rng([seed, TRAIT_STREAM]), load_clinical_parameters()
+    )
+
+
+def course_pain(therapy: str, course: CourseResult, traits: PatientTraits) -> pd.DataFrame:
+    """Per day of ``course`` (one therapy in the patients of ``traits``), the 5th ... 95th
+    percentiles over patients of pain (quantity pain_nrs, 0-10)."""
+    pain = _on_scale(
+        antibody_pain(course.sensitisation, traits.baseline_pain, traits.antibody_pain_gain)
+    )  # (n_times, n_patients)
+    return _quantile_frame(therapy, course.days, "pain_nrs", pain)
 
 
 def _on_scale(pain: np.ndarray) -> np.ndarray:

@@ -9,10 +9,12 @@
 * :mod:`fmsim.io.petab` -- PEtab problem files and their linter.
 * :mod:`fmsim.io.event_table` -- NONMEM / mrgsolve dosing event tables.
 * :mod:`fmsim.io.adam` -- virtual-trial data sets in a CDISC ADaM-like layout.
+* :mod:`fmsim.io.errors` -- the user's mistakes this layer reports (no pandas to catch them).
 """
 
 __all__ = [
     "adam",
+    "errors",
     "event_table",
     "lab_data",
     "petab",

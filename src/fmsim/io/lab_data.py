@@ -63,6 +63,7 @@ from fmsim.assays.von_frey import (
 )
 from fmsim.config.passive_transfer import READOUTS
 from fmsim.config.text import TextFileError, read_text_file
+from fmsim.io.errors import LabDataError
 from fmsim.model.readouts import IENFD
 
 __all__ = [
@@ -103,10 +104,6 @@ MAX_ABS_VALUE = 1e9
 #: the stiffest filament (300 g, 6.65 log units).
 MAX_LOG_UNIT = 10.0
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-
-
-class LabDataError(ValueError):
-    """The data file cannot be used at all. ``str(error)`` is meant to be shown as is."""
 
 
 @dataclass(frozen=True)

@@ -34,16 +34,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fmsim import __version__
+from fmsim.io.errors import OutputError
 
 MANIFEST = "manifest.json"
 #: Version of the manifest layout written by this module.
 MANIFEST_FORMAT = 1
 #: First characters that make a spreadsheet evaluate a cell (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class OutputError(Exception):
-    """An output location the user has to change (one line: path, problem, what to do)."""
 
 
 # ---------------------------------------------------------------------------------- tables

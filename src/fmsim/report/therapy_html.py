@@ -58,26 +58,30 @@ LIMITS = (
     "subclasses (protein A binds IgG3 poorly; not modelled).",
 )
 
+#: The quantities of the course figures (pain: 0-10 NRS, without placebo response or daily
+#: fluctuation; :mod:`fmsim.experiments.typical_patient`).
+WITH_PAIN = {**COURSE_QUANTITIES, "pain_nrs": "pain (0-10 NRS)"}
 #: This report's figure lies beside it (not in figures/).
 _interactive = partial(interactive_html, link="")
 
 
-def course_figure(courses: pd.DataFrame) -> plt.Figure:
-    """Median and interquartile band over patients of total IgG (% of baseline), anti-SGC IgG
-    (% of baseline) and sensitisation S over days: one panel per quantity with a line per
-    therapy; from :data:`SMALL_MULTIPLES` therapies on, small multiples (one row per therapy,
-    the other therapies' medians in grey behind it, one y range per column)."""
+def course_figure(courses: pd.DataFrame, labels: dict[str, str] = COURSE_QUANTITIES) -> plt.Figure:
+    """Median and interquartile band over patients of each quantity of ``labels`` (quantity ->
+    title; default total IgG and anti-SGC IgG in % of baseline and sensitisation S) over days:
+    one panel per quantity with a line per therapy; from :data:`SMALL_MULTIPLES` therapies on,
+    small multiples (one row per therapy, the other therapies' medians in grey behind it, one y
+    range per column)."""
     therapies = list(courses["therapy"].unique())
     colours = plt.get_cmap("tab10")
     many = len(therapies) >= SMALL_MULTIPLES
     rows = [[t] for t in therapies] if many else [therapies]
     height = 1.55 * len(rows) + 0.8 if many else 4.0 + 0.22 * -(-len(therapies) // 3)
     fig, axes = plt.subplots(
-        len(rows), len(COURSE_QUANTITIES), figsize=(13, height), squeeze=False, sharex=True,
-        sharey="col",
+        len(rows), len(labels), figsize=(4.3 * len(labels), height), squeeze=False,
+        sharex=True, sharey="col",
     )  # fmt: skip
     for r, shown in enumerate(rows):
-        for ax, (quantity, label) in zip(axes[r], COURSE_QUANTITIES.items(), strict=True):
+        for ax, (quantity, label) in zip(axes[r], labels.items(), strict=True):
             of_quantity = courses[courses["quantity"] == quantity]
             if many:
                 for _, other in of_quantity.groupby("therapy", sort=False):
@@ -131,6 +135,33 @@ def findings(summary: pd.DataFrame) -> list[str]:
             f"baseline for {days:.0f} days ({days_low:.0f} to {days_high:.0f})."
         )
     return sentences
+
+
+def _lowest(courses: pd.DataFrame, therapy: str, quantity: str) -> tuple[float, float, float]:
+    """The median of ``quantity`` under ``therapy`` on the first day, at its lowest, and the
+    day of the lowest (the first such day)."""
+    data = courses[(courses["therapy"] == therapy) & (courses["quantity"] == quantity)]
+    lowest = data.loc[data["q50"].idxmin()]
+    return data["q50"].iloc[0], lowest["q50"], lowest["day"]
+
+
+def pain_rows(typical: pd.DataFrame, pain: pd.DataFrame) -> list[dict[str, str]]:
+    """Per therapy given to every patient: the typical patient's pain and anti-SGC IgG at the
+    start and at their lowest (with the day), and the patients' median pain likewise."""
+    rows = []
+    for therapy in pd.unique(typical["therapy"]):
+        start, low, day = _lowest(typical, therapy, "pain_nrs")
+        _, sgc, sgc_day = _lowest(typical, therapy, "anti_sgc_pct")
+        p_start, p_low, p_day = _lowest(pain, therapy, "pain_nrs")
+        rows.append(
+            {
+                "therapy": therapy,
+                "anti_sgc": f"{sgc:.0f} % (day {sgc_day:g})",
+                "typical": f"{start:.1f} to {low:.1f} (day {day:g})",
+                "patients": f"{p_start:.1f} to {p_low:.1f} (day {p_day:g})",
+            }
+        )
+    return rows
 
 
 def _schedule(block: TherapyBlock) -> str:
@@ -235,16 +266,29 @@ def _parameter_rows(parameters: ParameterSet, protocols: dict[str, TherapyProtoc
 
 
 def render_therapies(study: TherapyStudy, folder: Path) -> str:
-    """Draw the course figure (``therapy_courses.png``), write the validation table as Markdown
-    (``validation.md``) and ``report.html`` into ``folder``; return the report's name."""
+    """Draw the course figures (the patients: ``therapy_courses.*``; a typical patient:
+    ``typical_patient_courses.*``), write the validation table as Markdown (``validation.md``)
+    and ``report.html`` into ``folder``; return the report's name."""
     validation = study.validation
     (folder / "validation.md").write_text(validation_markdown(validation))
+    courses = pd.concat([study.comparison.courses, study.pain], ignore_index=True)
     figure = _interactive(
-        therapy_courses(study.comparison.courses, COURSE_QUANTITIES),
-        course_figure(study.comparison.courses),
+        therapy_courses(courses, WITH_PAIN),
+        course_figure(courses, WITH_PAIN),
         folder,
         "therapy_courses",
-        "total IgG, anti-SGC IgG and sensitisation over time by therapy",
+        "total IgG, anti-SGC IgG, sensitisation and pain over time by therapy",
+    )
+    typical_figure = (
+        _interactive(
+            therapy_courses(study.typical, WITH_PAIN),
+            course_figure(study.typical, WITH_PAIN),
+            folder,
+            "typical_patient_courses",
+            "a typical patient's total IgG, anti-SGC IgG, sensitisation and pain by therapy",
+        )
+        if not study.typical.empty
+        else ""
     )
     passed = int((validation["verdict"] == "PASS").sum())
     validation_rows = _validation_rows(validation)
@@ -271,6 +315,8 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
         metrics=COMPARISON_METRICS,
         comparison=_comparison_rows(study.comparison.summary, study.n_patients, study.protocols),
         figure=figure,
+        typical_figure=typical_figure,
+        pain=pain_rows(study.typical, study.pain),
         validation=validation_rows,
         passed=passed,
         total=len(validation),

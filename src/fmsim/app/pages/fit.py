@@ -4,8 +4,10 @@ an uploaded lab data file; the parameters to estimate (any of ``fmsim params`` a
 parameters) with their bounds; the tests, data level, likelihood and starts. The fit runs in
 the background (:mod:`fmsim.app.fitting`) with its progress and a cancel button, then shows the
 data with the fitted model, the estimates with their 95 % profile-likelihood intervals and
-identifiability verdicts. The page downloads the fit YAML and the data file ``fmsim fit``
-reads, with the command, which reproduces the page's estimates."""
+identifiability verdicts. An uploaded fit YAML fills the form, and the starts run where its
+``scheduler`` says (this process, a local Dask cluster or tcp://HOST:PORT), as with ``fmsim fit``.
+The page downloads the fit YAML and the data file ``fmsim fit`` reads, with the command, which
+reproduces the page's estimates."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from fmsim.app.widgets import (
     read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
     with_message,
 )
@@ -36,7 +39,7 @@ from fmsim.calibration.measurements import load_fit_problem
 from fmsim.calibration.observables import OBSERVABLES
 from fmsim.calibration.problem import CalibrationError, default_parameter, estimable_names
 from fmsim.config import ConfigError, default_config
-from fmsim.config.fit import FitConfig
+from fmsim.config.fit import FitConfig, load_fit_config
 from fmsim.experiments.passive_transfer import run_passive_transfer
 from fmsim.experiments.result import config_yaml
 from fmsim.io.lab_data import LabDataError, read_lab_data
@@ -56,7 +59,10 @@ FIELDS = {
     "level": "fit_level",
     "method": "fit_method",
     "optimizer": "fit_optimizer",
+    "scheduler": "fit_scheduler",
 }
+#: Where the optimiser starts run (the fit YAML's ``scheduler``; an uploaded address joins).
+SCHEDULERS = {"": "in this process", "local": "on a local Dask cluster (a worker per core)"}
 
 
 def bound_id(name: str, side: str) -> str:
@@ -102,6 +108,7 @@ def fit_config(form: dict) -> FitConfig:
         "seed": form["seed"],
         "optimizer": form["optimizer"],
         "profile": form["profile"],
+        "scheduler": form["scheduler"] or None,
     }
     try:
         return FitConfig.model_validate(data)
@@ -169,6 +176,10 @@ def command_line(data_name: str) -> str:
 def page() -> ui.NavPanel:
     names = estimable_names(load_parameter_set())
     controls = ui.sidebar(
+        ui.input_file(
+            "fit_config_upload", "Upload fit settings (fit YAML)", accept=[".yaml", ".yml"]
+        ),
+        message_slot(PAGE, "fit_config_upload"),
         ui.input_radio_buttons(
             "fit_source",
             "Data",
@@ -208,11 +219,15 @@ def page() -> ui.NavPanel:
         with_message(PAGE, "fit_starts", ui.input_numeric("fit_starts", "Starts", 5, min=1)),
         with_message(PAGE, "fit_seed", ui.input_numeric("fit_seed", "Random seed", 0, min=0)),
         ui.input_checkbox("fit_profile", "Profile likelihoods (intervals, identifiability)", True),
+        ui.input_select("fit_scheduler", "Optimiser starts run", SCHEDULERS),
+        message_slot(PAGE, "fit_scheduler"),
         ui.input_action_button("fit_run", "Fit", class_="btn-primary"),
         ui.input_action_button("fit_cancel", "Cancel"),
-        ui.download_button("fit_download_config", "Fit (zip: fit YAML, data, command)"),
-        ui.download_button("fit_download_results", "Estimates (CSV)"),
-        ui.download_button("fit_download_fitted", "Data and model (CSV)"),
+        sidebar_downloads(
+            ("fit_download_config", "Fit (zip: fit YAML, data, command)"),
+            ("fit_download_results", "Estimates (CSV)"),
+            ("fit_download_fitted", "Data and model (CSV)"),
+        ),
         width=380,
     )
     return ui.nav_panel(
@@ -235,6 +250,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     job: reactive.Value[FitJob | None] = reactive.value(None)
     tick = reactive.value(0)  # advanced while a fit runs, to redraw its progress
     refused = reactive.value("")  # why the last Fit click did not start a fit
+    uploaded_bounds: reactive.Value[dict[str, tuple]] = reactive.value({})
 
     def _stop() -> None:
         with reactive.isolate():
@@ -253,6 +269,8 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             unit = parameters[name].unit if name in parameters.parameters else ""
             lower, upper = bound_id(name, "lower"), bound_id(name, "upper")
             shown = {side: float(f"{getattr(default, side):.4g}") for side in ("lower", "upper")}
+            given = dict(zip(("lower", "upper"), uploaded_bounds().get(name, ()), strict=False))
+            shown.update({side: value for side, value in given.items() if value is not None})
             parts += [
                 ui.h6(f"{name} (nominal {default.nominal:.4g} {unit})".replace(" )", ")")),
                 ui.layout_columns(
@@ -266,6 +284,30 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             ]
         return ui.TagList(*parts)
 
+    @reactive.effect
+    @reactive.event(input.fit_config_upload)
+    async def _upload() -> None:
+        upload = input.fit_config_upload()[0]
+        config, problem = read_upload(upload, load_fit_config)
+        if config is not None:
+            problem = uploaded_problem(config, upload["name"])
+        if problem:
+            await show_messages(session, PAGE, {"fit_config_upload": problem})
+            return
+        uploaded_bounds.set({e.name: (e.lower, e.upper) for e in config.estimate})
+        ui.update_selectize("fit_estimate", selected=[e.name for e in config.estimate])
+        ui.update_checkbox_group("fit_tests", selected=config.tests or [])
+        ui.update_select("fit_level", selected=config.level)
+        ui.update_select("fit_method", selected=config.method)
+        ui.update_select("fit_optimizer", selected=config.optimizer)
+        ui.update_numeric("fit_starts", value=config.starts)
+        ui.update_numeric("fit_seed", value=config.seed)
+        ui.update_checkbox("fit_profile", value=config.profile)
+        scheduler = config.scheduler or ""
+        ui.update_select(
+            "fit_scheduler", choices={scheduler: scheduler, **SCHEDULERS}, selected=scheduler
+        )
+
     @reactive.calc
     def data_file() -> tuple[Path | None, str | None]:
         """The data file the fit reads (written into the session's folder), or a message."""
@@ -277,12 +319,9 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         upload = input.fit_upload()
         if not upload:
             return None, "upload a lab data file (CSV or Excel), or choose the reference data"
-        _, problem = read_upload(upload[0], _lab_data, (LabDataError,))
-        if problem:
-            return None, problem
-        path = folder / Path(upload[0]["name"]).name  # the command's messages name this file
-        shutil.copyfile(upload[0]["datapath"], path)
-        return path, None
+        # the copy under the user's name is the file the fit reads (its messages name it)
+        path, problem = read_upload(upload[0], _checked_path, (LabDataError,), folder)
+        return (None, problem) if problem else (path, None)
 
     @reactive.calc
     def checked() -> tuple[FitConfig | None, dict[str, str]]:
@@ -300,6 +339,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             "starts": whole_number(input.fit_starts()),
             "seed": whole_number(input.fit_seed()),
             "profile": bool(input.fit_profile()),
+            "scheduler": input.fit_scheduler(),
         }
         path, problem = data_file()
         messages = {"fit_upload": problem} if problem else {}
@@ -342,7 +382,15 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         run.mkdir()
         shutil.copyfile(path, run / path.name)
         (run / "fit.yaml").write_text(config_yaml(settings))
-        job.set(FitJob.launch(run / path.name, run / "fit.yaml", settings.starts, settings.profile))
+        job.set(
+            FitJob.launch(
+                run / path.name,
+                run / "fit.yaml",
+                settings.starts,
+                settings.profile,
+                settings.scheduler,
+            )
+        )
 
     @reactive.effect
     @reactive.event(input.fit_cancel)
@@ -442,6 +490,23 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         yield csv_text(outcome().fitted)
 
 
+def uploaded_problem(config: FitConfig, name: str) -> str | None:
+    """Why an uploaded fit YAML (file ``name``) cannot fill the form, or None: the page fits
+    the default design, estimates the parameters it lists, and does not sample posteriors."""
+    if config.scenario != "default":
+        return (
+            f"{name}: scenario: got {config.scenario!r}; the page fits the default Goebel 2021 "
+            "design (scenario: default); run other designs with fmsim fit"
+        )
+    known = estimable_names(load_parameter_set())
+    unknown = [e.name for e in config.estimate if e.name not in known]
+    if unknown:
+        return f"{name}: estimate: unknown parameter(s) {unknown}; see fmsim params"
+    if config.sample is not None:
+        return f"{name}: sample: posterior sampling runs with fmsim fit only; remove 'sample'"
+    return None
+
+
 def shown_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
     """The estimates table for readers: parameter, unit, nominal, estimate, interval, bounds,
     verdict (the columns a fit without profiles has)."""
@@ -459,10 +524,11 @@ def shown_estimates(estimates: pd.DataFrame) -> pd.DataFrame:
     return estimates[[c for c in columns if c in estimates.columns]]
 
 
-def _lab_data(path: str) -> pd.DataFrame:
-    """A lab data file's clean rows; rows with errors stop it (as ``fmsim fit`` does)."""
-    clean, issues = read_lab_data(path)
+def _checked_path(path: str) -> Path:
+    """A lab data file ``fmsim fit`` can read (rows with errors stop it, as they stop the
+    command); LabDataError otherwise."""
+    _, issues = read_lab_data(path)
     errors = [issue for issue in issues if issue.action == "error"]
     if errors:
         raise LabDataError(f"{len(errors)} row(s) with errors, first: {errors[0].line()}")
-    return clean
+    return Path(path)

@@ -1,7 +1,8 @@
 """Page (b): analyse a lab's own data. Upload a CSV or Excel file in fmsim's lab-data layout
 (README, "Analyse your own data") or in the lab's own: map its column names to fmsim's, or name
 the test and unit of a GraphPad Prism table (the layouts of :mod:`fmsim.io.lab_layouts`, as
-``fmsim analyze --columns/--layout/--test/--unit/--tests``); see every excluded or converted
+``fmsim analyze --columns/--layout/--test/--unit/--tests``; the groups and the Excel sheet as
+``--groups/--sheet``); see every excluded or converted
 row update as the mapping changes, the group time courses, and the statistics ``fmsim
 analyze`` computes; download all tables as a zip and the mapping as the YAML file ``fmsim
 analyze --columns`` reads."""
@@ -20,8 +21,10 @@ from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 from fmsim.app.widgets import (
     message_slot,
     plot_slot,
+    read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
     zipped_result,
 )
@@ -53,17 +56,31 @@ OPTIONS = {
     "--tests": ("lab_tests", "Tests of your own"),
     "--test": ("lab_test", "Test"),
     "--unit": ("lab_unit", "Unit"),
+    "--groups": ("lab_groups", "Groups"),
+    "--sheet": ("lab_sheet", "Excel sheet"),
 }
+
+
+def page_words(message: str) -> str:
+    """A message of ``fmsim analyze``'s reading (:func:`lab_format`, :func:`load_lab_data`, a
+    row's issue) in the page's words: the field's label for each command-line option."""
+    message = re.sub(r"--test (\S+) --unit ([^\s,)]+)", r"Test '\1', Unit '\2'", message)
+    for option, (_, label) in OPTIONS.items():
+        message = message.replace(f"{option}: ", "").replace(option, f"'{label}'")
+    return message
 
 
 def field_message(message: str, default: str = "lab_upload") -> _Failure:
     """A message of :func:`lab_format` or :func:`load_lab_data` beside the field its option
-    belongs to, in the page's words (the field's label for the option)."""
+    belongs to, in the page's words (:func:`page_words`)."""
     field = next((f for option, (f, _) in OPTIONS.items() if option in message), default)
-    message = re.sub(r"--test (\S+) --unit ([^\s,)]+)", r"Test '\1', Unit '\2'", message)
-    for option, (_, label) in OPTIONS.items():
-        message = message.replace(f"{option}: ", "").replace(option, f"'{label}'")
-    return _Failure(message, field)
+    return _Failure(page_words(message), field)
+
+
+def group_list(text: str) -> list[str] | None:
+    """The groups typed as 'HC, FMS' (None when blank: any group), as ``--groups`` reads."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    return names or None
 
 
 def file_format(columns: str, layout: str, test: str, unit: str, tests: str) -> LabFormat:
@@ -135,11 +152,19 @@ def page() -> ui.NavPanel:
         message_slot(PAGE, "lab_unit"),
         ui.input_text("lab_tests", "Tests of your own: name = unit", placeholder="burrowing=g"),
         message_slot(PAGE, "lab_tests"),
+        ui.layout_columns(
+            ui.input_text("lab_groups", "Groups", placeholder="HC, FMS (others: errors)"),
+            ui.input_text("lab_sheet", "Excel sheet", placeholder="the one with data"),
+        ),
+        message_slot(PAGE, "lab_groups"),
+        message_slot(PAGE, "lab_sheet"),
         ui.input_select("lab_control", "Control group", []),
         ui.input_select("lab_disease", "Group to summarise", []),
         message_slot(PAGE, "lab_control"),
-        ui.download_button("lab_download", "All tables (zip of CSV and Parquet)"),
-        ui.download_button("lab_mapping", "Column mapping (YAML for fmsim analyze --columns)"),
+        sidebar_downloads(
+            ("lab_download", "All tables (zip of CSV and Parquet)"),
+            ("lab_mapping", "Column mapping (YAML for fmsim analyze --columns)"),
+        ),
         ui.p(
             "fmsim's layout: one row per mouse, test and day with columns mouse, group, day, "
             f"test, value, unit (optional: sex, donor, filaments, responses). Map other column "
@@ -169,12 +194,13 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     session.on_ended(lambda: shutil.rmtree(folder, ignore_errors=True))
 
     @reactive.calc
-    def uploaded() -> Path:
-        upload = input.lab_upload()
-        req(upload)
-        path = folder / Path(upload[0]["name"]).name  # messages name the user's file
-        shutil.copyfile(upload[0]["datapath"], path)
-        return path
+    def upload() -> dict[str, str]:
+        files = input.lab_upload()
+        req(files)
+        return files[0]
+
+    def sheet() -> str | None:
+        return input.lab_sheet().strip() or None
 
     @reactive.calc
     def layout() -> LabFormat | _Failure:
@@ -191,13 +217,16 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @reactive.calc
     def data() -> LabData | _Failure:
-        fmt, path = layout(), uploaded()
+        fmt, groups = layout(), group_list(input.lab_groups())
         if isinstance(fmt, _Failure):
             return fmt
-        try:
-            return load_lab_data(path, fmt=fmt)
-        except (LabDataError, ConfigError) as error:
-            return field_message(str(error).replace(f"{folder}/", ""))
+        loaded, problem = read_upload(
+            upload(),
+            lambda path: load_lab_data(Path(path), groups, sheet=sheet(), fmt=fmt),
+            (LabDataError, ConfigError),
+            folder,  # the issues and the study name the file as the user knows it
+        )
+        return field_message(problem) if problem else loaded
 
     @reactive.effect
     async def _groups() -> None:
@@ -215,9 +244,13 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @render.ui
     def lab_header():
-        try:
-            cells, _ = read_table_cells(uploaded(), None)
-        except (LabDataError, ConfigError):
+        cells, problem = read_upload(
+            upload(),
+            lambda path: read_table_cells(Path(path), sheet())[0],
+            (LabDataError, ConfigError),
+            folder,
+        )
+        if problem:
             return None
         names = ", ".join(str(c) for c in cells.columns if not str(c).startswith("unnamed: "))
         return ui.p(f"Columns in your file: {names}.", class_="fmsim-note")
@@ -246,7 +279,9 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
     def lab_quality():
         loaded = data()
         req(not isinstance(loaded, _Failure))
-        issues = issues_frame(loaded.issues).assign(file=lambda f: f["file"].map(_name))
+        issues = issues_frame(loaded.issues).assign(
+            file=lambda f: f["file"].map(_name), message=lambda f: f["message"].map(page_words)
+        )
         counts = issues["action"].value_counts()
         summary = (
             f"{_name(loaded.source)}: {len(loaded.clean):,} rows used from "

@@ -12,7 +12,14 @@ import pandas as pd
 from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 from shiny.types import SafeException
 
-from fmsim.app.widgets import csv_text, message_slot, read_upload, show_messages, table
+from fmsim.app.widgets import (
+    csv_text,
+    message_slot,
+    read_upload,
+    show_messages,
+    sidebar_downloads,
+    table,
+)
 from fmsim.config import PassiveTransferConfig, load_config
 from fmsim.experiments.result import config_yaml
 from fmsim.model.parameters import shipped_parameters
@@ -54,8 +61,10 @@ def page() -> ui.NavPanel:
         message_slot(PAGE, "par_upload"),
         ui.output_ui("par_overrides"),
         ui.input_action_button("par_reset", "Reset to the shipped values"),
-        ui.download_button("par_download_config", "Scenario with these values (YAML)"),
-        ui.download_button("par_download_results", "Parameter table (CSV)"),
+        sidebar_downloads(
+            ("par_download_config", "Scenario with these values (YAML)"),
+            ("par_download_results", "Parameter table (CSV)"),
+        ),
         width=340,
     )
     return ui.nav_panel(

@@ -19,6 +19,7 @@ from fmsim.app.widgets import (
     read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
 )
 from fmsim.config import PassiveTransferConfig, default_config, load_config
@@ -149,8 +150,10 @@ def page() -> ui.NavPanel:
         ui.input_checkbox_group("pt_groups", "Groups", list(form.groups), selected=form.groups),
         ui.input_numeric("pt_seed", "Random seed", form.seed, min=0),
         message_slot(PAGE, "pt_seed"),
-        ui.download_button("pt_download_config", "Scenario (YAML)"),
-        ui.download_button("pt_download_results", "Measurements (CSV)"),
+        sidebar_downloads(
+            ("pt_download_config", "Scenario (YAML)"),
+            ("pt_download_results", "Measurements (CSV)"),
+        ),
         width=340,
     )
     return ui.nav_panel(

@@ -1,8 +1,9 @@
 """Page (c): IgG-lowering therapies compared in one small virtual population. Pick library
 entries (``fmsim drugs list``); each starts from its standard regimen, whose dose (or volume per
-session) and days can be edited; uploaded protocol files join them. Total IgG, anti-SGC IgG and
-sensitisation over time redraw as the fields change. The protocols download as YAML files
-``fmsim therapies`` reads, with the command that reproduces the page's numbers."""
+session) and days can be edited; uploaded protocol files join them. Total IgG, anti-SGC IgG,
+sensitisation and pain over time, in a typical patient and in the population, redraw as the
+fields change. The protocols download as YAML files ``fmsim therapies`` reads, with the command
+that reproduces the page's numbers (and tables: ``typical_patient_courses``, ``therapy_pain``)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from fmsim.app.widgets import (
     read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
 )
 from fmsim.config.therapy import TherapyProtocol, drug_library, load_protocol, regimen_protocol
 from fmsim.experiments.result import config_yaml
 from fmsim.experiments.studies import TherapyStudy, therapy_study
-from fmsim.experiments.typical_patient import PAIN, population_pain, typical_courses
+from fmsim.experiments.typical_patient import PAIN
 from fmsim.experiments.validation import COURSE_QUANTITIES
 from fmsim.model.drugs import CLASS_LABELS, DrugLibrary
 from fmsim.report.interactive import therapy_courses
@@ -155,10 +157,12 @@ def page() -> ui.NavPanel:
         ui.input_checkbox("th_positive_only", "Anti-SGC-positive patients only", True),
         ui.input_numeric("th_seed", "Random seed", 2024, min=0),
         message_slot(PAGE, "th_seed"),
-        ui.download_button("th_download_config", "Protocols (zip of YAML files + command)"),
-        ui.download_button("th_download_results", "Summary (CSV)"),
-        ui.download_button("th_download_courses", "Population time courses (CSV)"),
-        ui.download_button("th_download_typical", "Typical patient (CSV)"),
+        sidebar_downloads(
+            ("th_download_config", "Protocols (zip of YAML files + command)"),
+            ("th_download_results", "Summary (CSV)"),
+            ("th_download_courses", "Population time courses (CSV)"),
+            ("th_download_typical", "Typical patient (CSV)"),
+        ),
         width=360,
     )
     return ui.nav_panel(
@@ -263,23 +267,15 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         return therapy_study(chosen, validate=False, **settings())
 
     @reactive.calc
-    def typical() -> pd.DataFrame:
-        chosen, messages = protocols()
-        req(chosen and not messages)
-        return typical_courses(chosen, settings()["days"])
-
-    @reactive.calc
     def population_courses() -> pd.DataFrame:
         """The study's courses with the same patients' pain."""
-        chosen = protocols()[0]
-        pain = population_pain(chosen, **settings())
-        return pd.concat([study().comparison.courses, pain], ignore_index=True)
+        return pd.concat([study().comparison.courses, study().pain], ignore_index=True)
 
     @reactive.effect
     async def _plot() -> None:
         req(input.page() == "therapies")  # computed and drawn while the page is shown
         labels = {**COURSE_QUANTITIES, **PAIN}
-        await show_plot(session, "th_typical", therapy_courses(typical(), labels))
+        await show_plot(session, "th_typical", therapy_courses(study().typical, labels))
         await show_plot(session, "th_plot", therapy_courses(population_courses(), labels))
 
     @render.ui
@@ -328,4 +324,4 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @render.download(filename="typical_patient_courses.csv")
     def th_download_typical():
-        yield csv_text(typical())
+        yield csv_text(study().typical)

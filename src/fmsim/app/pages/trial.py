@@ -22,6 +22,7 @@ from fmsim.app.widgets import (
     read_upload,
     show_messages,
     show_plot,
+    sidebar_downloads,
     table,
 )
 from fmsim.config.therapy import drug_library, regimen_protocol
@@ -194,8 +195,10 @@ def page() -> ui.NavPanel:
         ),
         message_slot(PAGE, "tr_scheduler"),
         ui.input_action_button("tr_run", "Run the trial and its power curve", class_="btn-primary"),
-        ui.download_button("tr_download_config", "Trial design (YAML)"),
-        ui.download_button("tr_download_results", "Power (CSV)"),
+        sidebar_downloads(
+            ("tr_download_config", "Trial design (YAML)"),
+            ("tr_download_results", "Power (CSV)"),
+        ),
         width=360,
     )
     return ui.nav_panel(

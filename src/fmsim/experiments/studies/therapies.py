@@ -18,6 +18,7 @@ from fmsim.experiments.patient_courses import PatientCourse, course_records, pro
 from fmsim.experiments.reference import standard_protocols
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
 from fmsim.experiments.therapy import CourseResult, Population, sample_population
+from fmsim.experiments.typical_patient import course_pain, pain_traits, typical_courses
 from fmsim.io.event_table import nonmem_records
 from fmsim.io.nonmem_patients import patient_numbers
 from fmsim.model.human import load_human_parameters
@@ -42,7 +43,10 @@ class TherapyStudy(StudyResult):
     table. ``population`` describes the patients, ``source`` where the protocols came from.
     ``sampled`` (the sampled patients) and ``courses`` (the protocols given per patient, by
     label; their summary is in ``protocols``) tell what each patient received
-    (:meth:`records`); ``nonmem`` is the NONMEM-style data set, if it was asked for."""
+    (:meth:`records`); ``nonmem`` is the NONMEM-style data set, if it was asked for. ``typical``
+    holds the courses of a typical patient under each protocol (given to every patient;
+    :func:`~fmsim.experiments.typical_patient.typical_courses`), ``pain`` the patients' pain
+    over time (:func:`~fmsim.experiments.typical_patient.course_pain`)."""
 
     kind: ClassVar[str] = "therapies"
     comparison: validation.ProtocolComparison
@@ -56,6 +60,8 @@ class TherapyStudy(StudyResult):
     seed: int
     source: str
     provenance: Provenance
+    typical: pd.DataFrame
+    pain: pd.DataFrame
     sampled: Population | None = None
     courses: dict[str, PatientCourse] = field(default_factory=dict)
     nonmem: pd.DataFrame | None = None
@@ -88,6 +94,7 @@ class TherapyStudy(StudyResult):
                 "per therapy, day and quantity: percentiles over patients",
                 {"day": "day"},
             ),
+            **_pain_tables(self.typical, self.pain),
             "patients": Table(
                 self.covariates,
                 "the virtual patients",
@@ -111,6 +118,25 @@ class TherapyStudy(StudyResult):
         }
 
 
+def _pain_tables(typical: pd.DataFrame, pain: pd.DataFrame) -> dict[str, Table]:
+    """The typical patient's courses and the patients' pain."""
+    return {
+        "typical_patient_courses": Table(
+            typical,
+            "per therapy, day and quantity: a typical patient (every parameter at its population "
+            "median, anti-SGC positive; median baseline pain and gain); every percentile column "
+            "holds the one patient's value",
+            {"day": "day"},
+        ),
+        "therapy_pain": Table(
+            pain,
+            "per therapy and day: percentiles over patients of pain (0-10 NRS; without placebo "
+            "response or daily fluctuation)",
+            {"day": "day", **{f"q{q:02d}": "NRS 0-10" for q in (5, 25, 50, 75, 95)}},
+        ),
+    }
+
+
 def therapy_study(
     protocols: dict[str, TherapyProtocol] | None = None,
     *,
@@ -130,7 +156,8 @@ def therapy_study(
     seeded; with ``validate`` (about 10 s), compare the human model with every published
     target (else the validation table is empty, as for the web app's quick updates).
     ``courses`` are given per patient (patient n = the n-th sampled; simulated after the
-    protocols); with ``nonmem``, the simulated patients are kept as a NONMEM-style data set."""
+    protocols); with ``nonmem``, the simulated patients are kept as a NONMEM-style data set.
+    Every protocol is also simulated in a typical patient (not the per-patient ``courses``)."""
     log = log or (lambda _: None)
     courses = dict(courses or {})
     if protocols is None and not courses:
@@ -156,8 +183,12 @@ def therapy_study(
     for course in courses.values():
         course.table.check_patients(patients, f"virtual patient sampled with seed {seed}")
     data: list[pd.DataFrame] = []
+    traits, pain = pain_traits(patients, seed), []
 
     def keep(label: str, result: CourseResult) -> None:
+        pain.append(course_pain(label, result, traits))
+        if not nonmem:
+            return
         records = (
             course_records(courses[label], population, patient_numbers(population.n))
             if label in courses
@@ -167,9 +198,7 @@ def therapy_study(
         data.append(_observations(result).assign(THERAPY=label))
 
     simulated = {**{k: v for k, v in protocols.items() if k not in courses}, **courses}
-    comparison = validation.compare_protocols(
-        population, simulated, days, on_course=keep if nonmem else None
-    )
+    comparison = validation.compare_protocols(population, simulated, days, on_course=keep)
     table = pd.DataFrame()
     if validate:
         targets = validation.published_targets()
@@ -191,6 +220,8 @@ def therapy_study(
         seed,
         source,
         Provenance(config_hash(settings), tuple(inputs)),
+        typical_courses({k: v for k, v in protocols.items() if k not in courses}, days),
+        pd.concat(pain, ignore_index=True),
         population,
         courses,
         _nonmem(data, population) if nonmem else None,
