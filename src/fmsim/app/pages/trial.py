@@ -34,6 +34,8 @@ from fmsim.report.interactive import power_curve
 
 PAGE = "tr"
 FROM_FILE = "(arms of the uploaded file)"
+#: Where the replicate trials run (``power.scheduler``; an uploaded file's address joins).
+SCHEDULERS = {"": "in this process", "local": "on a local Dask cluster (a worker per core)"}
 
 #: The starting design: efgartigimod 10 mg/kg i.v. weekly x4 against placebo for 12 weeks in
 #: all comers (as examples/trials/efgartigimod_parallel.yaml), with a small power run.
@@ -191,7 +193,7 @@ def page() -> ui.NavPanel:
         ui.input_select(
             "tr_scheduler",
             "Replicate trials run",
-            {"": "in this process", "local": "on a local Dask cluster (a worker per core)"},
+            SCHEDULERS,
         ),
         message_slot(PAGE, "tr_scheduler"),
         ui.input_action_button("tr_run", "Run the trial and its power curve", class_="btn-primary"),
@@ -240,6 +242,10 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         )
         ui.update_numeric("tr_replicates", value=config.power.replicates)
         ui.update_numeric("tr_seed", value=config.seed)
+        scheduler = config.power.scheduler or ""  # an address of the file joins the choices
+        ui.update_select(
+            "tr_scheduler", choices={scheduler: scheduler, **SCHEDULERS}, selected=scheduler
+        )
 
     @reactive.calc
     def checked() -> tuple[TrialConfig | None, dict[str, str]]:
