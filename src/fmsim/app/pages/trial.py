@@ -16,10 +16,12 @@ from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 from fmsim.app.fields import FieldError, field_messages, numbers, whole_number
 from fmsim.app.pages.therapies import agent_choices
 from fmsim.app.widgets import (
+    SCHEDULERS,
     csv_text,
     message_slot,
     plot_slot,
     read_upload,
+    select_scheduler,
     show_messages,
     show_plot,
     sidebar_downloads,
@@ -34,8 +36,6 @@ from fmsim.report.interactive import power_curve
 
 PAGE = "tr"
 FROM_FILE = "(arms of the uploaded file)"
-#: Where the replicate trials run (``power.scheduler``; an uploaded file's address joins).
-SCHEDULERS = {"": "in this process", "local": "on a local Dask cluster (a worker per core)"}
 
 #: The starting design: efgartigimod 10 mg/kg i.v. weekly x4 against placebo for 12 weeks in
 #: all comers (as examples/trials/efgartigimod_parallel.yaml), with a small power run.
@@ -242,10 +242,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         )
         ui.update_numeric("tr_replicates", value=config.power.replicates)
         ui.update_numeric("tr_seed", value=config.seed)
-        scheduler = config.power.scheduler or ""  # an address of the file joins the choices
-        ui.update_select(
-            "tr_scheduler", choices={scheduler: scheduler, **SCHEDULERS}, selected=scheduler
-        )
+        select_scheduler("tr_scheduler", config.power.scheduler)
 
     @reactive.calc
     def checked() -> tuple[TrialConfig | None, dict[str, str]]:
