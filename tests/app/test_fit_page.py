@@ -167,3 +167,23 @@ def test_an_invalid_scheduler_in_a_fit_file_is_shown_beside_the_upload(page, tmp
     assert text.startswith("bad_fit.yaml: scheduler: got 'dask://nowhere'"), text
     assert str(tmp_path) not in text and "Traceback" not in page.content()
     assert page.input_value("#fit_scheduler") == ""  # the form is unchanged
+
+
+def test_a_fit_file_the_page_cannot_run_is_refused_with_its_reason(tmp_path):
+    """Another design, an unknown parameter or posterior sampling: the reason, naming the file
+    (no browser needed)."""
+    from fmsim.app.pages.fit import uploaded_problem
+    from fmsim.config.fit import FitConfig
+
+    def reason(**settings) -> str | None:
+        return uploaded_problem(
+            FitConfig(estimate=["sensitisation_turnover"], **settings), "f.yaml"
+        )
+
+    assert reason() is None and reason(scheduler="tcp://10.0.0.2:8786") is None
+    assert reason(scenario="other.yaml").startswith("f.yaml: scenario: got 'other.yaml'")
+    assert "posterior sampling runs with fmsim fit only" in reason(sample={"samples": 500})
+    unknown = uploaded_problem(FitConfig(estimate=["no_such_parameter"]), "f.yaml")
+    assert (
+        unknown == "f.yaml: estimate: unknown parameter(s) ['no_such_parameter']; see fmsim params"
+    )

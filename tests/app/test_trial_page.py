@@ -4,11 +4,15 @@ large run shows its chunks done while the form stays usable."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from tests.app.conftest import SCREENSHOTS, download, run_fmsim
 from tests.app.test_passive_transfer_page import wait_for_plot
 
 from fmsim.config.trial import load_trial_config
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_power_curve_and_downloaded_design(page, tmp_path):
@@ -71,3 +75,19 @@ def test_a_large_run_shows_chunks_done_and_the_page_stays_responsive(page):
     assert plotted == [6, 6]
     page.locator("#tr_progress_done").filter(has_text="Run finished in").wait_for()
     assert page.locator("#tr_progress_text").count() == 0
+
+
+def test_uploaded_design_keeps_its_scheduler(page, tmp_path):
+    """The file's power.scheduler is the form's choice (and so the downloaded design's)."""
+    design = tmp_path / "mine.yaml"
+    text = (EXAMPLES / "trials" / "efgartigimod_parallel.yaml").read_text()
+    design.write_text(text.replace("power:\n", "power:\n  scheduler: tcp://127.0.0.1:8786\n"))
+    page.click("text=Trial planner")
+    page.set_input_files("#tr_upload", str(design))
+    page.wait_for_function(
+        "() => document.getElementById('tr_scheduler').value === 'tcp://127.0.0.1:8786'"
+    )
+    page.keyboard.press("Tab")
+    downloaded = load_trial_config(download(page, "tr_download_config", tmp_path))
+    assert downloaded.power.scheduler == "tcp://127.0.0.1:8786"
+    assert downloaded.power.sample_sizes == [40, 80, 120, 200, 300]

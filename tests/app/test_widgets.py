@@ -33,3 +33,16 @@ def test_valid_file_is_loaded(tmp_path):
     config, problem = read_upload(upload, load_trial_config)
     assert problem is None
     assert config == load_trial_config(EXAMPLES / "trials/efgartigimod_parallel.yaml")
+
+
+def test_with_a_folder_the_loader_reads_a_copy_under_the_users_name(tmp_path):
+    """What the loader keeps (here the path it read) names the user's file; so does an error."""
+    folder = tmp_path / "session"
+    folder.mkdir()
+    upload = uploaded(tmp_path, "low_dose.yaml", "my scenario.yaml")
+    path, problem = read_upload(upload, Path, folder=folder)
+    assert problem is None and path == folder / "my scenario.yaml"
+    assert path.read_bytes() == (EXAMPLES / "low_dose.yaml").read_bytes()
+    bad = uploaded(tmp_path, "bad_config.yaml", "mine.yaml")
+    config, problem = read_upload(bad, load_config, folder=folder)
+    assert config is None and problem.startswith("mine.yaml: ") and str(folder) not in problem

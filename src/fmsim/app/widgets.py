@@ -22,6 +22,8 @@ from fmsim.io.store import csv_safe
 from fmsim.report.interactive import TOOLBAR, Figure, figure_json
 
 WWW = Path(str(resources.files("fmsim.app").joinpath("www")))
+#: Where a page's chunked job runs (a configuration's ``scheduler``): the choices of its select.
+SCHEDULERS = {"": "in this process", "local": "on a local Dask cluster (a worker per core)"}
 Loaded = TypeVar("Loaded")
 
 
@@ -71,6 +73,13 @@ def sidebar_downloads(*buttons: tuple[str, str]) -> Tag:
         *(ui.download_button(button, label) for button, label in buttons),
         class_="fmsim-downloads",
     )
+
+
+def select_scheduler(input_id: str, scheduler: str | None) -> None:
+    """Choose an uploaded configuration's ``scheduler`` in the select ``input_id`` (of
+    :data:`SCHEDULERS`; a cluster's address tcp://HOST:PORT joins the choices)."""
+    chosen = scheduler or ""
+    ui.update_select(input_id, choices={chosen: chosen, **SCHEDULERS}, selected=chosen)
 
 
 def plot_slot(plot_id: str, height: int = 420) -> Tag:

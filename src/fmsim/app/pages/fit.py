@@ -25,10 +25,12 @@ from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 from fmsim.app.fields import FieldError, field_messages, whole_number
 from fmsim.app.fitting import FitJob, FitTables
 from fmsim.app.widgets import (
+    SCHEDULERS,
     csv_text,
     message_slot,
     plot_slot,
     read_upload,
+    select_scheduler,
     show_messages,
     show_plot,
     sidebar_downloads,
@@ -61,8 +63,6 @@ FIELDS = {
     "optimizer": "fit_optimizer",
     "scheduler": "fit_scheduler",
 }
-#: Where the optimiser starts run (the fit YAML's ``scheduler``; an uploaded address joins).
-SCHEDULERS = {"": "in this process", "local": "on a local Dask cluster (a worker per core)"}
 
 
 def bound_id(name: str, side: str) -> str:
@@ -303,10 +303,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         ui.update_numeric("fit_starts", value=config.starts)
         ui.update_numeric("fit_seed", value=config.seed)
         ui.update_checkbox("fit_profile", value=config.profile)
-        scheduler = config.scheduler or ""
-        ui.update_select(
-            "fit_scheduler", choices={scheduler: scheduler, **SCHEDULERS}, selected=scheduler
-        )
+        select_scheduler("fit_scheduler", config.scheduler)
 
     @reactive.calc
     def data_file() -> tuple[Path | None, str | None]:

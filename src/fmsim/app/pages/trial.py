@@ -16,10 +16,12 @@ from shiny import Inputs, Outputs, Session, reactive, render, req, ui
 from fmsim.app.fields import FieldError, field_messages, numbers, whole_number
 from fmsim.app.pages.therapies import agent_choices
 from fmsim.app.widgets import (
+    SCHEDULERS,
     csv_text,
     message_slot,
     plot_slot,
     read_upload,
+    select_scheduler,
     show_messages,
     show_plot,
     sidebar_downloads,
@@ -191,7 +193,7 @@ def page() -> ui.NavPanel:
         ui.input_select(
             "tr_scheduler",
             "Replicate trials run",
-            {"": "in this process", "local": "on a local Dask cluster (a worker per core)"},
+            SCHEDULERS,
         ),
         message_slot(PAGE, "tr_scheduler"),
         ui.input_action_button("tr_run", "Run the trial and its power curve", class_="btn-primary"),
@@ -240,6 +242,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         )
         ui.update_numeric("tr_replicates", value=config.power.replicates)
         ui.update_numeric("tr_seed", value=config.seed)
+        select_scheduler("tr_scheduler", config.power.scheduler)
 
     @reactive.calc
     def checked() -> tuple[TrialConfig | None, dict[str, str]]:
