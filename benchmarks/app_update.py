@@ -14,7 +14,8 @@ Scenarios (single subject):
 
 * therapies page: 1 virtual patient, efgartigimod's dose edited; the typical patient and the
   population (of one) with pain are simulated and both figures redrawn (peer:
-  ``therapy_study`` + ``typical_courses`` + ``population_pain`` for one patient);
+  ``therapy_study`` for one patient, which simulates the typical patient and the patients' pain
+  too);
 * passive-transfer page: the Goebel design cut to its FMS-IgG and HC-IgG groups with 1 mouse per
   donor (14 mice), the dose edited; both figures redrawn (peer: ``run_passive_transfer``);
   also, for scale, the default Goebel design (72 mice) before it is cut.
@@ -143,7 +144,6 @@ def peers(repeats: int) -> dict[str, list[float]]:
     from fmsim.config.therapy import drug_library, regimen_protocol
     from fmsim.experiments.passive_transfer import run_passive_transfer
     from fmsim.experiments.studies import therapy_study
-    from fmsim.experiments.typical_patient import population_pain, typical_courses
 
     library = drug_library()
     protocols = {
@@ -161,8 +161,6 @@ def peers(repeats: int) -> dict[str, list[float]]:
     for k in range(repeats + 1):  # the first call of each warms caches; not counted
         started = time.perf_counter()
         therapy_study(protocols, validate=False, **settings)
-        typical_courses(protocols, settings["days"])
-        population_pain(protocols, **settings)
         middle = time.perf_counter()
         run_passive_transfer(config)
         single = time.perf_counter()
