@@ -466,7 +466,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             ui.h5("Optimiser starts, best first (negative log-likelihood)"), table(shown)
         )
 
-    @render.download(filename="fit.zip")
+    @render.download_button(filename="fit.zip")
     def fit_download_config():
         current = job()
         req(current is not None and current.outcome is not None)
@@ -478,11 +478,11 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             archive.writestr("command.txt", command_line(files[0].name) + "\n")
         yield buffer.getvalue()
 
-    @render.download(filename="fit_estimates.csv")
+    @render.download_button(filename="fit_estimates.csv")
     def fit_download_results():
         yield csv_text(outcome().estimates)
 
-    @render.download(filename="fit_data_and_model.csv")
+    @render.download_button(filename="fit_data_and_model.csv")
     def fit_download_fitted():
         yield csv_text(outcome().fitted)
 

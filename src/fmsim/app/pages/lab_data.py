@@ -312,13 +312,13 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             parts += [ui.h5(tables[name].description), table(tables[name].frame)]
         return ui.TagList(*parts)
 
-    @render.download(filename="lab_mapping.yaml")
+    @render.download_button(filename="lab_mapping.yaml")
     def lab_mapping():
         fmt = layout()
         req(not isinstance(fmt, _Failure))
         yield mapping_yaml(fmt)
 
-    @render.download(filename="lab_data_analysis.zip")
+    @render.download_button(filename="lab_data_analysis.zip")
     def lab_download():
         result = study()
         req(not isinstance(result, _Failure))

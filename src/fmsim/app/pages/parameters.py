@@ -144,12 +144,12 @@ def server(
         )
         return ui.TagList(ui.h6("Changed values"), table(frame))
 
-    @render.download(filename="scenario.yaml")
+    @render.download_button(filename="scenario.yaml")
     def par_download_config():
         config = scenario()[0]
         req(config)
         yield config_yaml(config)
 
-    @render.download(filename="parameters.csv")
+    @render.download_button(filename="parameters.csv")
     def par_download_results():
         yield csv_text(parameter_frame(overrides()))

@@ -284,13 +284,13 @@ def server(
             table(tables["auc_versus_control"].frame),
         )
 
-    @render.download(filename="scenario.yaml")
+    @render.download_button(filename="scenario.yaml")
     def pt_download_config():
         config = checked()[0]
         req(config)
         yield config_yaml(config)
 
-    @render.download(filename="measurements.csv")
+    @render.download_button(filename="measurements.csv")
     def pt_download_results():
         yield csv_text(simulation().measurements)
 

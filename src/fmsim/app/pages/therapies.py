@@ -300,7 +300,7 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             table(summary.drop(columns=["quantity"])),
         )
 
-    @render.download(filename="therapy_protocols.zip")
+    @render.download_button(filename="therapy_protocols.zip")
     def th_download_config():
         chosen, messages = protocols()
         req(chosen and not messages)
@@ -314,14 +314,14 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             archive.writestr("command.txt", command_line(names, **settings()) + "\n")
         yield buffer.getvalue()
 
-    @render.download(filename="therapy_comparison.csv")
+    @render.download_button(filename="therapy_comparison.csv")
     def th_download_results():
         yield csv_text(study().comparison.summary)
 
-    @render.download(filename="therapy_courses.csv")
+    @render.download_button(filename="therapy_courses.csv")
     def th_download_courses():
         yield csv_text(population_courses())
 
-    @render.download(filename="typical_patient_courses.csv")
+    @render.download_button(filename="typical_patient_courses.csv")
     def th_download_typical():
         yield csv_text(study().typical)

@@ -340,12 +340,12 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             parts += [ui.h5(tables[name].description), table(frame)]
         return ui.TagList(*parts)
 
-    @render.download(filename="trial.yaml")
+    @render.download_button(filename="trial.yaml")
     def tr_download_config():
         config = checked()[0]
         req(config)
         yield config_yaml(config)
 
-    @render.download(filename="power.csv")
+    @render.download_button(filename="power.csv")
     def tr_download_results():
         yield csv_text(study().curve.table)
