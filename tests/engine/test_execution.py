@@ -26,9 +26,10 @@ from fmsim.engine.execution import (
     chunk_seed,
     executor,
     progress_callback,
+    run_job,
 )
 from fmsim.experiments import trial as tr
-from fmsim.io.store import MANIFEST
+from fmsim.io.store import MANIFEST, ChunkStore
 
 # A small trial whose power curve uses a patient pool (2 sizes x 60 replicates: 2,000 pool
 # courses < 3,000 treated fresh patients), so chunks need other chunks' results.
@@ -105,6 +106,27 @@ def test_progress_callback_hears_every_chunk_within_its_block():
     with ChunkProgress("later", chunks, enabled=False) as bar:  # outside the block: silent
         InProcess().run(chunks, bar.after())
     assert len(heard) == 4
+
+
+def frame_of_draws(seed: int, n: int) -> pd.DataFrame:
+    return pd.DataFrame({"draw": draws(seed, n)})
+
+
+def test_run_job_reuses_stored_chunks_and_stores_the_others(tmp_path, caplog):
+    chunks = [Chunk(k, frame_of_draws, (chunk_seed(4, k), 3)) for k in ("a", "b", "c")]
+    expected = InProcess().run(chunks)
+    run_job("job", chunks[:2], store=ChunkStore(tmp_path, "settings"))  # interrupted after b
+    ran = []
+    counted = [Chunk(c.key, lambda *a: ran.append(a) or frame_of_draws(*a), c.args) for c in chunks]
+    with caplog.at_level("INFO", logger="fmsim"):
+        resumed = run_job("job", counted, store=ChunkStore(tmp_path, "settings"))
+    assert ran == [chunks[2].args]  # a and b read back, only c computed
+    assert "job: 2 chunks reused after verification" in caplog.text
+    assert list(resumed) == ["a", "b", "c"]
+    for key, frame in expected.items():
+        pd.testing.assert_frame_equal(resumed[key], frame)
+    assert ChunkStore(tmp_path, "settings").read_verified_chunk("c") is not None
+    assert run_job("job", chunks[:1], store=None)["a"].equals(expected["a"])  # no store
 
 
 def test_bad_executor_settings_are_refused():

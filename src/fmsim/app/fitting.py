@@ -35,7 +35,7 @@ class FitTables:
 def fit_worker(data: str, config: str, messages) -> None:
     """Run ``fmsim fit data config``'s fit (one process, no report) and put its progress and
     then ("done", :class:`FitTables`) or ("error", one-line message) on ``messages``."""
-    from fmsim.calibration.fit import profile_table, run_fit
+    from fmsim.calibration.fit import profile_table, run_fit_settings
     from fmsim.calibration.measurements import load_fit_problem
     from fmsim.engine.execution import executor, progress_callback
 
@@ -47,15 +47,8 @@ def fit_worker(data: str, config: str, messages) -> None:
         settings, problem = load_fit_problem(Path(data), Path(config))
         messages.put(("problem", len(problem.measurements)))
         with progress_callback(heard), executor(settings.scheduler) as chunks:
-            result = run_fit(
-                problem,
-                settings.starts,
-                settings.seed,
-                settings.optimizer,
-                profile=settings.profile,
-                settings=settings.model_dump(mode="json"),
-                executor=chunks,
-            )
+            # no posterior sampling: the page shows none
+            result = run_fit_settings(problem, settings, sampling=False, executor=chunks)
         profiles = profile_table(result.profiles) if result.profiles else pd.DataFrame()
         messages.put(
             (

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from fmsim.calibration.sample import Posterior, sample_posterior
 from fmsim.engine.execution import Executor
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash
 from fmsim.io.store import ChunkStore
+
+if TYPE_CHECKING:
+    from fmsim.config.fit import FitConfig
 
 #: The run folder's sub-folder holding the starts' chunks (kept across runs).
 CHUNKS = "chunks"
@@ -208,6 +211,32 @@ def run_fit(
         profile_seconds,
         Provenance(config_hash(described), tuple(inputs)),
         posterior,
+    )
+
+
+def run_fit_settings(
+    problem: CalibrationProblem, settings: FitConfig, *, sampling: bool = True, **backend
+) -> FitResult:
+    """:func:`run_fit` as a fit YAML asks (``settings``, as read by
+    :func:`~fmsim.calibration.measurements.load_fit_problem`): its starts, seed, optimiser,
+    profiles and, with ``sampling``, its posterior sampling; the settings are recorded in the
+    result's provenance. ``backend``: :func:`run_fit`'s ``inputs``, ``executor``,
+    ``chunk_folder`` and ``progress``."""
+    sample = settings.sample if sampling else None
+    posterior = (
+        {"samples": sample.samples, "sampler": sample.sampler, "sample_seed": sample.seed}
+        if sample
+        else {}
+    )
+    return run_fit(
+        problem,
+        settings.starts,
+        settings.seed,
+        settings.optimizer,
+        profile=settings.profile,
+        settings=settings.model_dump(mode="json"),
+        **posterior,
+        **backend,
     )
 
 

@@ -16,8 +16,6 @@ residuals and their Jacobian; the default), ``L-BFGS-B`` (quasi-Newton on the gr
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pandas as pd
 import pypesto
@@ -26,7 +24,7 @@ import pypesto.result
 
 from fmsim.calibration.objective import Objective
 from fmsim.calibration.problem import CalibrationProblem
-from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess
+from fmsim.engine.execution import Chunk, Executor, run_job
 from fmsim.io.store import ChunkStore
 
 OPTIMIZERS = ("ls_trf", "L-BFGS-B", "Powell")
@@ -130,23 +128,11 @@ def multistart(
     given; results sorted best first (pyPESTO's ``Result``)."""
     problem = objective.problem
     starts = start_points(problem, n_starts, seed, include_nominal)
-    rows, jobs = {}, []
-    for k, x0 in enumerate(starts):
-        key = f"start {k}"
-        stored = store.read_verified_chunk(key) if store is not None else None
-        if stored is not None:
-            rows[key] = stored
-        else:
-            jobs.append(Chunk(key, optimize_start, (problem, x0, k, method), {}))
-
-    def keep(chunk: Chunk, row: pd.DataFrame) -> None:
-        if store is not None:
-            store.write_chunk(chunk.key, row)
-
-    if rows:
-        logging.getLogger("fmsim").info("starts: %d chunks reused after verification", len(rows))
-    with ChunkProgress("starts", jobs, enabled=progress) as bar:
-        rows.update((executor or InProcess()).run(jobs, bar.after(keep)))
+    jobs = [
+        Chunk(f"start {k}", optimize_start, (problem, x0, k, method), {})
+        for k, x0 in enumerate(starts)
+    ]
+    rows = run_job("starts", jobs, executor, store, progress)
     result = pypesto.Result(pypesto_problem(objective))
     result.optimize_result.append(
         [_optimizer_result(rows[f"start {k}"].iloc[0], problem.names) for k in range(n_starts)]

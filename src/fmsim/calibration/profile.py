@@ -17,7 +17,6 @@ Verdicts (Raue et al., Bioinformatics 2009;25:1923-1929):
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +29,7 @@ from scipy import stats
 from fmsim.calibration.objective import Objective
 from fmsim.calibration.optimize import optimizer, pypesto_problem
 from fmsim.calibration.problem import CalibrationProblem
-from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess
+from fmsim.engine.execution import Chunk, Executor, run_job
 from fmsim.io.store import ChunkStore
 
 LEVEL = 0.95
@@ -152,25 +151,18 @@ def profiles(
     names = names or calibration.names
     best_x = np.asarray(result.optimize_result.list[0].x, dtype=float)
     best_f = float(result.optimize_result.list[0].fval)
-    walks, jobs = {}, []
     keys = {name: f"profile {name} from {best_x.tolist()!r} ({best_f!r})" for name in names}
-    for name, key in keys.items():
-        stored = store.read_verified_chunk(key) if store is not None else None
-        if stored is not None:
-            walks[name] = stored
-            continue
-        index = calibration.names.index(name)
-        jobs.append(Chunk(key, profile_walk, (calibration, best_x, best_f, index, method), {}))
-
-    def keep(chunk: Chunk, walk: pd.DataFrame) -> None:
-        if store is not None:
-            store.write_chunk(chunk.key, walk)
-
-    if walks:
-        logging.getLogger("fmsim").info("profiles: %d chunks reused after verification", len(walks))
-    with ChunkProgress("profiles", jobs, enabled=progress) as bar:
-        done = (executor or InProcess()).run(jobs, bar.after(keep))
-    walks.update({name: done[key] for name, key in keys.items() if key in done})
+    jobs = [
+        Chunk(
+            key,
+            profile_walk,
+            (calibration, best_x, best_f, calibration.names.index(name), method),
+            {},
+        )
+        for name, key in keys.items()
+    ]
+    done = run_job("profiles", jobs, executor, store, progress)
+    walks = {name: done[key] for name, key in keys.items()}
     out = []
     for name in names:
         i = calibration.names.index(name)

@@ -26,7 +26,6 @@ results do not depend on the chunk size, the backend or the workers.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 from scipy import stats
 
-from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess, chunk_seed
+from fmsim.engine.execution import Chunk, Executor, chunk_seed, run_job
 from fmsim.experiments.result import Provenance, StudyResult, Table
 from fmsim.io.store import ChunkStore
 from fmsim.model.parameters import ParameterSet
@@ -93,25 +92,12 @@ def evaluate(
         f"{analysis.name}|{part}|sets {a}-{min(a + size, len(sets)) - 1}"
         for a in range(0, len(sets), size)
     ]
-    results, jobs = {}, []
+    jobs = []
     for k, key in enumerate(keys):
-        stored = where.store.read_verified_chunk(key) if where.store is not None else None
-        if stored is not None:
-            results[key] = stored
-            continue
         rows = sets.iloc[k * size : (k + 1) * size].reset_index(drop=True)
         jobs.append(Chunk(key, analysis.function, (rows,), {}, len(rows)))
-
-    def keep(chunk: Chunk, table: pd.DataFrame) -> None:
-        if where.store is not None:
-            where.store.write_chunk(chunk.key, table)
-
-    if results:
-        logging.getLogger("fmsim").info(
-            "%s %s: %d chunks reused after verification", analysis.name, part, len(results)
-        )
-    with ChunkProgress(f"{analysis.name} {part}", jobs, enabled=where.progress) as bar:
-        results.update((where.executor or InProcess()).run(jobs, bar.after(keep)))
+    label = f"{analysis.name} {part}"
+    results = run_job(label, jobs, where.executor, where.store, where.progress)
     return pd.concat([results[key] for key in keys], ignore_index=True)
 
 

@@ -27,7 +27,7 @@ def fit(
 
     # pyPESTO's imports cost seconds: only after the inputs are known to be valid
     settings, problem = load_fit_problem(data, config)  # one-line errors, exit code 2
-    from fmsim.calibration.fit import CHUNKS, FitResult, run_fit
+    from fmsim.calibration.fit import CHUNKS, FitResult, run_fit_settings
 
     def compute(run) -> FitResult:
         typer.echo(
@@ -35,17 +35,10 @@ def fit(
             f"data points ({settings.level} level), {settings.starts} starts ..."
         )
         with open_executor(scheduler or settings.scheduler, workers) as chunks:
-            return run_fit(
+            return run_fit_settings(
                 problem,
-                settings.starts,
-                settings.seed,
-                settings.optimizer,
-                profile=settings.profile,
-                settings=settings.model_dump(mode="json"),
+                settings,
                 inputs=(data, config),
-                samples=settings.sample.samples if settings.sample else 0,
-                sampler=settings.sample.sampler if settings.sample else "adaptive_metropolis",
-                sample_seed=settings.sample.seed if settings.sample else 0,
                 executor=chunks,
                 chunk_folder=run.store(CHUNKS),
                 progress=True,

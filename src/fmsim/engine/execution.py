@@ -22,6 +22,8 @@ Backends (:func:`executor`):
 the calling process as each chunk finishes (in completion order), e.g. to store the chunk and
 report progress. :class:`ChunkProgress` reports a job's progress on the terminal and, within
 :func:`progress_callback`, to a function (e.g. the web app's progress display).
+:func:`run_job` is what a study calls: chunks kept in a store are reused, the others run with
+progress and are stored as each finishes (resume after an interruption).
 """
 
 from __future__ import annotations
@@ -354,3 +356,45 @@ class ChunkProgress:
             cpu,
             f"{self.subjects_done / max(wall, 1e-9):,.0f}",
         )
+
+
+class ChunkKeeper(Protocol):
+    """Where a job keeps its finished chunks for a rerun (:class:`fmsim.io.store.ChunkStore`)."""
+
+    def read_verified_chunk(self, key: str) -> Any | None: ...
+
+    def write_chunk(self, key: str, result: Any) -> Any: ...
+
+
+def run_job(
+    label: str,
+    chunks: Sequence[Chunk],
+    executor: Executor | None = None,
+    store: ChunkKeeper | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Every chunk's result by key (chunks without :class:`ResultOf` arguments). A chunk that
+    ``store`` holds (verified) is reused; the others
+    run on ``executor`` (default: :class:`InProcess`) under a :class:`ChunkProgress` named
+    ``label`` (shown with ``progress``) and are written to ``store`` as each finishes, so that
+    an interrupted job resumes. The number of reused chunks goes to the ``fmsim`` logger."""
+    results: dict[str, Any] = {}
+    missing = []
+    for chunk in chunks:
+        stored = store.read_verified_chunk(chunk.key) if store is not None else None
+        if stored is not None:
+            results[chunk.key] = stored
+        else:
+            missing.append(chunk)
+
+    def keep(chunk: Chunk, result: Any) -> None:
+        if store is not None:
+            store.write_chunk(chunk.key, result)
+
+    if results:
+        logging.getLogger("fmsim").info(
+            "%s: %d chunks reused after verification", label, len(results)
+        )
+    with ChunkProgress(label, missing, enabled=progress) as bar:
+        results.update((executor or InProcess()).run(missing, bar.after(keep)))
+    return results

@@ -38,7 +38,15 @@ from fmsim.assays import clinical
 from fmsim.config.therapy import TherapyBlock, TherapyProtocol
 from fmsim.config.trial import OUTCOME_LABELS, Endpoint, TrialConfig
 from fmsim.engine import run
-from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess, ResultOf, chunk_seed
+from fmsim.engine.execution import (
+    Chunk,
+    ChunkProgress,
+    Executor,
+    InProcess,
+    ResultOf,
+    chunk_seed,
+    run_job,
+)
 from fmsim.experiments import patient_courses, therapy
 from fmsim.experiments.patient_courses import PatientCourse
 from fmsim.io.store import ChunkStore
@@ -873,24 +881,15 @@ def virtual_trial(
     seed and the block's key) on ``executor``; blocks stored in ``chunks`` and, verified, reused
     (resume). One row per patient (``patient`` numbered over the whole trial, ``block``)."""
     sizes = [min(block, patients - start) for start in range(0, patients, block)]
-    results, jobs = {}, []
-    for k, n in enumerate(sizes):
-        key = f"virtual trial|{patients}|block {k} of {block}"
-        stored = chunks.read_verified_chunk(key) if chunks is not None else None
-        if stored is not None:
-            results[key] = stored
-        else:
-            jobs.append(Chunk(key, trial_block, (config, n, chunk_seed(config.seed, key)), {}, n))
-
-    def keep(chunk: Chunk, table: pd.DataFrame) -> None:
-        if chunks is not None:
-            chunks.write_chunk(chunk.key, table)
-
-    with ChunkProgress("virtual trial", jobs, enabled=progress) as bar:
-        results.update((executor or InProcess()).run(jobs, bar.after(keep)))
+    keys = [f"virtual trial|{patients}|block {k} of {block}" for k in range(len(sizes))]
+    jobs = [
+        Chunk(key, trial_block, (config, n, chunk_seed(config.seed, key)), {}, n)
+        for key, n in zip(keys, sizes, strict=True)
+    ]
+    results = run_job("virtual trial", jobs, executor, chunks, progress)
     tables = []
-    for k in range(len(sizes)):
-        table = results[f"virtual trial|{patients}|block {k} of {block}"]
+    for k, key in enumerate(keys):
+        table = results[key]
         tables.append(table.assign(patient=table["patient"] + k * block, block=k))
     return pd.concat(tables, ignore_index=True)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from fmsim.engine.execution import Chunk, ChunkProgress, Executor, InProcess, chunk_seed
+from fmsim.engine.execution import Chunk, Executor, chunk_seed, run_job
 from fmsim.experiments.power import (
     PowerDesign,
     experiment_config,
@@ -97,26 +96,17 @@ def power_study(
     if chunk_folder is not None:  # a chunk depends on its key and these settings only
         shared = {k: v for k, v in settings.items() if k not in ("sizes", "fractions", "target")}
         store = ChunkStore(chunk_folder, config_hash(shared))
-    tables = {}
-    chunks = []
-    for key, design in designs.items():
-        stored = store.read_verified_chunk(key) if store is not None else None
-        if stored is not None:
-            tables[key] = stored
-        else:
-            arguments = (design, replicates, chunk_seed(seed, key))
-            chunks.append(
-                Chunk(key, replicate_table, arguments, {}, 2 * design.mice_per_group * replicates)
-            )
-
-    def keep(chunk: Chunk, table: pd.DataFrame) -> None:
-        if store is not None:
-            store.write_chunk(chunk.key, table)
-
-    if tables:
-        logging.getLogger("fmsim").info("designs: %d chunks reused after verification", len(tables))
-    with ChunkProgress("designs", chunks, enabled=progress) as bar:
-        tables.update((executor or InProcess()).run(chunks, bar.after(keep)))
+    chunks = [
+        Chunk(
+            key,
+            replicate_table,
+            (design, replicates, chunk_seed(seed, key)),
+            {},
+            2 * design.mice_per_group * replicates,
+        )
+        for key, design in designs.items()
+    ]
+    tables = run_job("designs", chunks, executor, store, progress)
     rows, required = [], []
     for fraction in fractions:
         estimates = []
