@@ -2,8 +2,8 @@
 
 Each command runs ``--repeats`` times as a fresh process, timed by ``/usr/bin/time`` (wall
 seconds and user + system CPU seconds): the help of the group and of one command, and a refused
-input (a scenario file that does not exist: one line, exit code 2). The peer, in the same run:
-a Python process that imports only typer, the floor of any typer command line. With
+input (a scenario or fit file that does not exist: one line, exit code 2). The peer, in the
+same run: a Python process that imports only typer, the floor of any typer command line. With
 ``--source DIR`` the commands run from another checkout's ``src`` (``PYTHONPATH``), e.g. the
 main branch before a change.
 
@@ -28,6 +28,7 @@ COMMANDS = {
     "fmsim --help": [FMSIM, "--help"],
     "fmsim simulate --help": [FMSIM, "simulate", "--help"],
     "fmsim simulate nonexistent.yaml": [FMSIM, "simulate", "nonexistent.yaml"],
+    "fmsim fit data.csv nonexistent.yaml": [FMSIM, "fit", "data.csv", "nonexistent.yaml"],
 }
 
 
@@ -51,12 +52,12 @@ def main() -> None:
     environment = dict(os.environ)
     if options.source:
         environment["PYTHONPATH"] = str(options.source.resolve())
-    print(f"{'command':34s} {'wall s (median, min-max)':>26s} {'CPU s (median, min-max)':>25s}")
+    print(f"{'command':38s} {'wall s (median, min-max)':>26s} {'CPU s (median, min-max)':>25s}")
     for name, command in COMMANDS.items():
         runs = [timed(command, environment) for _ in range(options.repeats)]
         walls, cpus = zip(*runs, strict=True)
         print(
-            f"{name:34s} {statistics.median(walls):8.2f} ({min(walls):.2f}-{max(walls):.2f})"
+            f"{name:38s} {statistics.median(walls):8.2f} ({min(walls):.2f}-{max(walls):.2f})"
             f"{'':7s} {statistics.median(cpus):8.2f} ({min(cpus):.2f}-{max(cpus):.2f})"
         )
 

@@ -51,7 +51,7 @@ def test_the_help_of_every_command_loads_no_heavy_module():
     assert loaded_after(*arguments) == ([0] * len(arguments), [])
 
 
-@pytest.mark.parametrize("command", ["simulate", "therapies", "trial"])
+@pytest.mark.parametrize("command", ["simulate", "therapies", "trial", "fit data.csv"])
 def test_a_missing_input_file_is_refused_before_the_engine_loads(tmp_path, command):
     codes, loaded = loaded_after(f"{command} {tmp_path / 'missing.yaml'} --out {tmp_path / 'o'}")
     assert codes == [2]

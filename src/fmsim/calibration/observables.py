@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from functools import cache
 
 import numpy as np
-import sympy
 
 from fmsim.config.passive_transfer import READOUTS
 from fmsim.model.parameters import ParameterSet
@@ -44,6 +43,8 @@ def readout_parameter_names(parameters: ParameterSet) -> list[str]:
 
 @cache
 def _compiled(observable: str):
+    import sympy  # here: a command refusing its fit file should not load sympy (a second of CPU)
+
     expression = sympy.sympify(OBSERVABLES[observable])
     symbols = sorted(expression.free_symbols, key=lambda s: s.name)
     return [s.name for s in symbols], sympy.lambdify(symbols, expression, "numpy")

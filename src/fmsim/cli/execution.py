@@ -20,9 +20,11 @@ MAX_WORKERS = 1024
 
 
 def _check_scheduler(value: str | None) -> str | None:
+    if value is None or value == "local":
+        return value
     from fmsim.engine.execution import SCHEDULER_ADDRESS
 
-    if value is not None and value != "local" and not SCHEDULER_ADDRESS.match(value):
+    if not SCHEDULER_ADDRESS.match(value):
         raise typer.BadParameter(
             f"got {value!r}: expected 'local' or a Dask scheduler address tcp://HOST:PORT"
         )
