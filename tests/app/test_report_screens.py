@@ -7,8 +7,9 @@ from tests.app.conftest import SCREENSHOTS
 from tests.app.test_fields import FORM
 
 from fmsim.app.pages.trial import DEFAULT_TRIAL, trial_config
+from fmsim.config import default_config
 from fmsim.config.therapy import drug_library, regimen_protocol
-from fmsim.experiments.studies import therapy_study, trial_study
+from fmsim.experiments.studies import passive_transfer_study, therapy_study, trial_study
 from fmsim.report import render
 
 
@@ -44,4 +45,18 @@ def test_trial_report_leads_with_the_answer(browser, tmp_path):
     assert "95% CI" in tab.locator("ul").first.inner_text()
     tab.locator("#figure-power .main-svg").first.wait_for()
     tab.screenshot(path=SCREENSHOTS / "report_trial.png")
+    context.close()
+
+
+def test_passive_transfer_report_leads_with_the_answer(browser, tmp_path):
+    """The report of ``fmsim reproduce``'s design (Goebel 2021): findings with Hedges' g and
+    its interval first; the behaviour figure drawn interactively."""
+    study = passive_transfer_study(default_config())
+    report = render(study, tmp_path / "passive_transfer")
+    context, tab = open_report(browser, report)
+    assert tab.locator("h2").first.inner_text() == "Main findings"
+    assert "95% CI" in tab.locator("main, body").first.inner_text()
+    tab.locator("#figure-behaviour .main-svg").first.wait_for()
+    assert tab.locator("#figure-behaviour img").count() == 0  # the fallback was replaced
+    tab.screenshot(path=SCREENSHOTS / "report_passive_transfer.png")
     context.close()
