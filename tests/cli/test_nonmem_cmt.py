@@ -1,7 +1,7 @@
-"""``--nonmem-cmt number``: the data sets of ``simulate``, ``therapies`` and ``trial`` with CMT
-as the model's compartment numbers equal the named ones record by record, read back with
-``--events`` to identical simulations, and carry the NONMEM ``$INPUT`` record in tables.json;
-bad values are one line (exit code 2)."""
+"""``--nonmem-cmt number``: the data sets of ``simulate``, ``therapies`` and ``trial`` have CMT
+as the model's compartment numbers (docs/event_tables.md; for ``therapies`` the named data set
+record by record), read back with ``--events`` to identical simulations, and carry the NONMEM
+``$INPUT`` record in tables.json; bad values are one line (exit code 2)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from tests.cli.test_event_tables_cli import (
     write,
 )
 
-from fmsim.model.equations import MODEL
 from fmsim.model.human import HUMAN_MODEL
 
 
@@ -51,20 +50,26 @@ def input_record(run: Path) -> str:
 
 def test_simulate_numbers_read_back_to_the_same_experiment(tmp_path):
     scenario = write(tmp_path, "scenario.yaml", SCENARIO)
-    named, numbered, again = tmp_path / "named", tmp_path / "numbered", tmp_path / "again"
-    ok(invoke("simulate", scenario, "--nonmem", "--out", named))
+    numbered, again = tmp_path / "numbered", tmp_path / "again"
     ok(invoke("simulate", scenario, "--nonmem", "--nonmem-cmt", "number", "--out", numbered))
-    data = numbered_like(named, numbered, MODEL)
-    assert set(data.loc[data["EVID"] == 1, "CMT"]) == {1}  # human_ip_depot
+    data = pd.read_parquet(numbered / "nonmem.parquet")
+    assert str(data["CMT"].dtype) == str(data["ID"].dtype) == "int64"
+    assert set(data["ID"]) == set(range(1, 9))
+    # docs/event_tables.md: 1 human_ip_depot (doses), 2 human_plasma (plasma human IgG),
+    # 7 sensitisation (behavioural tests), 8 ienfd_relative (IENFD)
+    records = data["EVID"].astype(str) + ":" + data["DVID"].fillna("")
+    cmt = {key: sorted(set(group)) for key, group in data["CMT"].groupby(records)}
+    fixed = {"1:": [1], "0:human_igg_plasma": [2], "0:ienfd": [8]}
+    assert {key: cmt.pop(key) for key in fixed} == fixed
+    assert len(cmt) >= 3 and all(numbers == [7] for numbers in cmt.values())  # the tests
     assert input_record(numbered) == (
         "$DATA nonmem.csv IGNORE=@ $INPUT ID TIME AMT RATE DUR CMT EVID DV MDV DVID=DROP "
         "UNIT=DROP MOUSE=DROP GROUP=DROP DONOR=DROP"
     )
-    named_dictionary = json.loads((named / "tables.json").read_text())["nonmem"]["description"]
-    assert "$INPUT" not in named_dictionary
 
     ok(invoke("simulate", scenario, "--events", numbered / "nonmem.csv", "--out", again))
-    same_tables(named, again, ("trajectories", "measurements"))
+    same_tables(numbered, again, ("trajectories", "measurements"))
+    assert len(pd.read_csv(again / "dosing.csv")) == 24  # 4 mg on days 0-3 for 6 IgG mice
 
 
 def test_therapies_numbers_read_back_per_patient_to_identical_patients(tmp_path):
@@ -85,16 +90,18 @@ def test_therapies_numbers_read_back_per_patient_to_identical_patients(tmp_path)
 
 def test_trial_numbers_read_back_per_patient_to_the_identical_trial(tmp_path):
     trial = write(tmp_path, "trial.yaml", TRIAL.format(therapy=BATOCLIMAB_YAML))
-    named, numbered, again = tmp_path / "named", tmp_path / "numbered", tmp_path / "again"
-    ok(invoke("trial", trial, "--no-power", "--nonmem", "--out", named))
-    ok(invoke("trial", trial, "--no-power", "--nonmem", "--nonmem-cmt", "number",
-              "--out", numbered))  # fmt: skip
-    numbered_like(named, numbered, HUMAN_MODEL)
+    numbered, again = tmp_path / "numbered", tmp_path / "again"
+    by_number = ["--nonmem", "--nonmem-cmt", "number"]
+    ok(invoke("trial", trial, "--no-power", *by_number, "--out", numbered))
+    data = pd.read_parquet(numbered / "nonmem.parquet")
+    dosed = data[data["EVID"] == 1]
+    assert len(dosed) and set(dosed["CMT"]) == {HUMAN_MODEL.index("inhibitor_depot") + 1}
+    assert set(data.loc[data["DVID"] == "pain_nrs", "CMT"]) == {15}  # sensitisation
     assert "ARM=DROP" in input_record(numbered)
 
-    ok(invoke("trial", trial, "--no-power", "--nonmem", "--events", numbered / "nonmem.csv",
+    ok(invoke("trial", trial, "--no-power", *by_number, "--events", numbered / "nonmem.csv",
               "--out", again))  # fmt: skip
-    same_tables(named, again, ("visits", "courses", "effects", "nonmem"))
+    same_tables(numbered, again, ("visits", "courses", "effects", "nonmem"))
 
 
 @pytest.mark.parametrize("command", ["simulate", "therapies", "trial"])
