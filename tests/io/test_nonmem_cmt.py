@@ -75,9 +75,7 @@ def test_input_record_drops_exactly_the_text_columns():
         {"ID": [1], "TIME": [0.0], "CMT": [2], "DV": [np.nan], "DVID": ["x"], "WT": [70.0],
          "DRUG": [None]}
     )  # fmt: skip
-    assert nonmem_input(data) == (
-        "$DATA nonmem.csv IGNORE=@ $INPUT ID TIME CMT DV DVID=DROP WT DRUG=DROP"
-    )
+    assert nonmem_input(data) == "$INPUT ID TIME CMT DV DVID=DROP WT DRUG=DROP"
     assert dataset_note(data).endswith(nonmem_input(data))
     assert dataset_note(data.assign(CMT=["human_plasma"])) == ""  # names: nothing to add
 

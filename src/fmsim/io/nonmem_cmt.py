@@ -8,7 +8,8 @@ reads back by number as well as by name.
 
 :func:`number_compartments` turns a data set's CMT names into those numbers (and its IDs
 into integers);
-:func:`nonmem_input` gives the ``$INPUT`` record that reads the file; :func:`compartments_markdown`
+:func:`nonmem_input` gives the ``$INPUT`` record that reads the file (header skipped with
+``$DATA nonmem.csv IGNORE=@``); :func:`compartments_markdown`
 writes the numbering of fmsim's models as docs/event_tables.md shows it.
 """
 
@@ -48,12 +49,11 @@ def text_columns(data: pd.DataFrame) -> list[str]:
     return [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
 
 
-def nonmem_input(data: pd.DataFrame, file: str = "nonmem.csv") -> str:
-    """The NONMEM records that read ``data`` written as CSV ``file`` (header skipped with
-    ``IGNORE=@``): ``$DATA`` and ``$INPUT`` naming every column, text columns ``=DROP``."""
+def nonmem_input(data: pd.DataFrame) -> str:
+    """The NONMEM ``$INPUT`` record that reads ``data`` written as CSV: every column by its
+    name, text columns ``=DROP``."""
     dropped = set(text_columns(data))
-    items = [f"{c}=DROP" if c in dropped else str(c) for c in data.columns]
-    return f"$DATA {file} IGNORE=@ $INPUT {' '.join(items)}"
+    return "$INPUT " + " ".join(f"{c}=DROP" if c in dropped else str(c) for c in data.columns)
 
 
 def dataset_note(data: pd.DataFrame) -> str:
@@ -62,8 +62,8 @@ def dataset_note(data: pd.DataFrame) -> str:
     if not pd.api.types.is_integer_dtype(data["CMT"]):
         return ""
     return (
-        "; CMT is the compartment number (docs/event_tables.md, Compartments); NONMEM: "
-        + nonmem_input(data)
+        "; CMT is the compartment number (docs/event_tables.md, Compartments); NONMEM reads "
+        f"it with $DATA nonmem.csv IGNORE=@ and {nonmem_input(data)}"
     )
 
 
