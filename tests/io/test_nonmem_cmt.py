@@ -18,6 +18,7 @@ from fmsim.io.nonmem_cmt import (
     nonmem_input,
     number_compartments,
 )
+from fmsim.io.nonmem_patients import read_patient_tables
 from fmsim.model.equations import MODEL
 from fmsim.model.human import HUMAN_MODEL
 
@@ -87,3 +88,22 @@ def test_docs_show_the_generated_numbering():
     shown = text[start:end].split("\n", 1)[1]
     assert shown == compartments_markdown([MODEL, HUMAN_MODEL])
     assert "| 1 | `human_ip_depot` | mg |" in shown and "| 15 | `sensitisation` | 1 |" in shown
+
+
+def test_a_per_patient_table_by_number_reads_back_to_the_same_courses(tmp_path):
+    named = tmp_path / "named.csv"
+    named.write_text(
+        "ID,TIME,AMT,RATE,DUR,CMT,EVID,DRUG,FRAC,FLUID\n"
+        "1,0,0,0,0,igg_plasma,2,plasma_exchange,0.63,albumin\n"
+        "1,0,0,0,0,sensitisation,0,,,\n"
+        "2,0,680,0,0,inhibitor_depot,1,batoclimab,,\n"
+        "2,7,1000,4000,0.25,anti_cd20_central,1,rituximab,,\n"
+    )
+    numbered = tmp_path / "numbered.csv"
+    number_compartments(pd.read_csv(named), HUMAN_MODEL).to_csv(numbered, index=False)
+    assert list(pd.read_csv(numbered)["CMT"]) == [1, 15, 7, 11]
+    (first,), (second,) = (read_patient_tables(p, HUMAN_MODEL) for p in (named, numbered))
+    assert first.patients == second.patients == (1, 2)
+    assert first.doses == second.doses and len(first.doses) == 2
+    assert [s.record for s in first.sessions] == [s.record for s in second.sessions]
+    assert second.sessions[0].record.fraction == 0.63 and first.drugs == second.drugs
