@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from fmsim.cli.errors import fail
+from fmsim.cli.nonmem_cmt import cmt_style, nonmem_cmt_option, with_cmt
 from fmsim.cli.options import overwrite_option, seed_option
 from fmsim.cli.study_run import run_study
 
@@ -53,6 +54,7 @@ def simulate(
     nonmem: bool = typer.Option(
         False, "--nonmem", help="Also write the simulated data as a NONMEM-style data set."
     ),
+    nonmem_cmt: str | None = nonmem_cmt_option(),
     overwrite: bool = overwrite_option(),
 ) -> None:
     """Run any passive-transfer scenario described in a YAML file (its dosing may be an event
@@ -61,6 +63,7 @@ def simulate(
     from fmsim.config.passive_transfer import parse_config
     from fmsim.io.event_table import events_field
 
+    style = cmt_style(nonmem_cmt, nonmem)
     raw = read_yaml(config_file)
     field = events_field(raw, config_file)
     config = parse_config(raw, str(config_file))
@@ -79,7 +82,13 @@ def simulate(
         subject_events(dosing, list(cohort["mouse"]), cohort["receives_igg"], "mouse")
     inputs = (config_file,) if events is None else (config_file, events)
     run_passive_transfer_command(
-        config, out, inputs=inputs, overwrite=overwrite, dosing=dosing, nonmem=nonmem
+        config,
+        out,
+        inputs=inputs,
+        overwrite=overwrite,
+        dosing=dosing,
+        nonmem=nonmem,
+        nonmem_cmt=style,
     )
 
 
@@ -91,18 +100,25 @@ def run_passive_transfer_command(
     overwrite: bool,
     dosing=None,
     nonmem: bool = False,
+    nonmem_cmt: str = "name",
 ) -> None:
-    """Simulate, analyse, save and render into ``out``; print the steps and the report."""
+    """Simulate, analyse, save and render into ``out``; print the steps and the report
+    (``nonmem_cmt``: CMT of the NONMEM-style data set by ``name`` or ``number``)."""
     import time
 
     from fmsim.experiments.studies import PassiveTransferStudy, passive_transfer_study
+    from fmsim.model.equations import MODEL
 
     started = time.perf_counter()
     _, report = run_study(
         PassiveTransferStudy,
         out,
-        lambda run: passive_transfer_study(
-            config, dosing=dosing, nonmem=nonmem, inputs=inputs, log=typer.echo
+        lambda run: with_cmt(
+            passive_transfer_study(
+                config, dosing=dosing, nonmem=nonmem, inputs=inputs, log=typer.echo
+            ),
+            nonmem_cmt,
+            MODEL,
         ),
         inputs=inputs,
         overwrite=overwrite,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from fmsim.cli.errors import fail
+from fmsim.cli.nonmem_cmt import cmt_style, nonmem_cmt_option, with_cmt
 from fmsim.cli.options import finite, overwrite_option, seed_option
 from fmsim.cli.study_run import run_study
 from fmsim.config.errors import ConfigError
@@ -64,6 +65,7 @@ def therapies(
         help="Also write the simulated patients as a NONMEM-style data set (nonmem.csv): "
         "doses, sessions and total IgG, anti-SGC IgG and sensitisation per patient and day.",
     ),
+    nonmem_cmt: str | None = nonmem_cmt_option(),
     out: Path = typer.Option(Path("results/therapies"), help="Output folder."),
     overwrite: bool = overwrite_option(),
 ) -> None:
@@ -78,6 +80,7 @@ def therapies(
     from fmsim.experiments.reference import standard_protocols
 
     started = time.perf_counter()
+    style = cmt_style(nonmem_cmt, nonmem)
     files = list(protocol_files or [])
     drug_files, tables = list(drugs or []), list(events or [])
     library = drug_library(drug_files)
@@ -97,22 +100,27 @@ def therapies(
         check_nonmem_size(patients, days, courses)
     # the simulation's imports are heavy: only after the protocols are known to be valid
     from fmsim.experiments.studies import TherapyStudy, therapy_study
+    from fmsim.model.human import HUMAN_MODEL
 
     inputs = [*files, *tables, *drug_files]
     study, report = run_study(
         TherapyStudy,
         out,
-        lambda run: therapy_study(
-            protocols,
-            patients=patients,
-            days=days,
-            positive_only=positive_only,
-            seed=seed,
-            source=source,
-            inputs=inputs,
-            log=typer.echo,
-            courses=per_patient,
-            nonmem=nonmem,
+        lambda run: with_cmt(
+            therapy_study(
+                protocols,
+                patients=patients,
+                days=days,
+                positive_only=positive_only,
+                seed=seed,
+                source=source,
+                inputs=inputs,
+                log=typer.echo,
+                courses=per_patient,
+                nonmem=nonmem,
+            ),
+            style,
+            HUMAN_MODEL,
         ),
         inputs=inputs,
         overwrite=overwrite,

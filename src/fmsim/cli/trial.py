@@ -8,6 +8,7 @@ import typer
 
 from fmsim.cli.errors import fail
 from fmsim.cli.execution import open_executor, scheduler_option, workers_option
+from fmsim.cli.nonmem_cmt import cmt_style, nonmem_cmt_option, with_cmt
 from fmsim.cli.options import overwrite_option
 from fmsim.cli.study_run import run_study
 
@@ -41,6 +42,7 @@ def trial(
         help="Also write the trial's patients as a NONMEM-style data set (nonmem.csv): doses, "
         "sessions, daily IgG and sensitisation, weekly outcomes.",
     ),
+    nonmem_cmt: str | None = nonmem_cmt_option(),
     scheduler: str = scheduler_option(),
     workers: int = workers_option(),
     overwrite: bool = overwrite_option(),
@@ -53,6 +55,7 @@ def trial(
     import time
 
     started = time.perf_counter()
+    style = cmt_style(nonmem_cmt, nonmem)
     config, fields = trial_file(config_file)
     tables, files = arm_event_tables(events or [])
     given, tables = per_patient_tables(config, tables, files, power)
@@ -66,6 +69,7 @@ def trial(
     from fmsim.experiments.studies import TrialStudy, trial_study
     from fmsim.experiments.studies.trial import CHUNKS
     from fmsim.io.event_table import EventTableError
+    from fmsim.model.human import HUMAN_MODEL
 
     out = out or Path("results") / config_file.stem
     scheduler = scheduler or config.power.scheduler
@@ -74,7 +78,7 @@ def trial(
     def compute(run) -> TrialStudy:
         with open_executor(scheduler if power else None, workers if power else None) as chunks:
             try:
-                return trial_study(
+                study = trial_study(
                     config,
                     power=power,
                     chunk_folder=run.store(CHUNKS) if power else None,
@@ -90,6 +94,7 @@ def trial(
                 raise
             except ValueError as error:  # e.g. inclusion criteria no screened patient meets
                 fail(f"{config_file}: {error}")
+        return with_cmt(study, style, HUMAN_MODEL)
 
     study, report = run_study(
         TrialStudy, out, compute, inputs=inputs, overwrite=overwrite, logged=True

@@ -496,7 +496,8 @@ def _state(value, model: ModelDefinition, fail) -> int:
             f"{', '.join(model.states)}",
         )
     if number != int(number) or not 1 <= number <= model.n_states:
-        fail("CMT", f"expected a compartment number 1-{model.n_states} of {model.name}")
+        numbered = ", ".join(f"{k} {state}" for k, state in enumerate(model.states, start=1))
+        fail("CMT", f"expected a compartment number 1-{model.n_states} of {model.name}: {numbered}")
     return int(number) - 1
 
 

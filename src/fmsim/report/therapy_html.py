@@ -109,10 +109,11 @@ def course_figure(courses: pd.DataFrame, labels: dict[str, str] = COURSE_QUANTIT
     return fig
 
 
-def findings(summary: pd.DataFrame) -> list[str]:
+def findings(summary: pd.DataFrame, pain: pd.DataFrame | None = None) -> list[str]:
     """The answer in plain sentences: per therapy (deepest first), how far anti-SGC IgG falls
     and for how long it stays below half of baseline, median and 5th-95th percentile over
-    patients."""
+    patients; with ``pain`` (the study's ``therapy_pain`` table), then how the patients'
+    median pain changes (:func:`pain_finding`)."""
     by = summary.set_index(["therapy", "quantity"])
 
     def values(therapy: str, quantity: str) -> tuple[float, float, float]:
@@ -126,15 +127,42 @@ def findings(summary: pd.DataFrame) -> list[str]:
     for therapy in order:
         median, low, high = depth[therapy]
         if not np.isfinite(median):
-            sentences.append(f"{therapy}: no anti-SGC-positive patient in this population.")
-            continue
-        days, days_low, days_high = values(therapy, "anti_sgc_days_below_half")
-        sentences.append(
-            f"{therapy}: anti-SGC IgG falls by {median:.0f} % at its lowest (5th-95th "
-            f"percentile of patients {low:.0f} to {high:.0f} %) and stays below half of "
-            f"baseline for {days:.0f} days ({days_low:.0f} to {days_high:.0f})."
-        )
+            sentence = f"{therapy}: no anti-SGC-positive patient in this population."
+        else:
+            days, days_low, days_high = values(therapy, "anti_sgc_days_below_half")
+            sentence = (
+                f"{therapy}: anti-SGC IgG falls by {median:.0f} % at its lowest (5th-95th "
+                f"percentile of patients {low:.0f} to {high:.0f} %) and stays below half of "
+                f"baseline for {days:.0f} days ({days_low:.0f} to {days_high:.0f})."
+            )
+        if pain is not None and therapy in set(pain["therapy"]):
+            sentence += " " + pain_finding(pain[pain["therapy"] == therapy])
+        sentences.append(sentence)
     return sentences
+
+
+def pain_finding(pain: pd.DataFrame) -> str:
+    """One sentence on the patients' pain under one therapy, from its rows of the
+    ``therapy_pain`` table (per day the 5th ... 95th percentiles over patients of pain, NRS
+    0-10): the median on the first day, at its lowest (the first day of the lowest) and on the
+    last day, each with the 5th-95th percentile of the patients on that day."""
+    data = pain.sort_values("day", kind="stable").reset_index(drop=True)
+    start, end = data.iloc[0], data.iloc[-1]
+    lowest = data.loc[data["q50"].idxmin()]
+
+    def at(row: pd.Series) -> str:
+        return f"{row['q50']:.1f} on day {row['day']:g} ({row['q05']:.1f} to {row['q95']:.1f})"
+
+    if lowest["q50"] >= start["q50"]:
+        return (
+            f"Median pain (0-10 scale; 5th-95th percentile of patients that day) does not fall "
+            f"below its start, {at(start)}; it is {at(end)}."
+        )
+    ending = "" if lowest["day"] == end["day"] else f", and is {at(end)}"
+    return (
+        f"Median pain (0-10 scale; 5th-95th percentile of patients that day) goes from "
+        f"{at(start)} to {at(lowest)} at its lowest{ending}."
+    )
 
 
 def _lowest(courses: pd.DataFrame, therapy: str, quantity: str) -> tuple[float, float, float]:
@@ -311,7 +339,7 @@ def render_therapies(study: TherapyStudy, folder: Path) -> str:
             for label, protocol in study.protocols.items()
         ],
         plotly_script=plotly_script(folder),
-        findings=findings(study.comparison.summary),
+        findings=findings(study.comparison.summary, study.pain),
         metrics=COMPARISON_METRICS,
         comparison=_comparison_rows(study.comparison.summary, study.n_patients, study.protocols),
         figure=figure,

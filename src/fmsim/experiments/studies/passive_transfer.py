@@ -16,6 +16,7 @@ from fmsim.experiments.passive_transfer import PassiveTransferResult, run_passiv
 from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash, config_yaml
 from fmsim.experiments.time_course_fit import scan_time_course
 from fmsim.io.event_table import EventTable, event_table, nonmem_data
+from fmsim.io.nonmem_cmt import dataset_note
 from fmsim.model.equations import MODEL
 from fmsim.model.readouts import IENFD
 
@@ -64,7 +65,8 @@ class PassiveTransferStudy(StudyResult):
             tables["nonmem"] = Table(
                 self.nonmem,
                 "simulated data as a NONMEM-style data set: dose records (EVID 1) and "
-                "observations (EVID 0; DVID names the quantity, UNIT its unit)",
+                "observations (EVID 0; DVID names the quantity, UNIT its unit)"
+                + dataset_note(self.nonmem),
                 {**DOSE_UNITS, "DV": "see column 'UNIT'"},
             )
         return tables

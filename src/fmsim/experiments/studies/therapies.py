@@ -20,6 +20,7 @@ from fmsim.experiments.result import Provenance, StudyResult, Table, config_hash
 from fmsim.experiments.therapy import CourseResult, Population, sample_population
 from fmsim.experiments.typical_patient import course_pain, pain_traits, typical_courses
 from fmsim.io.event_table import nonmem_records
+from fmsim.io.nonmem_cmt import dataset_note
 from fmsim.io.nonmem_patients import patient_numbers
 from fmsim.model.human import load_human_parameters
 from fmsim.model.parameters import ParameterSet
@@ -238,7 +239,7 @@ def nonmem_tables(
     description = (
         f"simulated {subjects} as a NONMEM-style data set: dose (EVID 1) and session (EVID 2) "
         "records and observations (EVID 0; DVID names the quantity, UNIT its unit); "
-        "docs/event_tables.md"
+        "docs/event_tables.md" + dataset_note(data)
     )
     return {"nonmem": Table(data, description, units)}
 
