@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fmsim.assays.von_frey import UpDownCohortResult, simulate_up_down
 from fmsim.config import PassiveTransferConfig, default_config
+from fmsim.experiments import passive_transfer
 from fmsim.experiments.passive_transfer import run_passive_transfer
 
 LAST_DOSE = 3.0
@@ -142,3 +144,27 @@ def test_dose_per_kg_scales_with_body_weight():
     )
     result = run_passive_transfer(config)
     assert result.trajectories["human_igg_plasma"].max() > 0
+
+
+def test_von_frey_sessions_are_those_of_one_reference_test_per_mouse(monkeypatch):
+    # The cohort-wide simulation must give the measurements table that one call of the
+    # single-mouse reference simulate_up_down per mouse and day gives (bit for bit).
+    fast = run_passive_transfer(default_config()).measurements
+    calls = []
+
+    def one_mouse_at_a_time(true_thresholds_g, rng):
+        tests = [simulate_up_down(float(t), rng) for t in true_thresholds_g]
+        calls.append(len(tests))
+        return UpDownCohortResult(
+            threshold_g=np.array([t.threshold_g for t in tests]),
+            pattern=np.array([t.pattern for t in tests], dtype=object),
+            k=np.array([t.k for t in tests]),
+            flag=np.array([t.flag for t in tests], dtype=object),
+        )
+
+    monkeypatch.setattr(passive_transfer, "simulate_up_down_cohort", one_mouse_at_a_time)
+    reference = run_passive_transfer(default_config()).measurements
+    assert sum(calls) == 864  # 72 mice x 12 test days
+    pd.testing.assert_frame_equal(fast, reference, check_exact=True)
+    von_frey = fast[fast["test"] == "von_frey_threshold"]
+    assert len(von_frey) == 864 and von_frey["raw"].str.fullmatch("[XO]+").all()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fmsim.assays.von_frey import simulate_up_down
+from fmsim.assays.von_frey import simulate_up_down_cohort
 from fmsim.config import ConfigError, PassiveTransferConfig
 from fmsim.engine import Bolus, Event, SimulationResult, run
 from fmsim.io.event_table import EventTable, subject_events
@@ -167,9 +167,8 @@ def _measure(config, parameters, cohort, trajectories, values, rng) -> pd.DataFr
                 at["ienfd_relative"].to_numpy(),
             )
             if name == "von_frey_threshold":
-                sessions = [simulate_up_down(float(v), rng) for v in true_value]
-                measured = np.array([s.threshold_g for s in sessions])
-                raw = [s.pattern for s in sessions]
+                sessions = simulate_up_down_cohort(true_value, rng)  # one test per mouse
+                measured, raw = sessions.threshold_g, sessions.pattern
             else:
                 measured = true_value * lognormal_factor(spec.measurement_cv, n, rng)
                 raw = [""] * n
