@@ -649,8 +649,11 @@ def simulate_up_down_cohort(
     keys, inverse = np.unique(_outcome_keys(indices, responses, filaments), return_inverse=True)
     threshold_g, k = np.empty(keys.size), np.empty(keys.size)
     pattern, flag = np.empty(keys.size, dtype=object), np.empty(keys.size, dtype=object)
+    log_units, delta = filaments.log_units, filaments.mean_log_step
     for j, key in enumerate(keys.tolist()):
-        threshold_g[j], pattern[j], k[j], flag[j] = _describe_outcome(key, filaments)
+        threshold_g[j], pattern[j], k[j], flag[j] = _describe_outcome(
+            key, filaments, log_units, delta
+        )
     return UpDownCohortResult(
         *(column[inverse].reshape(true.shape) for column in (threshold_g, pattern, k, flag))
     )
@@ -672,15 +675,16 @@ def _walk_up_down(
     forces = np.asarray(filaments.forces_g, dtype=float)
     p = _logistic_in_log_force(np.log10(forces), log10_true, psychometric_slope).ravel()
     row_start = np.arange(n) * filaments.n  # offset of each mouse's row in p
-    indices = np.empty((n, m), dtype=np.intp)
-    responses = np.empty((n, m), dtype=bool)
+    by_step = np.ascontiguousarray(uniforms.T)  # one contiguous row of uniforms per step
+    indices = np.empty((m, n), dtype=np.intp)
+    responses = np.empty((m, n), dtype=bool)
     i = np.full(n, filaments.start_index, dtype=np.intp)
     for step in range(m):
-        indices[:, step] = i
-        responses[:, step] = r = uniforms[:, step] < p[row_start + i]
+        indices[step] = i
+        responses[step] = r = by_step[step] < p[row_start + i]
         # down after a withdrawal, up after none; the end filament is presented again
         i = np.clip(i + 1 - 2 * r, 0, filaments.n - 1)
-    return indices, responses
+    return indices.T, responses.T
 
 
 #: Longest Dixon key: a first part of 4 + the crossover + 4 more responses.
@@ -741,9 +745,12 @@ def _outcome_keys(indices: np.ndarray, responses: np.ndarray, filaments: Filamen
     return np.where(flagged, flagged_key, last * _N_CODES + code)
 
 
-def _describe_outcome(key: int, filaments: FilamentSet) -> tuple[float, str, float, str]:
+def _describe_outcome(
+    key: int, filaments: FilamentSet, log_units: np.ndarray, delta: float
+) -> tuple[float, str, float, str]:
     """Threshold (g), pattern, k and flag of an outcome key of :func:`_outcome_keys`, computed
-    with the scalar code of :func:`fifty_percent_threshold`."""
+    with the scalar code of :func:`fifty_percent_threshold` (``log_units`` and ``delta``: the
+    set's ``log_units`` and ``mean_log_step``, computed once per cohort)."""
     if key < 0:
         presentations, withdrew = divmod(-key - 1, 2)
         end = 0 if withdrew else filaments.n - 1
@@ -752,5 +759,4 @@ def _describe_outcome(key: int, filaments: FilamentSet) -> tuple[float, str, flo
         return float(filaments.forces_g[end]), pattern, float("nan"), flag
     last, code = divmod(key, _N_CODES)
     pattern, k = _K_BY_CODE[code]
-    xf = float(filaments.log_units[last])
-    return _chaplan_threshold_g(xf, k, filaments.mean_log_step), pattern, k, ""
+    return _chaplan_threshold_g(float(log_units[last]), k, delta), pattern, k, ""

@@ -1,0 +1,104 @@
+"""Benchmark: the simulated up-down von Frey test (Chaplan 1994), per mouse and cohort-wide.
+
+Peers in the same run and process, on the same true thresholds and random stream:
+
+* **per mouse**: :func:`fmsim.assays.von_frey.simulate_up_down` called once per session in a
+  Python loop (what the passive-transfer study did before);
+* **cohort**: :func:`fmsim.assays.von_frey.simulate_up_down_cohort`, all sessions at once.
+
+Sessions: 864 (the default Goebel design: 72 mice x 12 test days) and 100,000; true 50%
+thresholds log-uniform over the mouse filament range 0.02-2 g (seed 2026), psychometric slope 4.
+The two paths' thresholds and patterns are checked to be identical before timing is reported.
+Then ``run_passive_transfer(default_config())`` with the cohort function (as shipped) and with
+the per-mouse loop in its place (before), warm (one call first, not counted).
+Times: best and median of ``--repeats`` runs (wall clock, ``time.perf_counter``).
+
+Usage::
+
+    .venv/bin/python benchmarks/von_frey.py --repeats 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from fmsim.assays.von_frey import (
+    UpDownCohortResult,
+    simulate_up_down,
+    simulate_up_down_cohort,
+)
+from fmsim.config import default_config
+from fmsim.experiments import passive_transfer
+
+SESSIONS = (864, 100_000)
+
+
+def per_mouse(true_thresholds_g: np.ndarray, rng: np.random.Generator) -> UpDownCohortResult:
+    """One :func:`simulate_up_down` call per session (the reference path)."""
+    tests = [simulate_up_down(float(t), rng) for t in true_thresholds_g]
+    return UpDownCohortResult(
+        threshold_g=np.array([t.threshold_g for t in tests]),
+        pattern=np.array([t.pattern for t in tests], dtype=object),
+        k=np.array([t.k for t in tests]),
+        flag=np.array([t.flag for t in tests], dtype=object),
+    )
+
+
+def times_s(function: Callable[[], object], repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def row(label: str, seconds: list[float], reference: list[float] | None = None) -> str:
+    speed_up = f"{min(reference) / min(seconds):,.0f}x" if reference else ""
+    return (
+        f"| {label} | {min(seconds) * 1e3:,.2f} | {statistics.median(seconds) * 1e3:,.2f} "
+        f"| {speed_up} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per path (best kept)")
+    args = parser.parse_args()
+
+    print("| path | best (ms) | median (ms) | speed-up (best) |")
+    print("|---|---:|---:|---:|")
+    for n in SESSIONS:
+        truths = 10 ** np.random.default_rng(2026).uniform(np.log10(0.02), np.log10(2.0), n)
+        slow = per_mouse(truths, np.random.default_rng(1))
+        fast = simulate_up_down_cohort(truths, np.random.default_rng(1))
+        assert np.array_equal(slow.threshold_g, fast.threshold_g)
+        assert list(slow.pattern) == list(fast.pattern)
+        repeats = args.repeats if n < 10_000 else max(1, args.repeats // 3)
+        loop = times_s(lambda t=truths: per_mouse(t, np.random.default_rng(1)), repeats)
+        cohort = times_s(
+            lambda t=truths: simulate_up_down_cohort(t, np.random.default_rng(1)), args.repeats
+        )
+        print(row(f"{n:,} sessions, per mouse", loop))
+        print(row(f"{n:,} sessions, cohort", cohort, loop))
+
+    config = default_config()
+    passive_transfer.run_passive_transfer(config)  # warm: compiled engine loaded
+    shipped = passive_transfer.simulate_up_down_cohort
+    passive_transfer.simulate_up_down_cohort = per_mouse
+    before = times_s(lambda: passive_transfer.run_passive_transfer(config), args.repeats)
+    reference = passive_transfer.run_passive_transfer(config).measurements
+    passive_transfer.simulate_up_down_cohort = shipped
+    after = times_s(lambda: passive_transfer.run_passive_transfer(config), args.repeats)
+    assert passive_transfer.run_passive_transfer(config).measurements.equals(reference)
+    print(row("run_passive_transfer(default_config()), per mouse (before)", before))
+    print(row("run_passive_transfer(default_config()), cohort (after)", after, before))
+
+
+if __name__ == "__main__":
+    main()
