@@ -9,9 +9,11 @@ Peers in the same run and process, on the same true thresholds and random stream
 Sessions: 864 (the default Goebel design: 72 mice x 12 test days) and 100,000; true 50%
 thresholds log-uniform over the mouse filament range 0.02-2 g (seed 2026), psychometric slope 4.
 The two paths' thresholds and patterns are checked to be identical before timing is reported.
-Then ``run_passive_transfer(default_config())`` with the cohort function (as shipped) and with
-the per-mouse loop in its place (before), warm (one call first, not counted).
-Times: best and median of ``--repeats`` runs (wall clock, ``time.perf_counter``).
+Then ``run_passive_transfer(default_config())`` as shipped (after) and with the measurement
+step of commit ``BEFORE`` (the per-mouse loop, one data frame per test and day; its source is
+read with ``git show``) in its place (before), warm (one call first, not counted); the two
+measurement tables are checked to be identical. Times: best and median of ``--repeats`` runs
+(wall clock, ``time.perf_counter``; 100,000 per-mouse sessions: a third of the runs).
 
 Usage::
 
@@ -22,8 +24,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
+import types
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +42,21 @@ from fmsim.config import default_config
 from fmsim.experiments import passive_transfer
 
 SESSIONS = (864, 100_000)
+#: main before the cohort-wide von Frey simulation
+BEFORE = "8bf72d7"
+ROOT = Path(__file__).parents[1]
+
+
+def measure_before() -> Callable:
+    """``_measure`` of fmsim.experiments.passive_transfer as it was at commit ``BEFORE``."""
+    path = "src/fmsim/experiments/passive_transfer.py"
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    module = types.ModuleType("passive_transfer_before")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{BEFORE}:{path}", "exec"), module.__dict__)
+    return module._measure
 
 
 def per_mouse(true_thresholds_g: np.ndarray, rng: np.random.Generator) -> UpDownCohortResult:
@@ -59,7 +80,7 @@ def times_s(function: Callable[[], object], repeats: int) -> list[float]:
 
 
 def row(label: str, seconds: list[float], reference: list[float] | None = None) -> str:
-    speed_up = f"{min(reference) / min(seconds):,.0f}x" if reference else ""
+    speed_up = f"{min(reference) / min(seconds):,.1f}x" if reference else ""
     return (
         f"| {label} | {min(seconds) * 1e3:,.2f} | {statistics.median(seconds) * 1e3:,.2f} "
         f"| {speed_up} |"
@@ -88,16 +109,17 @@ def main() -> None:
         print(row(f"{n:,} sessions, cohort", cohort, loop))
 
     config = default_config()
-    passive_transfer.run_passive_transfer(config)  # warm: compiled engine loaded
-    shipped = passive_transfer.simulate_up_down_cohort
-    passive_transfer.simulate_up_down_cohort = per_mouse
-    before = times_s(lambda: passive_transfer.run_passive_transfer(config), args.repeats)
-    reference = passive_transfer.run_passive_transfer(config).measurements
-    passive_transfer.simulate_up_down_cohort = shipped
-    after = times_s(lambda: passive_transfer.run_passive_transfer(config), args.repeats)
-    assert passive_transfer.run_passive_transfer(config).measurements.equals(reference)
-    print(row("run_passive_transfer(default_config()), per mouse (before)", before))
-    print(row("run_passive_transfer(default_config()), cohort (after)", after, before))
+    run = passive_transfer.run_passive_transfer
+    run(config)  # warm: compiled engine loaded
+    shipped = passive_transfer._measure
+    passive_transfer._measure = measure_before()
+    before = times_s(lambda: run(config), args.repeats)
+    reference = run(config).measurements
+    passive_transfer._measure = shipped
+    after = times_s(lambda: run(config), args.repeats)
+    assert run(config).measurements.equals(reference)
+    print(row(f"run_passive_transfer(default_config()), before ({BEFORE})", before))
+    print(row("run_passive_transfer(default_config()), after", after, before))
 
 
 if __name__ == "__main__":

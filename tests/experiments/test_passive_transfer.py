@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fmsim.assays.von_frey import UpDownCohortResult, simulate_up_down
+from fmsim.assays.von_frey import simulate_up_down
 from fmsim.config import PassiveTransferConfig, default_config
-from fmsim.experiments import passive_transfer
-from fmsim.experiments.passive_transfer import run_passive_transfer
+from fmsim.experiments.passive_transfer import build_virtual_cohort, run_passive_transfer
+from fmsim.model.readouts import IENFD, expected_readout, lognormal_factor
 
 LAST_DOSE = 3.0
 
@@ -146,25 +146,45 @@ def test_dose_per_kg_scales_with_body_weight():
     assert result.trajectories["human_igg_plasma"].max() > 0
 
 
-def test_von_frey_sessions_are_those_of_one_reference_test_per_mouse(monkeypatch):
-    # The cohort-wide simulation must give the measurements table that one call of the
-    # single-mouse reference simulate_up_down per mouse and day gives (bit for bit).
-    fast = run_passive_transfer(default_config()).measurements
-    calls = []
+def _measurements_one_mouse_at_a_time(config, virtual, trajectories) -> pd.DataFrame:
+    """The measurements table as fmsim built it before the cohort-wide von Frey simulation:
+    one reference simulate_up_down call per mouse and day, one frame per test and day."""
+    rng, parameters, cohort = virtual.rng, virtual.parameters, virtual.cohort
+    n, rows = len(cohort), []
+    for name in [*config.readouts, IENFD]:
+        spec = parameters.readouts[name]
+        days = config.ienfd_days if name == IENFD else config.test_days
+        animal_baseline = spec.baseline * lognormal_factor(spec.animal_cv, n, rng)
+        for day in days:
+            at = trajectories[trajectories["day"] == day]
+            true_value = expected_readout(
+                spec,
+                animal_baseline,
+                at["sensitisation"].to_numpy(),
+                at["sensitisation_emax"].to_numpy(),
+                at["ienfd_relative"].to_numpy(),
+            )
+            if name == "von_frey_threshold":
+                tests = [simulate_up_down(float(v), rng) for v in true_value]
+                measured, raw = np.array([t.threshold_g for t in tests]), [t.pattern for t in tests]
+            else:
+                measured, raw = true_value * lognormal_factor(spec.measurement_cv, n, rng), [""] * n
+            columns = {"mouse": cohort["mouse"], "group": cohort["group"], "donor": cohort["donor"]}
+            frame = pd.DataFrame({k: v.to_numpy() for k, v in columns.items()})
+            frame = frame.assign(day=day, test=name, value=measured, unit=spec.unit, raw=raw)
+            rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
 
-    def one_mouse_at_a_time(true_thresholds_g, rng):
-        tests = [simulate_up_down(float(t), rng) for t in true_thresholds_g]
-        calls.append(len(tests))
-        return UpDownCohortResult(
-            threshold_g=np.array([t.threshold_g for t in tests]),
-            pattern=np.array([t.pattern for t in tests], dtype=object),
-            k=np.array([t.k for t in tests]),
-            flag=np.array([t.flag for t in tests], dtype=object),
-        )
 
-    monkeypatch.setattr(passive_transfer, "simulate_up_down_cohort", one_mouse_at_a_time)
-    reference = run_passive_transfer(default_config()).measurements
-    assert sum(calls) == 864  # 72 mice x 12 test days
-    pd.testing.assert_frame_equal(fast, reference, check_exact=True)
-    von_frey = fast[fast["test"] == "von_frey_threshold"]
-    assert len(von_frey) == 864 and von_frey["raw"].str.fullmatch("[XO]+").all()
+def test_measurements_equal_those_of_one_reference_von_frey_test_per_mouse():
+    # The cohort-wide von Frey simulation and the table built in one go give exactly the
+    # table of the per-mouse reference path (same random stream, bit for bit).
+    config = default_config()
+    study = run_passive_transfer(config)
+    expected = _measurements_one_mouse_at_a_time(
+        config, build_virtual_cohort(config), study.trajectories
+    )
+    pd.testing.assert_frame_equal(study.measurements, expected, check_exact=True)
+    von_frey = study.measurements[study.measurements["test"] == "von_frey_threshold"]
+    assert len(von_frey) == 864  # 72 mice x 12 test days
+    assert von_frey["raw"].str.fullmatch("[XO]+").all()

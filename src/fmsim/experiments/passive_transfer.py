@@ -151,39 +151,42 @@ def _trajectories(cohort, solution: SimulationResult, subjects: Subjects) -> pd.
 def _measure(config, parameters, cohort, trajectories, values, rng) -> pd.DataFrame:
     """Apply the assays on the test days: one value per mouse, test and day."""
     n = len(cohort)
-    rows = []
-    tests = [*config.readouts, IENFD]
-    for name in tests:
+    day_of_row = trajectories["day"].to_numpy()
+    state = {
+        column: trajectories[column].to_numpy()
+        for column in ("sensitisation", "sensitisation_emax", "ienfd_relative")
+    }
+    blocks = []  # (day, test, unit, values, raw) per test and day, in the order drawn
+    for name in [*config.readouts, IENFD]:
         spec = parameters.readouts[name]
         days = config.ienfd_days if name == IENFD else config.test_days
         animal_baseline = spec.baseline * lognormal_factor(spec.animal_cv, n, rng)
         for day in days:
-            at = trajectories[trajectories["day"] == day]  # the same float: an output time
+            at = day_of_row == day  # the same float: an output time
             true_value = expected_readout(
                 spec,
                 animal_baseline,
-                at["sensitisation"].to_numpy(),
-                at["sensitisation_emax"].to_numpy(),
-                at["ienfd_relative"].to_numpy(),
+                state["sensitisation"][at],
+                state["sensitisation_emax"][at],
+                state["ienfd_relative"][at],
             )
             if name == "von_frey_threshold":
                 sessions = simulate_up_down_cohort(true_value, rng)  # one test per mouse
                 measured, raw = sessions.threshold_g, sessions.pattern
             else:
                 measured = true_value * lognormal_factor(spec.measurement_cv, n, rng)
-                raw = [""] * n
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "mouse": cohort["mouse"].to_numpy(),
-                        "group": cohort["group"].to_numpy(),
-                        "donor": cohort["donor"].to_numpy(),
-                        "day": day,
-                        "test": name,
-                        "value": measured,
-                        "unit": spec.unit,
-                        "raw": raw,
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True)
+                raw = np.full(n, "", dtype=object)
+            blocks.append((day, name, spec.unit, measured, raw))
+    day, test, unit, measured, raw = zip(*blocks, strict=True)
+    return pd.DataFrame(
+        {
+            "mouse": np.tile(cohort["mouse"].to_numpy(), len(blocks)),
+            "group": np.tile(cohort["group"].to_numpy(), len(blocks)),
+            "donor": np.tile(cohort["donor"].to_numpy(), len(blocks)),
+            "day": np.repeat(np.array(day, dtype=float), n),
+            "test": np.repeat(np.array(test, dtype=object), n),
+            "value": np.concatenate(measured),
+            "unit": np.repeat(np.array(unit, dtype=object), n),
+            "raw": np.concatenate(raw),
+        }
+    )
