@@ -176,15 +176,25 @@ def _measurements_one_mouse_at_a_time(config, virtual, trajectories) -> pd.DataF
     return pd.concat(rows, ignore_index=True)
 
 
-def test_measurements_equal_those_of_one_reference_von_frey_test_per_mouse():
-    # The cohort-wide von Frey simulation and the table built in one go give exactly the
-    # table of the per-mouse reference path (same random stream, bit for bit).
-    config = default_config()
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"seed": 5, "readouts": ["grip_strength", "von_frey_threshold"], "ienfd_days": []},
+        {"test_days": [0.0, 3.0, 7.0], "ienfd_days": [3.0, 7.0, 28.0], "readouts": []},
+    ],
+    ids=["default", "two-readouts-no-ienfd", "ienfd-only"],
+)
+def test_measurements_equal_those_of_the_per_mouse_reference_path(changes):
+    # The cohort-wide von Frey simulation, the noise drawn for all days at once and the table
+    # built in one go give exactly the table of the per-mouse reference path (bit for bit).
+    config = default_config().model_copy(update=changes)
     study = run_passive_transfer(config)
     expected = _measurements_one_mouse_at_a_time(
         config, build_virtual_cohort(config), study.trajectories
     )
     pd.testing.assert_frame_equal(study.measurements, expected, check_exact=True)
     von_frey = study.measurements[study.measurements["test"] == "von_frey_threshold"]
-    assert len(von_frey) == 864  # 72 mice x 12 test days
+    vf_days = len(config.test_days) if "von_frey_threshold" in config.readouts else 0
+    assert len(von_frey) == len(study.cohort) * vf_days  # 72 mice x 12 days by default
     assert von_frey["raw"].str.fullmatch("[XO]+").all()

@@ -149,44 +149,44 @@ def _trajectories(cohort, solution: SimulationResult, subjects: Subjects) -> pd.
 
 
 def _measure(config, parameters, cohort, trajectories, values, rng) -> pd.DataFrame:
-    """Apply the assays on the test days: one value per mouse, test and day."""
+    """Apply the assays on the test days: one value per mouse, test and day.
+
+    Each test draws its noise (or its up-down sessions) for all its days in one block, days x
+    mice: the same random stream, hence the same values, as drawing day by day."""
     n = len(cohort)
     day_of_row = trajectories["day"].to_numpy()
-    state = {
-        column: trajectories[column].to_numpy()
+    state = [
+        trajectories[column].to_numpy()
         for column in ("sensitisation", "sensitisation_emax", "ienfd_relative")
-    }
-    blocks = []  # (day, test, unit, values, raw) per test and day, in the order drawn
+    ]
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("day", "test", "value", "unit", "raw")}
+    n_sessions = 0  # test days summed over tests: rows per mouse
     for name in [*config.readouts, IENFD]:
         spec = parameters.readouts[name]
-        days = config.ienfd_days if name == IENFD else config.test_days
+        days = np.array(config.ienfd_days if name == IENFD else config.test_days, dtype=float)
         animal_baseline = spec.baseline * lognormal_factor(spec.animal_cv, n, rng)
-        for day in days:
-            at = day_of_row == day  # the same float: an output time
-            true_value = expected_readout(
-                spec,
-                animal_baseline,
-                state["sensitisation"][at],
-                state["sensitisation_emax"][at],
-                state["ienfd_relative"][at],
-            )
-            if name == "von_frey_threshold":
-                sessions = simulate_up_down_cohort(true_value, rng)  # one test per mouse
-                measured, raw = sessions.threshold_g, sessions.pattern
-            else:
-                measured = true_value * lognormal_factor(spec.measurement_cv, n, rng)
-                raw = np.full(n, "", dtype=object)
-            blocks.append((day, name, spec.unit, measured, raw))
-    day, test, unit, measured, raw = zip(*blocks, strict=True)
-    return pd.DataFrame(
-        {
-            "mouse": np.tile(cohort["mouse"].to_numpy(), len(blocks)),
-            "group": np.tile(cohort["group"].to_numpy(), len(blocks)),
-            "donor": np.tile(cohort["donor"].to_numpy(), len(blocks)),
-            "day": np.repeat(np.array(day, dtype=float), n),
-            "test": np.repeat(np.array(test, dtype=object), n),
-            "value": np.concatenate(measured),
-            "unit": np.repeat(np.array(unit, dtype=object), n),
-            "raw": np.concatenate(raw),
-        }
-    )
+        if days.size == 0:
+            continue
+        true_value = np.stack(
+            [
+                # rows of this day: the same float, an output time
+                expected_readout(spec, animal_baseline, *(x[day_of_row == day] for x in state))
+                for day in days
+            ]
+        )
+        if name == "von_frey_threshold":
+            sessions = simulate_up_down_cohort(true_value, rng)  # one test per mouse and day
+            measured, raw = sessions.threshold_g, sessions.pattern
+        else:
+            measured = true_value * lognormal_factor(spec.measurement_cv, true_value.shape, rng)
+            raw = np.full(true_value.shape, "", dtype=object)
+        columns["day"].append(np.repeat(days, n))
+        columns["test"].append(np.full(measured.size, name, dtype=object))
+        columns["value"].append(measured.ravel())
+        columns["unit"].append(np.full(measured.size, spec.unit, dtype=object))
+        columns["raw"].append(raw.ravel())
+        n_sessions += days.size
+    animals = {
+        key: np.tile(cohort[key].to_numpy(), n_sessions) for key in ("mouse", "group", "donor")
+    }
+    return pd.DataFrame({**animals, **{key: np.concatenate(v) for key, v in columns.items()}})
