@@ -13,7 +13,8 @@ Then ``run_passive_transfer(default_config())`` as shipped (after) and with the 
 step of commit ``BEFORE`` (the per-mouse loop, one data frame per test and day; its source is
 read with ``git show``) in its place (before), warm (one call first, not counted); the two
 measurement tables are checked to be identical. Times: best and median of ``--repeats`` runs
-(wall clock, ``time.perf_counter``; 100,000 per-mouse sessions: a third of the runs).
+(wall clock, ``time.perf_counter``) and the best process CPU time (``time.process_time``: less
+affected by other jobs on a shared machine); 100,000 per-mouse sessions: a third of the runs.
 
 Usage::
 
@@ -70,20 +71,24 @@ def per_mouse(true_thresholds_g: np.ndarray, rng: np.random.Generator) -> UpDown
     )
 
 
-def times_s(function: Callable[[], object], repeats: int) -> list[float]:
-    out = []
+def times_s(function: Callable[[], object], repeats: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and process CPU seconds of ``repeats`` calls of ``function``."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         function()
-        out.append(time.perf_counter() - start)
-    return out
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
 
 
-def row(label: str, seconds: list[float], reference: list[float] | None = None) -> str:
-    speed_up = f"{min(reference) / min(seconds):,.1f}x" if reference else ""
+def row(label: str, times: tuple[list[float], list[float]], reference=None) -> str:
+    """Table row: best and median wall clock, best CPU time (ms), speed-up of the best CPU."""
+    (wall, cpu), ms = times, 1e3
+    speed_up = f"{min(reference[1]) / min(cpu):,.1f}x" if reference else ""
     return (
-        f"| {label} | {min(seconds) * 1e3:,.2f} | {statistics.median(seconds) * 1e3:,.2f} "
-        f"| {speed_up} |"
+        f"| {label} | {min(wall) * ms:,.2f} | {statistics.median(wall) * ms:,.2f} "
+        f"| {min(cpu) * ms:,.2f} | {speed_up} |"
     )
 
 
@@ -92,8 +97,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per path (best kept)")
     args = parser.parse_args()
 
-    print("| path | best (ms) | median (ms) | speed-up (best) |")
-    print("|---|---:|---:|---:|")
+    print("| path | best wall (ms) | median wall (ms) | best CPU (ms) | speed-up (best CPU) |")
+    print("|---|---:|---:|---:|---:|")
     for n in SESSIONS:
         truths = 10 ** np.random.default_rng(2026).uniform(np.log10(0.02), np.log10(2.0), n)
         slow = per_mouse(truths, np.random.default_rng(1))
