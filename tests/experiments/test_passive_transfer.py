@@ -198,3 +198,20 @@ def test_measurements_equal_those_of_the_per_mouse_reference_path(changes):
     vf_days = len(config.test_days) if "von_frey_threshold" in config.readouts else 0
     assert len(von_frey) == len(study.cohort) * vf_days  # 72 mice x 12 days by default
     assert von_frey["raw"].str.fullmatch("[XO]+").all()
+
+
+def test_a_design_that_measures_nothing_gives_an_empty_table():
+    config = default_config().model_copy(update={"readouts": [], "ienfd_days": []})
+    measurements = run_passive_transfer(config).measurements
+    assert measurements.empty
+    assert list(measurements.columns) == [
+        "mouse",
+        "group",
+        "donor",
+        "day",
+        "test",
+        "value",
+        "unit",
+        "raw",
+    ]
+    assert measurements["value"].dtype == float and measurements["raw"].dtype == object

@@ -159,7 +159,11 @@ def _measure(config, parameters, cohort, trajectories, values, rng) -> pd.DataFr
         trajectories[column].to_numpy()
         for column in ("sensitisation", "sensitisation_emax", "ienfd_relative")
     ]
-    columns: dict[str, list[np.ndarray]] = {k: [] for k in ("day", "test", "value", "unit", "raw")}
+    # each column starts empty with its type: a config that measures nothing gives no rows
+    columns: dict[str, list[np.ndarray]] = {
+        key: [np.empty(0, dtype=float if key in ("day", "value") else object)]
+        for key in ("day", "test", "value", "unit", "raw")
+    }
     n_sessions = 0  # test days summed over tests: rows per mouse
     for name in [*config.readouts, IENFD]:
         spec = parameters.readouts[name]
