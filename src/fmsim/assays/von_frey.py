@@ -562,8 +562,8 @@ def simulate_up_down(
     larger for shallower slopes (at 1.0 g: 0.61 for slope 2, 0.95 for slope 8).
 
     Exactly ``len(filaments.forces_g) + 4`` uniforms are drawn from ``rng`` per call
-    (unused ones are discarded), so results match :func:`simulate_up_down_many` for the
-    same generator state.
+    (unused ones are discarded), so results match :func:`simulate_up_down_cohort` (all mice
+    at once; the reference for it) for the same generator state.
     """
     _check_sim_args(float(true_threshold_g), float(psychometric_slope))
     uniforms = rng.random(_max_presentations(filaments))
