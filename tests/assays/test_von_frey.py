@@ -13,6 +13,7 @@ from fmsim.assays.von_frey import (
     dixon_k,
     fifty_percent_threshold,
     simulate_up_down,
+    simulate_up_down_cohort,
     simulate_up_down_many,
 )
 
@@ -251,6 +252,83 @@ def test_simulate_many_matches_single_calls():
     single = np.array([simulate_up_down(t, rng).threshold_g for t in truths])
     np.testing.assert_array_equal(many, single)
     assert many.shape == truths.shape
+
+
+RAT_FILAMENTS = FilamentSet("rat", (0.41, 0.70, 1.20, 2.00, 3.63, 5.50, 8.50, 15.1), 3)
+EVEN_FILAMENTS = FilamentSet("even", tuple(10 ** np.linspace(-2, 0.5, 12)), 5)
+
+
+@pytest.mark.parametrize("slope", [1.5, 4.0, 12.0])
+@pytest.mark.parametrize(
+    "filaments",
+    [
+        MOUSE_FILAMENTS,
+        RAT_FILAMENTS,
+        EVEN_FILAMENTS,
+        FilamentSet("start at the bottom", MOUSE_FILAMENTS.forces_g, 0),
+        FilamentSet("start at the top", MOUSE_FILAMENTS.forces_g, 9),
+        FilamentSet("two filaments", (0.4, 1.0), 0),
+    ],
+    ids=["mouse", "rat", "even", "start-bottom", "start-top", "two-filaments"],
+)
+def test_cohort_equals_single_calls_bit_for_bit(filaments, slope):
+    # Truths from 1/10 of the lowest to 10x the highest filament: floors, ceilings, runs to
+    # either end before the crossover and clamped series are all among them.
+    forces = filaments.forces_g
+    truths = 10 ** np.random.default_rng(42).uniform(
+        np.log10(forces[0] / 10), np.log10(forces[-1] * 10), 600
+    )
+    rng_cohort, rng = np.random.default_rng(7), np.random.default_rng(7)
+    cohort = simulate_up_down_cohort(truths, rng_cohort, filaments, slope)
+    single = [simulate_up_down(t, rng, filaments, slope) for t in truths]
+    np.testing.assert_array_equal(cohort.threshold_g, [s.threshold_g for s in single])
+    np.testing.assert_array_equal(cohort.k, [s.k for s in single])  # nan where flagged
+    assert list(cohort.pattern) == [s.pattern for s in single]
+    assert list(cohort.flag) == [s.flag for s in single]
+    assert set(cohort.flag) == {"", "floor", "ceiling"}
+    assert rng_cohort.random() == rng.random()  # both leave the generator in the same state
+
+
+def test_cohort_covers_long_first_parts_with_dixon_step4_increment():
+    # Truths far below the start filament (0.4 g, 5 filaments above the lowest) give runs of
+    # 5 "X" before the first "O", where Dixon's Step 4 changes five of the 4-long column's k
+    # values by 0.001 (about 50 of these 3000 series).
+    truths = np.full(3000, 0.02)
+    cohort = simulate_up_down_cohort(truths, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    single = [simulate_up_down(t, rng) for t in truths]
+    np.testing.assert_array_equal(cohort.threshold_g, [s.threshold_g for s in single])
+    long_runs = [s for s in single if s.flag == "" and s.responses[:5] == (W,) * 5]
+    step4 = [s for s in long_runs if s.k != dixon_k(s.pattern)]
+    assert len(long_runs) > 100 and len(step4) > 10
+    assert all(abs(s.k - dixon_k(s.pattern)) == pytest.approx(0.001) for s in step4)
+
+
+def test_cohort_keeps_the_shape_and_matches_many():
+    truths = np.array([[0.05, 0.4, 3.0], [0.001, 0.16, 1.0]])
+    cohort = simulate_up_down_cohort(truths, np.random.default_rng(1))
+    assert cohort.threshold_g.shape == cohort.pattern.shape == cohort.flag.shape == (2, 3)
+    many = simulate_up_down_many(truths, np.random.default_rng(1))
+    np.testing.assert_array_equal(many, cohort.threshold_g)
+
+
+def test_cohort_of_no_mice_draws_nothing():
+    rng = np.random.default_rng(5)
+    cohort = simulate_up_down_cohort(np.array([]), rng)
+    assert cohort.threshold_g.shape == cohort.pattern.shape == (0,)
+    assert rng.random() == np.random.default_rng(5).random()
+
+
+@pytest.mark.parametrize("bad", [0.0, -0.4, np.nan, np.inf])
+def test_cohort_rejects_bad_thresholds_naming_the_element(bad):
+    with pytest.raises(ValueError, match=r"finite and > 0 g, got .* \(element 2 of 4\)"):
+        simulate_up_down_cohort(np.array([0.4, 0.2, bad, 1.0]), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("slope", [0.0, -1.0, np.nan])
+def test_cohort_rejects_bad_slopes(slope):
+    with pytest.raises(ValueError, match="psychometric_slope must be finite and > 0"):
+        simulate_up_down_cohort(np.array([0.4]), np.random.default_rng(0), psychometric_slope=slope)
 
 
 def test_simulate_rejects_bad_thresholds():

@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fmsim.assays.von_frey import simulate_up_down
 from fmsim.config import PassiveTransferConfig, default_config
-from fmsim.experiments.passive_transfer import run_passive_transfer
+from fmsim.experiments.passive_transfer import build_virtual_cohort, run_passive_transfer
+from fmsim.model.readouts import IENFD, expected_readout, lognormal_factor
 
 LAST_DOSE = 3.0
 
@@ -142,3 +144,74 @@ def test_dose_per_kg_scales_with_body_weight():
     )
     result = run_passive_transfer(config)
     assert result.trajectories["human_igg_plasma"].max() > 0
+
+
+def _measurements_one_mouse_at_a_time(config, virtual, trajectories) -> pd.DataFrame:
+    """The measurements table as fmsim built it before the cohort-wide von Frey simulation:
+    one reference simulate_up_down call per mouse and day, one frame per test and day."""
+    rng, parameters, cohort = virtual.rng, virtual.parameters, virtual.cohort
+    n, rows = len(cohort), []
+    for name in [*config.readouts, IENFD]:
+        spec = parameters.readouts[name]
+        days = config.ienfd_days if name == IENFD else config.test_days
+        animal_baseline = spec.baseline * lognormal_factor(spec.animal_cv, n, rng)
+        for day in days:
+            at = trajectories[trajectories["day"] == day]
+            true_value = expected_readout(
+                spec,
+                animal_baseline,
+                at["sensitisation"].to_numpy(),
+                at["sensitisation_emax"].to_numpy(),
+                at["ienfd_relative"].to_numpy(),
+            )
+            if name == "von_frey_threshold":
+                tests = [simulate_up_down(float(v), rng) for v in true_value]
+                measured, raw = np.array([t.threshold_g for t in tests]), [t.pattern for t in tests]
+            else:
+                measured, raw = true_value * lognormal_factor(spec.measurement_cv, n, rng), [""] * n
+            columns = {"mouse": cohort["mouse"], "group": cohort["group"], "donor": cohort["donor"]}
+            frame = pd.DataFrame({k: v.to_numpy() for k, v in columns.items()})
+            frame = frame.assign(day=day, test=name, value=measured, unit=spec.unit, raw=raw)
+            rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"seed": 5, "readouts": ["grip_strength", "von_frey_threshold"], "ienfd_days": []},
+        {"test_days": [0.0, 3.0, 7.0], "ienfd_days": [3.0, 7.0, 28.0], "readouts": []},
+    ],
+    ids=["default", "two-readouts-no-ienfd", "ienfd-only"],
+)
+def test_measurements_equal_those_of_the_per_mouse_reference_path(changes):
+    # The cohort-wide von Frey simulation, the noise drawn for all days at once and the table
+    # built in one go give exactly the table of the per-mouse reference path (bit for bit).
+    config = default_config().model_copy(update=changes)
+    study = run_passive_transfer(config)
+    expected = _measurements_one_mouse_at_a_time(
+        config, build_virtual_cohort(config), study.trajectories
+    )
+    pd.testing.assert_frame_equal(study.measurements, expected, check_exact=True)
+    von_frey = study.measurements[study.measurements["test"] == "von_frey_threshold"]
+    vf_days = len(config.test_days) if "von_frey_threshold" in config.readouts else 0
+    assert len(von_frey) == len(study.cohort) * vf_days  # 72 mice x 12 days by default
+    assert von_frey["raw"].str.fullmatch("[XO]+").all()
+
+
+def test_a_design_that_measures_nothing_gives_an_empty_table():
+    config = default_config().model_copy(update={"readouts": [], "ienfd_days": []})
+    measurements = run_passive_transfer(config).measurements
+    assert measurements.empty
+    assert list(measurements.columns) == [
+        "mouse",
+        "group",
+        "donor",
+        "day",
+        "test",
+        "value",
+        "unit",
+        "raw",
+    ]
+    assert measurements["value"].dtype == float and measurements["raw"].dtype == object

@@ -84,6 +84,8 @@ __all__ = [
     "fifty_percent_threshold",
     "simulate_up_down",
     "simulate_up_down_many",
+    "simulate_up_down_cohort",
+    "UpDownCohortResult",
     "withdrawal_probability",
     "N_AFTER_CROSSOVER",
 ]
@@ -365,6 +367,24 @@ def _validate(
     return tuple(idx), tuple(resp)
 
 
+def _series_k(pattern: str, long_first_part: bool) -> float:
+    """Dixon's k (dimensionless) for a series' ``pattern`` (first part capped at 4 responses);
+    ``long_first_part``: the series began with more than 4 like responses, so Dixon's Step 4
+    increments (``_STEP4_PLUS_ONE``) apply."""
+    k = dixon_k(pattern)
+    if long_first_part:
+        o_first = pattern if pattern[0] == "O" else pattern.translate(str.maketrans("XO", "OX"))
+        if o_first[_MAX_FIRST_PART:] in _STEP4_PLUS_ONE:
+            k = round(k + (0.001 if pattern[0] == "O" else -0.001), 3)
+    return k
+
+
+def _chaplan_threshold_g(xf: float, k: float, delta: float) -> float:
+    """Chaplan's 50% threshold in grams, ``10**(Xf + k*delta) / 10_000``: ``xf`` the log unit
+    of the last filament, ``k`` Dixon's k, ``delta`` the mean log step (log10 g)."""
+    return 10.0 ** (xf + k * delta) / 10_000.0
+
+
 def fifty_percent_threshold(
     filament_indices: Sequence[int],
     responses: Sequence[bool],
@@ -438,15 +458,10 @@ def fifty_percent_threshold(
 
     run = min(crossover, _MAX_FIRST_PART)
     pattern = _responses_to_str(resp[crossover - run :])
-    k = dixon_k(pattern)
-    if crossover > _MAX_FIRST_PART:
-        o_first = pattern if pattern[0] == "O" else pattern.translate(str.maketrans("XO", "OX"))
-        if o_first[_MAX_FIRST_PART:] in _STEP4_PLUS_ONE:
-            k = round(k + (0.001 if pattern[0] == "O" else -0.001), 3)
+    k = _series_k(pattern, crossover > _MAX_FIRST_PART)
     xf = float(filaments.log_units[idx[-1]])
-    threshold = 10.0 ** (xf + k * filaments.mean_log_step) / 10_000.0
     return UpDownResult(
-        threshold_g=float(threshold),
+        threshold_g=_chaplan_threshold_g(xf, k, filaments.mean_log_step),
         filament_indices=idx,
         responses=resp,
         pattern=pattern,
@@ -465,7 +480,17 @@ def withdrawal_probability(
 ) -> np.ndarray:
     """P(withdrawal) for filaments of ``forces_g`` (g): logistic in log10 force, 50% at the
     mouse's true threshold (g); ``psychometric_slope`` per log10 unit (assumed)."""
-    x = psychometric_slope * (np.log10(forces_g) - math.log10(true_threshold_g))
+    return _logistic_in_log_force(
+        np.log10(forces_g), math.log10(true_threshold_g), psychometric_slope
+    )
+
+
+def _logistic_in_log_force(
+    log10_force_g: np.ndarray, log10_threshold_g: float | np.ndarray, psychometric_slope: float
+) -> np.ndarray:
+    """P(withdrawal), logistic in log10 force (g) with 50% at ``log10_threshold_g``; shared by
+    the single-mouse and the cohort simulations so that both compute the same numbers."""
+    x = psychometric_slope * (log10_force_g - log10_threshold_g)
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -499,11 +524,15 @@ def _run_procedure(
     return idx, resp
 
 
+def _check_slope(psychometric_slope: float) -> None:
+    if not (math.isfinite(psychometric_slope) and psychometric_slope > 0):
+        raise ValueError(f"psychometric_slope must be finite and > 0, got {psychometric_slope}")
+
+
 def _check_sim_args(true_threshold_g: float, psychometric_slope: float) -> None:
     if not (math.isfinite(true_threshold_g) and true_threshold_g > 0):
         raise ValueError(f"true_threshold_g must be finite and > 0 g, got {true_threshold_g}")
-    if not (math.isfinite(psychometric_slope) and psychometric_slope > 0):
-        raise ValueError(f"psychometric_slope must be finite and > 0, got {psychometric_slope}")
+    _check_slope(psychometric_slope)
 
 
 def simulate_up_down(
@@ -533,8 +562,8 @@ def simulate_up_down(
     larger for shallower slopes (at 1.0 g: 0.61 for slope 2, 0.95 for slope 8).
 
     Exactly ``len(filaments.forces_g) + 4`` uniforms are drawn from ``rng`` per call
-    (unused ones are discarded), so results match :func:`simulate_up_down_many` for the
-    same generator state.
+    (unused ones are discarded), so results match :func:`simulate_up_down_cohort` (all mice
+    at once; the reference for it) for the same generator state.
     """
     _check_sim_args(float(true_threshold_g), float(psychometric_slope))
     uniforms = rng.random(_max_presentations(filaments))
@@ -550,18 +579,184 @@ def simulate_up_down_many(
 ) -> np.ndarray:
     """Simulate one up-down test per mouse; return measured 50% thresholds (grams).
 
-    Equivalent to calling :func:`simulate_up_down` for each element in order with the same
-    generator (same random stream), but returns only ``threshold_g`` as a float array with
-    the shape of ``true_thresholds_g``. Floor/ceiling tests return the end filament force.
+    The ``threshold_g`` of :func:`simulate_up_down_cohort` (same random stream, same numbers
+    as calling :func:`simulate_up_down` for each element in order), with the shape of
+    ``true_thresholds_g``. Floor/ceiling tests return the end filament force.
+    """
+    return simulate_up_down_cohort(
+        true_thresholds_g, rng, filaments, psychometric_slope
+    ).threshold_g
+
+
+@dataclass(frozen=True)
+class UpDownCohortResult:
+    """Outcome of one up-down test per mouse; arrays shaped like the true thresholds.
+
+    Attributes
+    ----------
+    threshold_g:
+        50% paw withdrawal thresholds in grams (float).
+    pattern:
+        Dixon key per test, or the full response string of a flagged test (``str`` objects),
+        as :attr:`UpDownResult.pattern`.
+    k:
+        Dixon's k used (dimensionless); ``nan`` for flagged tests.
+    flag:
+        ``""``, ``"floor"`` or ``"ceiling"`` per test (``str`` objects), as
+        :attr:`UpDownResult.flag`.
+    """
+
+    threshold_g: np.ndarray
+    pattern: np.ndarray
+    k: np.ndarray
+    flag: np.ndarray
+
+
+def simulate_up_down_cohort(
+    true_thresholds_g: np.ndarray,
+    rng: np.random.Generator,
+    filaments: FilamentSet = MOUSE_FILAMENTS,
+    psychometric_slope: float = 4.0,
+) -> UpDownCohortResult:
+    """Simulate one up-down test per mouse (true 50% thresholds in grams), all mice at once.
+
+    Gives exactly (bit for bit) what calling :func:`simulate_up_down` for each element of
+    ``true_thresholds_g`` in C order with the same generator gives: the same
+    ``len(filaments.forces_g) + 4`` uniforms per mouse are drawn in one block, the
+    presentations are stepped for all mice together, and the stopping rule, Dixon's k and
+    Chaplan's formula are applied to the whole cohort. Each distinct outcome (last filament and
+    pattern, or floor/ceiling and length) is evaluated once with the scalar code of
+    :func:`fifty_percent_threshold`; the records are not re-validated (the simulator produces
+    them by the rule).
+
+    Raises
+    ------
+    ValueError
+        If a true threshold is not finite and > 0 g (the first one is named), or the slope is
+        not finite and > 0.
     """
     true = np.asarray(true_thresholds_g, dtype=float)
     flat = true.ravel()
-    for t in flat:
-        _check_sim_args(float(t), float(psychometric_slope))
-    m = _max_presentations(filaments)
-    uniforms = rng.random((flat.size, m))
-    out = np.empty(flat.size, dtype=float)
-    for j, t in enumerate(flat):
-        idx, resp = _run_procedure(float(t), uniforms[j], filaments, psychometric_slope)
-        out[j] = fifty_percent_threshold(idx, resp, filaments).threshold_g
-    return out.reshape(true.shape)
+    bad = np.flatnonzero(~(np.isfinite(flat) & (flat > 0)))
+    if bad.size:
+        raise ValueError(
+            f"true_threshold_g must be finite and > 0 g, got {flat[bad[0]]} "
+            f"(element {int(bad[0])} of {flat.size})"
+        )
+    _check_slope(float(psychometric_slope))
+    uniforms = rng.random((flat.size, _max_presentations(filaments)))
+    indices, responses = _walk_up_down(flat, uniforms, filaments, float(psychometric_slope))
+    keys, inverse = np.unique(_outcome_keys(indices, responses, filaments), return_inverse=True)
+    threshold_g, k = np.empty(keys.size), np.empty(keys.size)
+    pattern, flag = np.empty(keys.size, dtype=object), np.empty(keys.size, dtype=object)
+    log_units, delta = filaments.log_units, filaments.mean_log_step
+    for j, key in enumerate(keys.tolist()):
+        threshold_g[j], pattern[j], k[j], flag[j] = _describe_outcome(
+            key, filaments, log_units, delta
+        )
+    return UpDownCohortResult(
+        *(column[inverse].reshape(true.shape) for column in (threshold_g, pattern, k, flag))
+    )
+
+
+def _walk_up_down(
+    true_thresholds_g: np.ndarray,
+    uniforms: np.ndarray,
+    filaments: FilamentSet,
+    psychometric_slope: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Filament indices and responses (``True`` = withdrawal) of each mouse (rows) at each
+    presentation (columns, one per uniform), following the up-down rule without stopping; the
+    stopping rule is applied afterwards (:func:`_outcome_keys`): the procedure's record is a
+    prefix of this walk."""
+    n, m = uniforms.shape
+    # math.log10 per mouse, as in withdrawal_probability (numpy's SIMD log10 may differ by 1 ulp)
+    log10_true = np.array([math.log10(t) for t in true_thresholds_g.tolist()]).reshape(n, 1)
+    forces = np.asarray(filaments.forces_g, dtype=float)
+    p = _logistic_in_log_force(np.log10(forces), log10_true, psychometric_slope).ravel()
+    row_start = np.arange(n) * filaments.n  # offset of each mouse's row in p
+    by_step = np.ascontiguousarray(uniforms.T)  # one contiguous row of uniforms per step
+    indices = np.empty((m, n), dtype=np.intp)
+    responses = np.empty((m, n), dtype=bool)
+    i = np.full(n, filaments.start_index, dtype=np.intp)
+    for step in range(m):
+        indices[step] = i
+        responses[step] = r = by_step[step] < p[row_start + i]
+        # down after a withdrawal, up after none; the end filament is presented again
+        i = np.clip(i + 1 - 2 * r, 0, filaments.n - 1)
+    return indices.T, responses.T
+
+
+#: Longest Dixon key: a first part of 4 + the crossover + 4 more responses.
+_MAX_KEY = _MAX_FIRST_PART + 1 + N_AFTER_CROSSOVER
+#: Outcome code bit set when the series began with more than 4 like responses (Dixon's Step 4).
+_LONG_FIRST_PART = 1 << (_MAX_KEY + 1)
+#: Number of outcome codes per last filament.
+_N_CODES = 2 * _LONG_FIRST_PART
+
+
+def _pattern_code(pattern: str, long_first_part: bool) -> int:
+    """Integer code of a Dixon key: bit j = response j (X = 1), a 1 bit above the last
+    response (so that length is kept), plus ``_LONG_FIRST_PART`` for a long first part."""
+    bits = sum(1 << j for j, c in enumerate(pattern) if c == "X")
+    return bits + (1 << len(pattern)) + (_LONG_FIRST_PART if long_first_part else 0)
+
+
+#: Code -> (Dixon key, k) for every key the procedure can produce (a long first part is
+#: capped to 4 like responses).
+_K_BY_CODE: dict[int, tuple[str, float]] = {
+    _pattern_code(key, long): (key, _series_k(key, long))
+    for key in K_TABLE
+    for long in (False, True)
+    if not long or len(key) - len(key.lstrip(key[0])) == _MAX_FIRST_PART
+}
+
+
+def _outcome_keys(indices: np.ndarray, responses: np.ndarray, filaments: FilamentSet) -> np.ndarray:
+    """One integer per mouse that determines its result: for a completed series
+    ``last filament * _N_CODES + pattern code`` (>= 0), for a floor/ceiling stop
+    ``-(2 * presentations + first response) - 1`` (< 0)."""
+    n, m = responses.shape
+    step = np.arange(m)
+    first = responses[:, 0]
+    changed = responses != first[:, None]
+    crossover = np.where(changed.any(axis=1), changed.argmax(axis=1), m)
+    # Before the crossover, reaching the end filament in the run's direction ends the test.
+    at_end = np.where(first[:, None], indices == 0, indices == filaments.n - 1)
+    stop = at_end & (step < crossover[:, None])
+    flagged = stop.any(axis=1)
+    flagged_key = -(2 * (stop.argmax(axis=1) + 1) + first) - 1
+
+    # Completed series: crossover + N_AFTER_CROSSOVER more, within the m = n + 4 presentations
+    # as the initial run reaches an end of the set within n presentations.
+    done = np.where(flagged, 0, crossover)  # any valid column for flagged mice
+    run = np.minimum(done, _MAX_FIRST_PART)
+    length = run + 1 + N_AFTER_CROSSOVER
+    offsets = np.arange(_MAX_KEY)
+    # (clipped: a flagged mouse's or a short set's unused columns may lie beyond the record)
+    columns = np.minimum(done[:, None] - run[:, None] + offsets, m - 1)
+    bits = np.take_along_axis(responses, columns, axis=1) & (offsets < length[:, None])
+    code = (
+        (bits.astype(np.int64) << offsets).sum(axis=1)
+        + (np.int64(1) << length)
+        + np.where(done > _MAX_FIRST_PART, _LONG_FIRST_PART, 0)
+    )
+    last = indices[np.arange(n), done + N_AFTER_CROSSOVER]
+    return np.where(flagged, flagged_key, last * _N_CODES + code)
+
+
+def _describe_outcome(
+    key: int, filaments: FilamentSet, log_units: np.ndarray, delta: float
+) -> tuple[float, str, float, str]:
+    """Threshold (g), pattern, k and flag of an outcome key of :func:`_outcome_keys`, computed
+    with the scalar code of :func:`fifty_percent_threshold` (``log_units`` and ``delta``: the
+    set's ``log_units`` and ``mean_log_step``, computed once per cohort)."""
+    if key < 0:
+        presentations, withdrew = divmod(-key - 1, 2)
+        end = 0 if withdrew else filaments.n - 1
+        flag = "floor" if withdrew else "ceiling"
+        pattern = ("X" if withdrew else "O") * presentations
+        return float(filaments.forces_g[end]), pattern, float("nan"), flag
+    last, code = divmod(key, _N_CODES)
+    pattern, k = _K_BY_CODE[code]
+    return _chaplan_threshold_g(float(log_units[last]), k, delta), pattern, k, ""

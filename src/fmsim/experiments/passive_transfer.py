@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fmsim.assays.von_frey import simulate_up_down
+from fmsim.assays.von_frey import simulate_up_down_cohort
 from fmsim.config import ConfigError, PassiveTransferConfig
 from fmsim.engine import Bolus, Event, SimulationResult, run
 from fmsim.io.event_table import EventTable, subject_events
@@ -149,42 +149,48 @@ def _trajectories(cohort, solution: SimulationResult, subjects: Subjects) -> pd.
 
 
 def _measure(config, parameters, cohort, trajectories, values, rng) -> pd.DataFrame:
-    """Apply the assays on the test days: one value per mouse, test and day."""
+    """Apply the assays on the test days: one value per mouse, test and day.
+
+    Each test draws its noise (or its up-down sessions) for all its days in one block, days x
+    mice: the same random stream, hence the same values, as drawing day by day."""
     n = len(cohort)
-    rows = []
-    tests = [*config.readouts, IENFD]
-    for name in tests:
+    day_of_row = trajectories["day"].to_numpy()
+    state = [
+        trajectories[column].to_numpy()
+        for column in ("sensitisation", "sensitisation_emax", "ienfd_relative")
+    ]
+    # each column starts empty with its type: a config that measures nothing gives no rows
+    columns: dict[str, list[np.ndarray]] = {
+        key: [np.empty(0, dtype=float if key in ("day", "value") else object)]
+        for key in ("day", "test", "value", "unit", "raw")
+    }
+    n_sessions = 0  # test days summed over tests: rows per mouse
+    for name in [*config.readouts, IENFD]:
         spec = parameters.readouts[name]
-        days = config.ienfd_days if name == IENFD else config.test_days
+        days = np.array(config.ienfd_days if name == IENFD else config.test_days, dtype=float)
         animal_baseline = spec.baseline * lognormal_factor(spec.animal_cv, n, rng)
-        for day in days:
-            at = trajectories[trajectories["day"] == day]  # the same float: an output time
-            true_value = expected_readout(
-                spec,
-                animal_baseline,
-                at["sensitisation"].to_numpy(),
-                at["sensitisation_emax"].to_numpy(),
-                at["ienfd_relative"].to_numpy(),
-            )
-            if name == "von_frey_threshold":
-                sessions = [simulate_up_down(float(v), rng) for v in true_value]
-                measured = np.array([s.threshold_g for s in sessions])
-                raw = [s.pattern for s in sessions]
-            else:
-                measured = true_value * lognormal_factor(spec.measurement_cv, n, rng)
-                raw = [""] * n
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "mouse": cohort["mouse"].to_numpy(),
-                        "group": cohort["group"].to_numpy(),
-                        "donor": cohort["donor"].to_numpy(),
-                        "day": day,
-                        "test": name,
-                        "value": measured,
-                        "unit": spec.unit,
-                        "raw": raw,
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True)
+        if days.size == 0:
+            continue
+        true_value = np.stack(
+            [
+                # rows of this day: the same float, an output time
+                expected_readout(spec, animal_baseline, *(x[day_of_row == day] for x in state))
+                for day in days
+            ]
+        )
+        if name == "von_frey_threshold":
+            sessions = simulate_up_down_cohort(true_value, rng)  # one test per mouse and day
+            measured, raw = sessions.threshold_g, sessions.pattern
+        else:
+            measured = true_value * lognormal_factor(spec.measurement_cv, true_value.shape, rng)
+            raw = np.full(true_value.shape, "", dtype=object)
+        columns["day"].append(np.repeat(days, n))
+        columns["test"].append(np.full(measured.size, name, dtype=object))
+        columns["value"].append(measured.ravel())
+        columns["unit"].append(np.full(measured.size, spec.unit, dtype=object))
+        columns["raw"].append(raw.ravel())
+        n_sessions += days.size
+    animals = {
+        key: np.tile(cohort[key].to_numpy(), n_sessions) for key in ("mouse", "group", "donor")
+    }
+    return pd.DataFrame({**animals, **{key: np.concatenate(v) for key, v in columns.items()}})
