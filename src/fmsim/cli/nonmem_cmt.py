@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from fmsim.cli.errors import fail
-from fmsim.io.nonmem_cmt import CMT_STYLES
 
 if TYPE_CHECKING:
     from fmsim.model.definition import ModelDefinition
@@ -19,7 +18,11 @@ Study = TypeVar("Study")
 
 
 def _check_style(value: str | None) -> str | None:
-    if value is not None and value not in CMT_STYLES:
+    if value is None:
+        return None
+    from fmsim.io.nonmem_cmt import CMT_STYLES  # (pandas: loaded only when the option is used)
+
+    if value not in CMT_STYLES:
         raise typer.BadParameter(
             f"got {value!r}: expected {' or '.join(repr(s) for s in CMT_STYLES)}"
         )
